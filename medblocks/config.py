@@ -29,7 +29,14 @@ from medblocks.spec import pinned_version
 DEFAULT_API_URL = "https://app.medblocks.com"
 SANDBOX_KEY_PREFIX = "mb_sk_sbx_"
 LIVE_KEY_PREFIX = "mb_sk_live_"
-VARIABLES = ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_API_VERSION")
+VARIABLES = (
+    "MEDBLOCKS_API_KEY",
+    "MEDBLOCKS_API_URL",
+    "MEDBLOCKS_API_VERSION",
+    "MEDBLOCKS_ALLOW_LIVE_WRITES",
+)
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("", "0", "false", "no", "off")
 
 Target = Literal["embedded", "sandbox", "live"]
 
@@ -46,10 +53,16 @@ class Settings:
     base_url: str | None
     api_version: str
     api_key: str | None = field(default=None, repr=False)
+    allow_live_writes: bool = False
 
     @property
     def is_live(self) -> bool:
         return self.target == "live"
+
+    @property
+    def writes_allowed(self) -> bool:
+        """Sandbox targets always write; a live key writes only when explicitly enabled."""
+        return not self.is_live or self.allow_live_writes
 
     @property
     def is_embedded(self) -> bool:
@@ -112,12 +125,25 @@ def validate_version(version: str) -> str:
     return version
 
 
+def parse_flag(value: str | None, variable: str) -> bool:
+    """An on/off variable: 1/true/yes/on or 0/false/no/off (any case); unset is off."""
+    word = (value or "").strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{variable} must be true or false (1/0, yes/no, on/off), got {value!r}")
+
+
 def settings_from(values: Mapping[str, str | None]) -> Settings:
     """Validate a mapping of the MEDBLOCKS_* variables (empty strings count as unset)."""
     api_key = (values.get("MEDBLOCKS_API_KEY") or "").strip() or None
     api_url = (values.get("MEDBLOCKS_API_URL") or "").strip() or None
     version = validate_version(
         (values.get("MEDBLOCKS_API_VERSION") or "").strip() or pinned_version()
+    )
+    allow_live_writes = parse_flag(
+        values.get("MEDBLOCKS_ALLOW_LIVE_WRITES"), "MEDBLOCKS_ALLOW_LIVE_WRITES"
     )
     if api_key is None:
         if api_url is not None:
@@ -128,7 +154,13 @@ def settings_from(values: Mapping[str, str | None]) -> Settings:
         return Settings(target="embedded", base_url=None, api_version=version)
     target = target_for_key(api_key)
     base_url = validate_base_url(api_url or DEFAULT_API_URL)
-    return Settings(target=target, base_url=base_url, api_version=version, api_key=api_key)
+    return Settings(
+        target=target,
+        base_url=base_url,
+        api_version=version,
+        api_key=api_key,
+        allow_live_writes=allow_live_writes,
+    )
 
 
 def load_settings(

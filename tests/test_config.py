@@ -97,3 +97,16 @@ def test_dotenv_fills_unset_variables_and_environment_wins(tmp_path: Path) -> No
 
 def test_missing_dotenv_is_fine(tmp_path: Path) -> None:
     assert load_settings({}, dotenv_path=tmp_path / "absent").target == "embedded"
+
+
+def test_live_key_is_read_only_unless_writes_are_enabled() -> None:
+    assert not settings_from({"MEDBLOCKS_API_KEY": LIVE}).writes_allowed
+    enabled = settings_from({"MEDBLOCKS_API_KEY": LIVE, "MEDBLOCKS_ALLOW_LIVE_WRITES": "true"})
+    assert enabled.writes_allowed and enabled.allow_live_writes
+    assert settings_from({"MEDBLOCKS_API_KEY": SBX}).writes_allowed
+    assert settings_from({}).writes_allowed
+
+
+def test_allow_live_writes_must_be_a_clear_flag() -> None:
+    with pytest.raises(ConfigError, match="MEDBLOCKS_ALLOW_LIVE_WRITES must be true or false"):
+        settings_from({"MEDBLOCKS_API_KEY": LIVE, "MEDBLOCKS_ALLOW_LIVE_WRITES": "maybe"})
