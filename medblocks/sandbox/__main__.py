@@ -1,0 +1,47 @@
+"""`python -m medblocks.sandbox`: serve the sandbox and print its base URL and key."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from medblocks.sandbox.app import create_app
+from medblocks.sandbox.config import DEFAULT_DB_PATH, SandboxConfig
+from medblocks.sandbox.server import uvicorn_config
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m medblocks.sandbox", description="Run the embedded Medblocks sandbox."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787)
+    storage = parser.add_mutually_exclusive_group()
+    storage.add_argument("--db", type=Path, default=DEFAULT_DB_PATH, help="SQLite file")
+    storage.add_argument("--memory", action="store_true", help="keep everything in memory")
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="add N bulk patients on a first start"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.seed < 0:
+        print("--seed must be 0 or more", file=sys.stderr)
+        return 2
+    config = SandboxConfig(db_path=None if args.memory else args.db, seed_patients=args.seed)
+    app = create_app(config)
+    runtime = app.state.sandbox
+    print(f"Medblocks sandbox: http://{args.host}:{args.port}", flush=True)
+    print(f"API key: {runtime.api_key}", flush=True)
+    print(f"Storage: {'memory' if args.memory else args.db}", flush=True)
+    uvicorn.Server(uvicorn_config(app, args.host, args.port)).run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""How one sandbox instance is configured: storage, the accepted key, seeding."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medblocks.sandbox.ids import new_ulid
+
+API_KEY_ENV = "MEDBLOCKS_SANDBOX_API_KEY"
+SANDBOX_KEY_PREFIX = "mb_sk_sbx_"
+DEFAULT_DATA_DIR = Path(".sandbox")
+DEFAULT_DB_PATH = DEFAULT_DATA_DIR / "sandbox.sqlite3"
+
+
+def resolve_api_key(explicit: str | None) -> str:
+    """The key the sandbox accepts: explicit, else the environment, else a fresh random one."""
+    if explicit:
+        return explicit
+    from_env = os.environ.get(API_KEY_ENV, "").strip()
+    if from_env:
+        return from_env
+    return f"{SANDBOX_KEY_PREFIX}{new_ulid()}"
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Settings of one sandbox.
+
+    `db_path` None keeps everything in memory; `api_key` None reads `MEDBLOCKS_SANDBOX_API_KEY`
+    or mints a random `mb_sk_sbx_` key; `expired_api_keys` answer 401 `expired_api_key`;
+    `seed_demo` builds the demo organisation on a first start; `seed_patients` adds that many
+    extra patients for scale work; `random_seed` makes the seed deterministic.
+    """
+
+    db_path: Path | str | None = None
+    api_key: str | None = None
+    expired_api_keys: frozenset[str] = field(default_factory=frozenset)
+    seed_demo: bool = True
+    seed_patients: int = 0
+    random_seed: int = 0

@@ -1,0 +1,805 @@
+"""The sandbox's only SQLite access layer (standard-library `sqlite3`).
+
+One connection guarded by a re-entrant lock, so the server's event loop, the webhook delivery
+thread and tests may share it. On disk the database runs in WAL mode with `synchronous=NORMAL`:
+a transaction is in the WAL file when `COMMIT` returns, so a `kill -9` of the process loses no
+acknowledged write (only a power cut could drop the last commits). `db_path=None` keeps
+everything in memory.
+
+Functions here speak rows (`sqlite3.Row`); turning rows into API objects lives in
+`resources.py` and the rules of the API in `api.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sandbox_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fhir_sources (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    type TEXT,
+    fhir_base_url TEXT NOT NULL UNIQUE,
+    logo_url TEXT,
+    portal_url TEXT
+);
+CREATE TABLE IF NOT EXISTS patients (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    email TEXT,
+    name TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS patients_email ON patients(email);
+CREATE TABLE IF NOT EXISTS patient_sessions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    token TEXT NOT NULL UNIQUE,
+    patient_id TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('picker', 'direct')),
+    connection_id TEXT,
+    recommended_connection_ids TEXT,
+    return_url TEXT NOT NULL,
+    return_button_label TEXT,
+    status TEXT NOT NULL DEFAULT 'open',
+    expires_at TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    completed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS patient_sessions_patient ON patient_sessions(patient_id, seq);
+CREATE TABLE IF NOT EXISTS session_attempts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    patient_session_id TEXT NOT NULL,
+    connection TEXT,
+    connection_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    failure_code TEXT,
+    failure_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS session_attempts_session ON session_attempts(patient_session_id, seq);
+CREATE TABLE IF NOT EXISTS connections (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    patient_id TEXT NOT NULL,
+    patient_session_id TEXT,
+    connection_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    scopes TEXT NOT NULL DEFAULT '[]',
+    failure_code TEXT,
+    failure_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    refresh_fails_at TEXT
+);
+CREATE INDEX IF NOT EXISTS connections_patient ON connections(patient_id, seq);
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    patient_id TEXT NOT NULL,
+    source TEXT,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_patient ON records(patient_id, seq);
+CREATE TABLE IF NOT EXISTS record_cursors (
+    cursor TEXT PRIMARY KEY,
+    patient_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    description TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    api_version TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    webhook_endpoint_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    api_version TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    delivered_at TEXT,
+    last_status_code INTEGER,
+    last_response_body TEXT,
+    last_redelivered_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_events_endpoint ON webhook_events(webhook_endpoint_id, seq);
+CREATE INDEX IF NOT EXISTS webhook_events_due ON webhook_events(next_attempt_at);
+CREATE TABLE IF NOT EXISTS launch_contexts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    patient TEXT,
+    encounter TEXT,
+    fhir_user TEXT,
+    scope TEXT,
+    fhir_source TEXT,
+    fhir_base_url TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+Row = sqlite3.Row
+
+
+def dumps(value: Any) -> str:
+    """JSON text for a JSON column."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+class Store:
+    """Thread-safe access to the sandbox database."""
+
+    def __init__(self, db_path: Path | str | None) -> None:
+        self.db_path = Path(db_path) if db_path is not None else None
+        if self.db_path is not None:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            target = str(self.db_path)
+        else:
+            target = ":memory:"
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._depth = 0
+        if self.db_path is not None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and run one transaction: committed on success, rolled back on error.
+
+        Nested use joins the outer transaction.
+        """
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        with self._lock:
+            row: Row | None = self._conn.execute(sql, params).fetchone()
+            return row
+
+    # -- sandbox_state ---------------------------------------------------------------------
+
+    def get_state(self, key: str) -> str | None:
+        row = self.query_one("SELECT value FROM sandbox_state WHERE key = ?", (key,))
+        return None if row is None else str(row["value"])
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO sandbox_state(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def is_seeded(self) -> bool:
+        return self.get_state("seeded") is not None
+
+    # -- catalog -----------------------------------------------------------------------------
+
+    def insert_sources(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows of (id, name, type, fhir_base_url, logo_url, portal_url)."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO fhir_sources(id, name, type, fhir_base_url, logo_url, portal_url) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def get_source(self, id_or_url: str) -> Row | None:
+        """A catalog source by `fhirsrc_` id or by its exact `fhir_base_url`."""
+        return self.query_one(
+            "SELECT * FROM fhir_sources WHERE id = ? OR fhir_base_url = ? LIMIT 1",
+            (id_or_url, id_or_url),
+        )
+
+    def list_sources(
+        self, *, limit: int, after_seq: int | None, q: str | None, vendor: str | None
+    ) -> list[Row]:
+        sql = "SELECT * FROM fhir_sources WHERE seq > ?"
+        params: list[Any] = [after_seq or 0]
+        if q:
+            sql += " AND instr(lower(name), lower(?)) > 0"
+            params.append(q)
+        if vendor:
+            sql += " AND type = ?"
+            params.append(vendor)
+        sql += " ORDER BY seq LIMIT ?"
+        params.append(limit + 1)
+        return self.query(sql, params)
+
+    def all_sources(self) -> list[Row]:
+        return self.query("SELECT * FROM fhir_sources ORDER BY seq")
+
+    # -- patients ----------------------------------------------------------------------------
+
+    def insert_patient(
+        self,
+        db: sqlite3.Connection,
+        patient_id: str,
+        email: str | None,
+        name: str | None,
+        metadata: dict[str, Any],
+        created_at: str,
+    ) -> None:
+        db.execute(
+            "INSERT INTO patients(id, email, name, metadata, created_at) VALUES (?, ?, ?, ?, ?)",
+            (patient_id, email, name, dumps(metadata), created_at),
+        )
+
+    def insert_patients_bulk(self, db: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows of (id, email, name, metadata JSON, created_at)."""
+        db.executemany(
+            "INSERT INTO patients(id, email, name, metadata, created_at) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def get_patient(self, patient_id: str) -> Row | None:
+        return self.query_one("SELECT * FROM patients WHERE id = ?", (patient_id,))
+
+    def list_patients(
+        self, *, limit: int, before_seq: int | None, patient_id: str | None, email: str | None
+    ) -> list[Row]:
+        sql = "SELECT * FROM patients WHERE 1 = 1"
+        params: list[Any] = []
+        if before_seq is not None:
+            sql += " AND seq < ?"
+            params.append(before_seq)
+        if patient_id:
+            sql += " AND id = ?"
+            params.append(patient_id)
+        if email:
+            sql += " AND email = ?"
+            params.append(email)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params.append(limit + 1)
+        return self.query(sql, params)
+
+    def replace_patient(
+        self,
+        db: sqlite3.Connection,
+        patient_id: str,
+        email: str | None,
+        name: str | None,
+        metadata: dict[str, Any],
+    ) -> None:
+        db.execute(
+            "UPDATE patients SET email = ?, name = ?, metadata = ? WHERE id = ?",
+            (email, name, dumps(metadata), patient_id),
+        )
+
+    def delete_patient(self, db: sqlite3.Connection, patient_id: str) -> None:
+        """Hard delete: the patient, its connections, sessions, attempts and records."""
+        db.execute(
+            "DELETE FROM session_attempts WHERE patient_session_id IN "
+            "(SELECT id FROM patient_sessions WHERE patient_id = ?)",
+            (patient_id,),
+        )
+        for table in ("patient_sessions", "connections", "records", "record_cursors"):
+            db.execute(f"DELETE FROM {table} WHERE patient_id = ?", (patient_id,))
+        db.execute("DELETE FROM patients WHERE id = ?", (patient_id,))
+
+    # -- patient connections -------------------------------------------------------------------
+
+    def insert_connection(
+        self,
+        db: sqlite3.Connection,
+        *,
+        id: str,
+        patient_id: str,
+        patient_session_id: str | None,
+        connection_id: str,
+        status: str,
+        scopes: list[str],
+        failure_code: str | None,
+        failure_at: str | None,
+        created_at: str,
+        refresh_fails_at: str | None = None,
+    ) -> None:
+        db.execute(
+            "INSERT INTO connections(id, patient_id, patient_session_id, connection_id, status, "
+            "scopes, failure_code, failure_at, created_at, updated_at, refresh_fails_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                id,
+                patient_id,
+                patient_session_id,
+                connection_id,
+                status,
+                dumps(scopes),
+                failure_code,
+                failure_at,
+                created_at,
+                created_at,
+                refresh_fails_at,
+            ),
+        )
+
+    def insert_connections_bulk(
+        self, db: sqlite3.Connection, rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Rows of (id, patient_id, patient_session_id, connection_id, status, scopes JSON,
+        failure_code, failure_at, created_at, updated_at)."""
+        db.executemany(
+            "INSERT INTO connections(id, patient_id, patient_session_id, connection_id, status, "
+            "scopes, failure_code, failure_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def get_connection(self, patient_id: str, connection_id: str) -> Row | None:
+        return self.query_one(
+            "SELECT * FROM connections WHERE patient_id = ? AND id = ?", (patient_id, connection_id)
+        )
+
+    def connections_for_patient(self, patient_id: str) -> list[Row]:
+        """Every connection of the patient, most recent first."""
+        return self.query(
+            "SELECT * FROM connections WHERE patient_id = ? ORDER BY seq DESC", (patient_id,)
+        )
+
+    def set_connection_status(
+        self,
+        db: sqlite3.Connection,
+        connection_id: str,
+        status: str,
+        updated_at: str,
+        failure_code: str | None = None,
+        failure_at: str | None = None,
+    ) -> None:
+        db.execute(
+            "UPDATE connections SET status = ?, failure_code = ?, failure_at = ?, updated_at = ?, "
+            "refresh_fails_at = CASE WHEN ? = 'active' THEN refresh_fails_at ELSE NULL END "
+            "WHERE id = ?",
+            (status, failure_code, failure_at, updated_at, status, connection_id),
+        )
+
+    # -- patient sessions --------------------------------------------------------------------
+
+    def insert_session(
+        self,
+        db: sqlite3.Connection,
+        *,
+        id: str,
+        token: str,
+        patient_id: str,
+        mode: str,
+        connection_id: str | None,
+        recommended_connection_ids: list[str] | None,
+        return_url: str,
+        return_button_label: str | None,
+        expires_at: str,
+        metadata: dict[str, Any],
+        created_at: str,
+        status: str = "open",
+        completed_at: str | None = None,
+    ) -> None:
+        db.execute(
+            "INSERT INTO patient_sessions(id, token, patient_id, mode, connection_id, "
+            "recommended_connection_ids, return_url, return_button_label, status, expires_at, "
+            "metadata, created_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                id,
+                token,
+                patient_id,
+                mode,
+                connection_id,
+                None if recommended_connection_ids is None else dumps(recommended_connection_ids),
+                return_url,
+                return_button_label,
+                status,
+                expires_at,
+                dumps(metadata),
+                created_at,
+                completed_at,
+            ),
+        )
+
+    def get_session(self, session_id: str) -> Row | None:
+        return self.query_one("SELECT * FROM patient_sessions WHERE id = ?", (session_id,))
+
+    def get_session_by_token(self, token: str) -> Row | None:
+        return self.query_one("SELECT * FROM patient_sessions WHERE token = ?", (token,))
+
+    def list_sessions_for_patient(
+        self, *, patient_id: str, limit: int, before_seq: int | None, status: str | None, now: str
+    ) -> list[Row]:
+        """Newest first; `status` is computed: an open session past `expires_at` is expired."""
+        sql = "SELECT * FROM patient_sessions WHERE patient_id = ?"
+        params: list[Any] = [patient_id]
+        if before_seq is not None:
+            sql += " AND seq < ?"
+            params.append(before_seq)
+        if status == "open":
+            sql += " AND status = 'open' AND expires_at > ?"
+            params.append(now)
+        elif status == "expired":
+            sql += " AND (status = 'expired' OR (status = 'open' AND expires_at <= ?))"
+            params.append(now)
+        elif status == "complete":
+            sql += " AND status = 'complete'"
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params.append(limit + 1)
+        return self.query(sql, params)
+
+    def set_session_status(
+        self, db: sqlite3.Connection, session_id: str, status: str, completed_at: str | None
+    ) -> None:
+        db.execute(
+            "UPDATE patient_sessions SET status = ?, completed_at = ? WHERE id = ?",
+            (status, completed_at, session_id),
+        )
+
+    def insert_attempt(
+        self,
+        db: sqlite3.Connection,
+        *,
+        patient_session_id: str,
+        connection: str | None,
+        connection_id: str,
+        status: str,
+        failure_code: str | None,
+        failure_at: str | None,
+        created_at: str,
+    ) -> None:
+        db.execute(
+            "INSERT INTO session_attempts(patient_session_id, connection, connection_id, status, "
+            "failure_code, failure_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                patient_session_id,
+                connection,
+                connection_id,
+                status,
+                failure_code,
+                failure_at,
+                created_at,
+            ),
+        )
+
+    def attempts_for_session(self, session_id: str) -> list[Row]:
+        """A session's connection attempts in order; a made connection's live status wins."""
+        return self.query(
+            "SELECT a.connection AS id, a.connection_id, "
+            "COALESCE(c.status, a.status) AS status, "
+            "CASE WHEN c.id IS NULL THEN a.failure_code ELSE c.failure_code END AS failure_code, "
+            "CASE WHEN c.id IS NULL THEN a.failure_at ELSE c.failure_at END AS failure_at, "
+            "a.created_at FROM session_attempts a LEFT JOIN connections c ON c.id = a.connection "
+            "WHERE a.patient_session_id = ? ORDER BY a.seq",
+            (session_id,),
+        )
+
+    # -- records -------------------------------------------------------------------------------
+
+    def insert_records(self, db: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows of (patient_id, source, resource_type, resource_id, resource JSON, updated_at)."""
+        db.executemany(
+            "INSERT INTO records(patient_id, source, resource_type, resource_id, resource, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def list_records(
+        self,
+        *,
+        patient_id: str,
+        types: list[str] | None,
+        since: str | None,
+        limit: int,
+        after_seq: int | None,
+        before_seq: int | None,
+    ) -> list[Row]:
+        """Oldest first after `after_seq`; with `before_seq`, the page just before it."""
+        sql = "SELECT * FROM records WHERE patient_id = ?"
+        params: list[Any] = [patient_id]
+        if types:
+            sql += f" AND resource_type IN ({','.join('?' * len(types))})"
+            params.extend(types)
+        if since:
+            sql += " AND updated_at > ?"
+            params.append(since)
+        if before_seq is not None:
+            sql += " AND seq < ? ORDER BY seq DESC LIMIT ?"
+            params.extend([before_seq, limit + 1])
+            return list(reversed(self.query(sql, params)))
+        if after_seq is not None:
+            sql += " AND seq > ?"
+            params.append(after_seq)
+        sql += " ORDER BY seq LIMIT ?"
+        params.append(limit + 1)
+        return self.query(sql, params)
+
+    def records_exist(
+        self,
+        patient_id: str,
+        before_seq: int | None,
+        after_seq: int | None,
+        types: list[str] | None,
+        since: str | None,
+    ) -> bool:
+        """Whether a matching record lies before `before_seq` or after `after_seq`."""
+        sql = "SELECT 1 FROM records WHERE patient_id = ?"
+        params: list[Any] = [patient_id]
+        if types:
+            sql += f" AND resource_type IN ({','.join('?' * len(types))})"
+            params.extend(types)
+        if since:
+            sql += " AND updated_at > ?"
+            params.append(since)
+        if before_seq is not None:
+            sql += " AND seq < ?"
+            params.append(before_seq)
+        if after_seq is not None:
+            sql += " AND seq > ?"
+            params.append(after_seq)
+        return self.query_one(sql + " LIMIT 1", params) is not None
+
+    def save_record_cursor(self, cursor: str, patient_id: str, seq: int, created_at: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO record_cursors(cursor, patient_id, seq, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (cursor, patient_id, seq, created_at),
+            )
+
+    def get_record_cursor(self, cursor: str) -> Row | None:
+        return self.query_one("SELECT * FROM record_cursors WHERE cursor = ?", (cursor,))
+
+    # -- webhook endpoints and events ------------------------------------------------------------
+
+    def insert_webhook(
+        self,
+        db: sqlite3.Connection,
+        *,
+        id: str,
+        url: str,
+        events: list[str],
+        status: str,
+        description: str | None,
+        metadata: dict[str, Any],
+        api_version: str,
+        secret: str,
+        created_at: str,
+    ) -> None:
+        db.execute(
+            "INSERT INTO webhook_endpoints(id, url, events, status, description, metadata, "
+            "api_version, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                id,
+                url,
+                dumps(events),
+                status,
+                description,
+                dumps(metadata),
+                api_version,
+                secret,
+                created_at,
+                created_at,
+            ),
+        )
+
+    def get_webhook(self, webhook_id: str) -> Row | None:
+        return self.query_one("SELECT * FROM webhook_endpoints WHERE id = ?", (webhook_id,))
+
+    def list_webhooks(self, *, limit: int, before_seq: int | None, status: str | None) -> list[Row]:
+        sql = "SELECT * FROM webhook_endpoints WHERE 1 = 1"
+        params: list[Any] = []
+        if before_seq is not None:
+            sql += " AND seq < ?"
+            params.append(before_seq)
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params.append(limit + 1)
+        return self.query(sql, params)
+
+    def active_webhooks(self) -> list[Row]:
+        return self.query("SELECT * FROM webhook_endpoints WHERE status = 'active' ORDER BY seq")
+
+    def update_webhook(
+        self, db: sqlite3.Connection, webhook_id: str, fields: dict[str, Any]
+    ) -> None:
+        """Set the given columns (JSON columns already encoded by the caller)."""
+        allowed = {"url", "events", "status", "description", "metadata", "secret", "updated_at"}
+        if not fields or not set(fields) <= allowed:
+            raise ValueError(f"cannot update webhook columns {sorted(set(fields) - allowed)}")
+        assignments = ", ".join(f"{column} = ?" for column in fields)
+        db.execute(
+            f"UPDATE webhook_endpoints SET {assignments} WHERE id = ?",
+            (*fields.values(), webhook_id),
+        )
+
+    def delete_webhook(self, db: sqlite3.Connection, webhook_id: str) -> None:
+        """Delete the endpoint and its delivery history for good."""
+        db.execute("DELETE FROM webhook_events WHERE webhook_endpoint_id = ?", (webhook_id,))
+        db.execute("DELETE FROM webhook_endpoints WHERE id = ?", (webhook_id,))
+
+    def insert_event(
+        self,
+        db: sqlite3.Connection,
+        *,
+        id: str,
+        webhook_endpoint_id: str,
+        type: str,
+        data: dict[str, Any],
+        api_version: str,
+        created_at: str,
+        next_attempt_at: str | None,
+        attempts: int = 0,
+        delivered_at: str | None = None,
+        last_status_code: int | None = None,
+        last_response_body: str | None = None,
+        last_redelivered_at: str | None = None,
+    ) -> None:
+        db.execute(
+            "INSERT INTO webhook_events(id, webhook_endpoint_id, type, data, api_version, "
+            "attempts, next_attempt_at, delivered_at, last_status_code, last_response_body, "
+            "last_redelivered_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                id,
+                webhook_endpoint_id,
+                type,
+                dumps(data),
+                api_version,
+                attempts,
+                next_attempt_at,
+                delivered_at,
+                last_status_code,
+                last_response_body,
+                last_redelivered_at,
+                created_at,
+            ),
+        )
+
+    def get_event(self, event_id: str) -> Row | None:
+        return self.query_one("SELECT * FROM webhook_events WHERE id = ?", (event_id,))
+
+    def list_events(
+        self,
+        *,
+        webhook_endpoint_id: str,
+        limit: int,
+        before_seq: int | None,
+        delivered: bool | None,
+    ) -> list[Row]:
+        sql = "SELECT * FROM webhook_events WHERE webhook_endpoint_id = ?"
+        params: list[Any] = [webhook_endpoint_id]
+        if before_seq is not None:
+            sql += " AND seq < ?"
+            params.append(before_seq)
+        if delivered is True:
+            sql += " AND delivered_at IS NOT NULL"
+        elif delivered is False:
+            sql += " AND delivered_at IS NULL"
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params.append(limit + 1)
+        return self.query(sql, params)
+
+    def due_events(self, now: str) -> list[Row]:
+        """Events whose next attempt is due, for the delivery worker."""
+        return self.query(
+            "SELECT * FROM webhook_events WHERE next_attempt_at IS NOT NULL "
+            "AND next_attempt_at <= ? ORDER BY next_attempt_at, seq",
+            (now,),
+        )
+
+    def mark_redelivery(self, db: sqlite3.Connection, event_id: str, now: str) -> None:
+        db.execute(
+            "UPDATE webhook_events SET last_redelivered_at = ?, next_attempt_at = ? WHERE id = ?",
+            (now, now, event_id),
+        )
+
+    def record_attempt(
+        self,
+        db: sqlite3.Connection,
+        event_id: str,
+        *,
+        attempts: int,
+        status_code: int | None,
+        response_body: str | None,
+        delivered_at: str | None,
+        next_attempt_at: str | None,
+    ) -> None:
+        """The outcome of one delivery attempt (used by the delivery worker)."""
+        db.execute(
+            "UPDATE webhook_events SET attempts = ?, last_status_code = ?, last_response_body = ?, "
+            "delivered_at = COALESCE(delivered_at, ?), next_attempt_at = ? WHERE id = ?",
+            (
+                attempts,
+                status_code,
+                None if response_body is None else response_body[:4096],
+                delivered_at,
+                next_attempt_at,
+                event_id,
+            ),
+        )
+
+    # -- launch contexts -------------------------------------------------------------------------
+
+    def insert_launch_context(
+        self,
+        db: sqlite3.Connection,
+        *,
+        id: str,
+        status: str,
+        patient: str | None,
+        encounter: str | None,
+        fhir_user: str | None,
+        scope: str | None,
+        fhir_source: str | None,
+        fhir_base_url: str,
+        created_at: str,
+    ) -> None:
+        db.execute(
+            "INSERT INTO launch_contexts(id, status, patient, encounter, fhir_user, scope, "
+            "fhir_source, fhir_base_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                id,
+                status,
+                patient,
+                encounter,
+                fhir_user,
+                scope,
+                fhir_source,
+                fhir_base_url,
+                created_at,
+            ),
+        )
+
+    def get_launch_context(self, context_id: str) -> Row | None:
+        return self.query_one("SELECT * FROM launch_contexts WHERE id = ?", (context_id,))
