@@ -1,0 +1,247 @@
+"""Org-wide pandas frames built by fanning out over patients (the API has no org-wide lists).
+
+`GET /patients` pages through every patient; then one call per patient, run concurrently through
+`AsyncMedblocks.fan_out` with bounded concurrency: `GET /patients/{id}` for connections,
+`GET /patients/{id}/patient-sessions` for sessions, `GET /patients/{id}/records` for the sources
+whose records have arrived. A patient whose call failed is reported, not dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+import pandas as pd
+
+from medblocks.client import AsyncMedblocks
+from medblocks.dashboard.health import STATUSES, guidance_for
+
+Progress = Callable[[int, int], None]
+
+PATIENT_COLUMNS = ["patient_id", "name", "email", "created_at"]
+CONNECTION_COLUMNS = [
+    "id",
+    "patient_id",
+    "source_id",
+    "status",
+    "scopes",
+    "failure_code",
+    "failure_at",
+    "created_at",
+    "updated_at",
+    "patient_session_id",
+]
+SESSION_COLUMNS = [
+    "id",
+    "patient_id",
+    "status",
+    "mode",
+    "source_id",
+    "attempts",
+    "active_connections",
+    "failed_attempts",
+    "failure_codes",
+    "expires_at",
+    "created_at",
+    "url",
+]
+
+
+def plain(value: Any) -> Any:
+    """Enum members as their value, `str` subclasses as plain `str`; everything else unchanged."""
+    if isinstance(value, Enum):
+        return value.value
+    return str(value) if isinstance(value, str) else value
+
+
+@dataclass
+class OrgFrames:
+    """What one fan-out produced; `failures`: patient id -> error text (request id first)."""
+
+    patients: pd.DataFrame
+    connections: pd.DataFrame
+    sessions: pd.DataFrame | None = None
+    record_sources: dict[str, list[str]] | None = None
+    failures: dict[str, str] = field(default_factory=dict)
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+async def list_patient_ids(aclient: AsyncMedblocks) -> list[str]:
+    return [patient.id async for patient in aclient.patients.list(limit=100)]
+
+
+async def fetch_connections(
+    aclient: AsyncMedblocks,
+    *,
+    concurrency: int = 16,
+    on_progress: Progress | None = None,
+    patient_ids: Iterable[str] | None = None,
+) -> OrgFrames:
+    """Every patient with their connections: two frames, patients and connections."""
+    ids = list(patient_ids) if patient_ids is not None else await list_patient_ids(aclient)
+    result = await aclient.fan_out(
+        aclient.patients.retrieve, ids, concurrency=concurrency, on_progress=on_progress
+    )
+    details = [result.results[pid] for pid in ids if pid in result.results]
+    patients = pd.DataFrame(
+        [
+            {
+                "patient_id": d.id,
+                "name": d.name,
+                "email": d.email,
+                "created_at": d.created_at,
+            }
+            for d in details
+        ],
+        columns=PATIENT_COLUMNS,
+    )
+    connections = pd.DataFrame(
+        [
+            {
+                "id": c.id,
+                "patient_id": d.id,
+                "source_id": c.connection_id,
+                "status": plain(c.status),
+                "scopes": " ".join(c.scopes),
+                "failure_code": c.failure_code,
+                "failure_at": c.failure_at,
+                "created_at": c.created_at,
+                "updated_at": c.updated_at,
+                "patient_session_id": c.patient_session_id,
+            }
+            for d in details
+            for c in d.connections
+        ],
+        columns=CONNECTION_COLUMNS,
+    )
+    _parse_times(patients, ["created_at"])
+    _parse_times(connections, ["failure_at", "created_at", "updated_at"])
+    failures = {str(pid): str(err) for pid, err in result.failures.items()}
+    return OrgFrames(patients=patients, connections=connections, failures=failures)
+
+
+async def fetch_record_sources(
+    aclient: AsyncMedblocks,
+    patient_ids: Iterable[str],
+    *,
+    concurrency: int = 16,
+    on_progress: Progress | None = None,
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """For each patient, the sources that records have arrived from (first page of records)."""
+
+    async def sources_of(patient_id: str) -> list[str]:
+        page = await aclient.patients.records(patient_id, count=100)
+        return sorted({item.source for item in page.data if item.source})
+
+    ids = list(patient_ids)
+    result = await aclient.fan_out(
+        sources_of, ids, concurrency=concurrency, on_progress=on_progress
+    )
+    failures = {str(pid): str(err) for pid, err in result.failures.items()}
+    return dict(result.results), failures
+
+
+async def fetch_sessions(
+    aclient: AsyncMedblocks,
+    patient_ids: Iterable[str],
+    *,
+    concurrency: int = 16,
+    on_progress: Progress | None = None,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Every session of every patient (there is no org-wide session list)."""
+
+    async def sessions_of(patient_id: str) -> list[Any]:
+        return [s async for s in aclient.patients.sessions(patient_id)]
+
+    ids = list(patient_ids)
+    result = await aclient.fan_out(
+        sessions_of, ids, concurrency=concurrency, on_progress=on_progress
+    )
+    rows = [session_row(s) for pid in ids for s in result.results.get(pid, [])]
+    frame = pd.DataFrame(rows, columns=SESSION_COLUMNS)
+    _parse_times(frame, ["expires_at", "created_at"])
+    failures = {str(pid): str(err) for pid, err in result.failures.items()}
+    return frame, failures
+
+
+def empty_sessions() -> pd.DataFrame:
+    return pd.DataFrame(columns=SESSION_COLUMNS)
+
+
+def session_row(session: Any) -> dict[str, Any]:
+    attempts = list(session.connections)
+    direct = session.connection_id is not None
+    attempted_sources = [a.connection_id for a in attempts]
+    source = session.connection_id if direct else (attempted_sources[0] if attempts else None)
+    return {
+        "id": session.id,
+        "patient_id": session.patient_id,
+        "status": plain(session.status),
+        "mode": "direct" if direct else "picker",
+        "source_id": source,
+        "attempts": len(attempts),
+        "active_connections": sum(plain(a.status) == "active" for a in attempts),
+        "failed_attempts": sum(plain(a.status) == "failed" for a in attempts),
+        "failure_codes": [a.failure_code for a in attempts if a.failure_code],
+        "expires_at": session.expires_at,
+        "created_at": session.created_at,
+        "url": session.url,
+    }
+
+
+def _parse_times(frame: pd.DataFrame, columns: list[str]) -> None:
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+
+
+def patient_summary(org: OrgFrames) -> pd.DataFrame:
+    """One row per patient: counts of connections by status and the last activity."""
+    counts = (
+        org.connections.pivot_table(
+            index="patient_id", columns="status", values="id", aggfunc="count", fill_value=0
+        )
+        .reindex(columns=list(STATUSES), fill_value=0)
+        .astype(int)
+    )
+    last = org.connections.groupby("patient_id")["updated_at"].max()
+    frame = org.patients.set_index("patient_id").join(counts).join(last.rename("last_connection"))
+    for status in STATUSES:
+        frame[status] = frame[status].fillna(0).astype(int)
+    frame["last_activity"] = frame[["created_at", "last_connection"]].max(axis=1)
+    return frame.drop(columns=["last_connection"]).reset_index()
+
+
+def health_frame(
+    org: OrgFrames, record_sources: dict[str, list[str]] | None, *, now: datetime | None = None
+) -> pd.DataFrame:
+    """Every connection with its age, who must act, what to tell the patient and stuck pulls.
+
+    A stuck pull is an active connection with no record from its source after `STUCK_AFTER`.
+    """
+    now = now or datetime.now(UTC)
+    frame = org.connections.copy()
+    frame["age_days"] = (pd.Timestamp(now) - frame["created_at"]).dt.total_seconds() / 86400
+    guidance = frame["status"].map(guidance_for)
+    frame["who_acts"] = [g.who_acts for g in guidance]
+    frame["tell_patient"] = [g.tell_patient for g in guidance]
+    frame["needs_attention"] = frame["status"].isin(["failed", "refresh_failed", "expired"])
+    arrived = record_sources or {}
+    has_records = [
+        source in arrived.get(patient, [])
+        for patient, source in zip(frame["patient_id"], frame["source_id"], strict=True)
+    ]
+    frame["records_arrived"] = has_records
+    since_update = pd.Timestamp(now) - frame["updated_at"]
+    frame["stuck_pull"] = (
+        (frame["status"] == "active")
+        & ~frame["records_arrived"]
+        & (since_update > STUCK_AFTER)
+        & (record_sources is not None)
+    )
+    return frame
+
+
+STUCK_AFTER = pd.Timedelta(minutes=15)

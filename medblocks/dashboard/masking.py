@@ -1,0 +1,31 @@
+"""Masking of patient names and emails (PHI): the dashboard shows them masked by default."""
+
+from __future__ import annotations
+
+
+def mask_name(name: str | None) -> str:
+    """`Maria Lopez` -> `M**** L****`: the initials stay so a person can tell rows apart."""
+    if not name:
+        return ""
+    return " ".join(word[0] + "*" * max(len(word) - 1, 1) for word in name.split())
+
+
+def mask_email(email: str | None) -> str:
+    """`maria.lopez@example.com` -> `m***@e***.com`."""
+    if not email:
+        return ""
+    local, _, domain = email.partition("@")
+    if not domain:
+        return local[:1] + "***"
+    host, dot, tld = domain.rpartition(".")
+    if not dot:
+        return f"{local[:1]}***@{domain[:1]}***"
+    return f"{local[:1]}***@{host[:1]}***.{tld}"
+
+
+def shown_name(name: str | None, *, reveal: bool) -> str:
+    return (name or "") if reveal else mask_name(name)
+
+
+def shown_email(email: str | None, *, reveal: bool) -> str:
+    return (email or "") if reveal else mask_email(email)

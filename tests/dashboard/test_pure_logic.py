@@ -1,0 +1,134 @@
+"""Masking, form validation, return-link parsing and the launch ledger (no server needed)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from medblocks.dashboard.launch import LaunchForm, default_return_url, intent_for, validate_launch
+from medblocks.dashboard.ledger import Ledger
+from medblocks.dashboard.masking import mask_email, mask_name, shown_email, shown_name
+from medblocks.dashboard.return_page import parse_hint
+
+
+def test_masking_keeps_initials_only() -> None:
+    assert mask_name("Maria Lopez") == "M**** L****"
+    assert mask_email("maria.lopez@example.com") == "m***@e***.com"
+    assert mask_name(None) == "" and mask_email(None) == ""
+    assert "lopez" not in mask_email("lopez@lopez.org").split("@")[0]
+    assert shown_name("Maria", reveal=True) == "Maria"
+    assert shown_email("a@b.co", reveal=False) == "a***@b***.co"
+
+
+def form(**overrides: object) -> LaunchForm:
+    values: dict[str, object] = {
+        "mode": "picker",
+        "patient_id": "user_42",
+        "return_url": "http://127.0.0.1:8501/connected",
+    }
+    values.update(overrides)
+    return LaunchForm(**values)  # type: ignore[arg-type]
+
+
+def test_valid_picker_form_builds_the_create_arguments() -> None:
+    request = validate_launch(
+        form(source_ids=("fhirsrc_a", "fhirsrc_b"), metadata_json='{"ticket": 7}', expires_in=600)
+    )
+    assert request.ok
+    assert request.kwargs == {
+        "patient_id": "user_42",
+        "return_url": "http://127.0.0.1:8501/connected",
+        "recommended_connection_ids": ["fhirsrc_a", "fhirsrc_b"],
+        "metadata": {"ticket": 7},
+        "expires_in": 600,
+    }
+
+
+def test_direct_form_sends_connection_id() -> None:
+    request = validate_launch(form(mode="direct", source_ids=("fhirsrc_a",), patient_name="Ann"))
+    assert request.kwargs["connection_id"] == "fhirsrc_a"
+    assert "recommended_connection_ids" not in request.kwargs
+    assert request.kwargs["patient_name"] == "Ann"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"patient_id": "  "}, "patient_id", "required"),
+        ({"patient_id": "x" * 201}, "patient_id", "limit is 200"),
+        ({"patient_id": "conn_123"}, "patient_id", "reserved prefix"),
+        ({"patient_email": "not-an-email"}, "patient_email", "not a valid address"),
+        ({"mode": "direct"}, "sources", "exactly one source"),
+        ({"return_button_label": "x" * 61}, "return_button_label", "60"),
+        ({"expires_in": 59}, "expires_in", "between 60 and 86400"),
+        ({"metadata_json": "{bad"}, "metadata", "not valid JSON"),
+        ({"metadata_json": "[1]"}, "metadata", "JSON object"),
+    ],
+)
+def test_each_bad_field_gets_its_own_message(
+    overrides: dict[str, object], field: str, words: str
+) -> None:
+    request = validate_launch(form(**overrides))
+    assert not request.ok and not request.kwargs
+    assert words in request.errors[field]
+
+
+def test_intent_is_stable_for_the_same_form_and_nonce() -> None:
+    assert intent_for(form(), "n1") == intent_for(form(), "n1")
+    assert intent_for(form(), "n1") != intent_for(form(), "n2")
+    assert intent_for(form(), "n1") != intent_for(form(patient_id="user_43"), "n1")
+
+
+def test_default_return_url_uses_the_browser_origin() -> None:
+    assert default_return_url("http://localhost:8600/launch?x=1") == "http://localhost:8600/connected"
+    assert default_return_url(None) == "http://127.0.0.1:8501/connected"
+    assert default_return_url("javascript:alert(1)") == "http://127.0.0.1:8501/connected"
+
+
+def test_return_hint_rejects_malformed_links() -> None:
+    hint, problems = parse_hint({"patient_id": "user_1", "patient_session_id": "ps_01ABC"})
+    assert hint is not None and not problems and hint.success is None
+    hint, problems = parse_hint({"patient_id": "", "patient_session_id": "sess_1", "success": "maybe"})
+    assert hint is None
+    assert len(problems) == 3
+    hint, problems = parse_hint(
+        {"patient_id": "u", "patient_session_id": "ps_1", "error": "<script>"}
+    )
+    assert hint is None and problems == ["error is not an error code"]
+
+
+def test_ledger_records_an_intent_once(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    args = {"target": "embedded", "launched_by": "qa", "patient_id": "u1", "mode": "picker"}
+    assert ledger.begin(intent_id="i1", request={"a": 1}, **args) is None
+    again = ledger.begin(intent_id="i1", request={"a": 1}, **args)
+    assert again is not None and again.in_flight
+    ledger.succeed("i1", session_id="ps_1", session_url="http://x/c/1")
+    record = Ledger(tmp_path / "ledger.sqlite3").get("i1")
+    assert record is not None and record.session_id == "ps_1" and not record.in_flight
+    assert [r.intent_id for r in ledger.recent()] == ["i1"]
+
+
+def test_ledger_lets_one_of_many_concurrent_clicks_through(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    winners: list[bool] = []
+
+    def click() -> None:
+        fresh = ledger.begin(
+            intent_id="same",
+            target="embedded",
+            launched_by="qa",
+            patient_id="u1",
+            mode="picker",
+            request={},
+        )
+        winners.append(fresh is None)
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert winners.count(True) == 1
