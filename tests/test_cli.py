@@ -1,0 +1,171 @@
+"""`python -m medblocks spec diff|check`: outputs, exit statuses, files and URLs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from medblocks.__main__ import main
+from medblocks.spec import PINNED_PATH, load_pinned
+from tests.test_drift import ORACLE, docs_era
+
+
+def _write(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def docs_era_file(tmp_path: Path) -> Path:
+    return _write(tmp_path / "docs-era.json", docs_era(load_pinned()))
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A loopback server answering the pinned document at /openapi/medblocks.json (else 404);
+    it records each request's headers so a test can see what was sent."""
+    body = PINNED_PATH.read_bytes()
+    seen: list[dict[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(dict(self.headers))
+            ok = self.path == "/openapi/medblocks.json"
+            self.send_response(200 if ok else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body if ok else b'{"error": {}}')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_diff_of_pinned_and_published_is_in_sync(capsys: pytest.CaptureFixture[str]) -> None:
+    if not ORACLE.is_file():
+        pytest.skip("the published structure is not available")
+    assert main(["spec", "diff", str(PINNED_PATH), str(ORACLE)]) == 0
+    assert capsys.readouterr().out.startswith("drift: in-sync")
+
+
+def test_diff_against_docs_era_fails_with_breaking_drift(
+    docs_era_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["spec", "diff", str(PINNED_PATH), str(docs_era_file), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["headline"] == "breaking-drift"
+    assert "/patient-sessions" in {
+        c["location"] for c in report["changes"] if c["rule"] == "api-path-removed"
+    }
+
+
+def test_fail_on_never_exits_zero_and_writes_markdown(
+    docs_era_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "reports" / "drift.md"
+    args = ["spec", "diff", str(PINNED_PATH), str(docs_era_file), "--fail-on", "never"]
+    assert main([*args, "--format", "markdown", "--output", str(out)]) == 0
+    assert out.read_text().startswith("### Spec drift: `breaking-drift`")
+    assert "### Spec drift" in capsys.readouterr().out
+
+
+def test_fail_on_compatible_catches_an_added_endpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = load_pinned()
+    doc["paths"]["/status"] = doc["paths"]["/health"]
+    newer = _write(tmp_path / "newer.json", doc)
+    assert main(["spec", "diff", str(PINNED_PATH), str(newer)]) == 0
+    assert main(["spec", "diff", str(PINNED_PATH), str(newer), "--fail-on", "compatible"]) == 1
+    assert "compatible-drift" in capsys.readouterr().out
+
+
+def test_missing_file_is_unknown_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["spec", "diff", str(PINNED_PATH), str(tmp_path / "nope.json")]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("drift: unknown") and "no such file" in out
+
+
+def test_check_against_a_url_fetches_without_credentials(
+    served: tuple[str, list[dict[str, str]]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, seen = served
+    assert main(["spec", "check", base + "/openapi/medblocks.json"]) == 0
+    assert capsys.readouterr().out.startswith("drift: in-sync")
+    assert len(seen) == 1 and "Authorization" not in seen[0]
+
+
+def test_check_uses_the_configured_target_when_no_source_is_given(
+    served: tuple[str, list[dict[str, str]]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    base, seen = served
+    key = "mb_sk_sbx_" + "c" * 24
+    monkeypatch.chdir(tmp_path)  # no .env from the working tree
+    monkeypatch.setenv("MEDBLOCKS_API_URL", base)
+    monkeypatch.setenv("MEDBLOCKS_API_KEY", key)
+    assert main(["spec", "check", "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out)
+    assert report["headline"] == "in-sync"
+    assert report["new"]["source"] == base + "/openapi/medblocks.json"
+    assert key not in out and all(key not in str(h) for h in seen)
+
+
+def test_check_against_an_unreachable_or_wrong_url_is_unknown(
+    served: tuple[str, list[dict[str, str]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, _ = served
+    assert main(["spec", "check", base + "/elsewhere.json"]) == 2
+    assert "answered HTTP 404" in capsys.readouterr().out
+
+
+def test_module_entry_point_runs(docs_era_file: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "medblocks", "spec", "diff", str(PINNED_PATH), str(docs_era_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("drift: breaking-drift")
+    assert "/patient-sessions" in result.stdout
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["spec", "diff", "only-one"])
+    assert exc.value.code == 2
+
+
+def test_check_without_configuration_reads_the_embedded_sandbox(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_API_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["spec", "check"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("drift: in-sync")
+    assert "embedded sandbox /openapi/medblocks.json" in out
