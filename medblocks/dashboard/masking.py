@@ -5,14 +5,14 @@ from __future__ import annotations
 
 def mask_name(name: str | None) -> str:
     """`Maria Lopez` -> `M**** L****`: the initials stay so a person can tell rows apart."""
-    if not name:
+    if not isinstance(name, str) or not name:
         return ""
     return " ".join(word[0] + "*" * max(len(word) - 1, 1) for word in name.split())
 
 
 def mask_email(email: str | None) -> str:
     """`maria.lopez@example.com` -> `m***@e***.com`."""
-    if not email:
+    if not isinstance(email, str) or not email:
         return ""
     local, _, domain = email.partition("@")
     if not domain:
@@ -24,8 +24,13 @@ def mask_email(email: str | None) -> str:
 
 
 def shown_name(name: str | None, *, reveal: bool) -> str:
-    return (name or "") if reveal else mask_name(name)
+    """The name as the UI shows it; missing (None or a frame's NaN) is empty."""
+    if not reveal:
+        return mask_name(name)
+    return name if isinstance(name, str) else ""
 
 
 def shown_email(email: str | None, *, reveal: bool) -> str:
-    return (email or "") if reveal else mask_email(email)
+    if not reveal:
+        return mask_email(email)
+    return email if isinstance(email, str) else ""

@@ -1,0 +1,105 @@
+"""Which API the dashboard talks to, and the clients for it.
+
+`Settings` from `medblocks.config` decide the target. The embedded target starts the sandbox in a
+background thread once per process (with its demo organisation) and talks to it over loopback.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from medblocks.client import AsyncMedblocks, Medblocks
+from medblocks.config import Settings
+from medblocks.dashboard.request_ids import remember_request_id
+from medblocks.spec import pinned_version
+
+LABELS = {
+    "embedded": "Embedded sandbox (local emulator, demo data)",
+    "sandbox": "Medblocks sandbox workspace",
+    "live": "LIVE — production Medblocks, real patient data",
+}
+
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+_embedded_lock = threading.Lock()
+
+_embedded: Any = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved target: where to send requests and what the dashboard may do there."""
+
+    kind: str
+    base_url: str
+    api_version: str
+    writes_allowed: bool
+    api_key: str  # never rendered; repr hides it
+    sandbox_controls: bool = False
+
+    def __repr__(self) -> str:
+        return f"Target(kind={self.kind!r}, base_url={self.base_url!r})"
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.kind]
+
+    @property
+    def is_live(self) -> bool:
+        return self.kind == "live"
+
+    @property
+    def version_matches_spec(self) -> bool:
+        return self.api_version == pinned_version()
+
+    def client(self, **options: Any) -> Medblocks:
+        """A sync client whose responses' request ids are kept for `last_request_id()`."""
+        http = httpx.Client(timeout=TIMEOUT, event_hooks={"response": [remember_request_id]})
+        return Medblocks(
+            self.api_key,
+            base_url=self.base_url,
+            api_version=self.api_version,
+            http_client=http,
+            **options,
+        )
+
+    def async_client(self, **options: Any) -> AsyncMedblocks:
+        return AsyncMedblocks(
+            self.api_key, base_url=self.base_url, api_version=self.api_version, **options
+        )
+
+
+def embedded_sandbox() -> Any:
+    """The process's embedded sandbox, started on first use (in memory, demo data seeded)."""
+    global _embedded
+    with _embedded_lock:
+        if _embedded is None:
+            from medblocks.sandbox import SandboxConfig, start_in_thread
+
+            _embedded = start_in_thread(SandboxConfig(db_path=None, seed_demo=True))
+        return _embedded
+
+
+def resolve_target(settings: Settings) -> Target:
+    if settings.is_embedded:
+        sandbox = embedded_sandbox()
+        return Target(
+            kind="embedded",
+            base_url=sandbox.base_url,
+            api_version=settings.api_version,
+            writes_allowed=True,
+            api_key=sandbox.api_key,
+            sandbox_controls=True,
+        )
+    assert settings.base_url is not None and settings.api_key is not None
+    return Target(
+        kind=settings.target,
+        base_url=settings.base_url,
+        api_version=settings.api_version,
+        writes_allowed=settings.writes_allowed,
+        api_key=settings.api_key,
+    )
