@@ -214,21 +214,21 @@ def _read_record_cursor(call: Call, patient_id: str, param: str) -> int | None:
         return None
     row = call.runtime.store.get_record_cursor(cursor)
     if row is None or row["patient_id"] != patient_id:
-        raise invalid_data(f"{param} is not a cursor returned for this patient's records.", param)
+        raise not_found(f"{param} is not a cursor returned for this patient's records.", param)
     if parse_iso(row["created_at"]) + RECORD_CURSOR_LIFETIME <= call.runtime.clock.now():
-        raise invalid_data(f"{param} has expired (cursors are valid for 7 days).", param)
+        raise not_found(f"{param} has expired (cursors are valid for 7 days).", param)
     return int(row["seq"])
 
 
 def get_patient_records(call: Call) -> dict[str, Any]:
     patient = _patient_row(call)
     q = call.query
-    if q.get("starting_after") is not None and q.get("ending_before") is not None:
-        raise invalid_data("Send starting_after or ending_before, not both.", "ending_before")
     types = [t.strip() for t in (q.get("type") or "").split(",") if t.strip()] or None
     since = _since(q.get("since"))
     after = _read_record_cursor(call, patient["id"], "starting_after")
     before = _read_record_cursor(call, patient["id"], "ending_before")
+    if after is not None and before is not None:
+        raise invalid_data("Send starting_after or ending_before, not both.", "ending_before")
     store = call.runtime.store
     rows = store.list_records(
         patient_id=patient["id"],
@@ -370,8 +370,11 @@ def _check_webhook_fields(body: dict[str, Any]) -> None:
         local = scheme == "http" and host in LOCAL_WEBHOOK_HOSTS
         if not parts.netloc or not (scheme == "https" or local):
             raise invalid_data("url must be https (http is accepted only for localhost).", "url")
-    if "events" in body and "*" in body["events"] and len(body["events"]) > 1:
-        raise invalid_data('events is either ["*"] alone or a list of event types.', "events")
+    if "events" in body:
+        events = list(dict.fromkeys(body["events"]))
+        if "*" in events and len(events) > 1:
+            raise invalid_data('events is either ["*"] alone or a list of event types.', "events")
+        body["events"] = events
     if len(body.get("metadata") or {}) > WEBHOOK_METADATA_MAX_KEYS:
         raise invalid_data(
             f"metadata can hold at most {WEBHOOK_METADATA_MAX_KEYS} keys.", "metadata"

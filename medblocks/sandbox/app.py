@@ -1,8 +1,8 @@
 """The sandbox ASGI application.
 
-`create_app` returns a Starlette app whose routes are, in order: the pinned spec document,
-the routes other parts of the sandbox add (the `/_sandbox/` controls and the hosted `/c/`
-pages), and last a catch-all that serves the API from the pinned spec. The catch-all is a
+`create_app` returns a Starlette app whose routes are the pinned spec document and the routes
+other parts of the sandbox add (the `/_sandbox/` controls and the hosted `/c/` pages); the
+router's default, reached by every other path, serves the API from the pinned spec. It is a
 lean pure-ASGI dispatcher (`ApiDispatcher`): route match on the raw path, auth, `Version`,
 method, parameters and body against precompiled validators, then the handler.
 """
@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 
 from medblocks.sandbox.api import HANDLERS, Call
 from medblocks.sandbox.config import SandboxConfig
@@ -42,8 +42,6 @@ Send = Callable[[Message], Awaitable[None]]
 log = logging.getLogger("medblocks.sandbox")
 
 MAX_BODY_BYTES = 1024 * 1024
-# Operations answered without a key (see the README: `/health` is public in Medblocks' prose).
-PUBLIC_OPERATIONS = frozenset({"api.health"})
 SPEC_ROUTE = "/openapi/medblocks.json"
 
 
@@ -173,8 +171,8 @@ class ApiDispatcher:
             raise ApiError("not_found_error", "resource_not_found", "No such route in this API.")
         entry, path_values = matched
         operation = entry.operations.get(scope["method"])
-        if operation is None or operation.operation_id not in PUBLIC_OPERATIONS:
-            self._authenticate(scope)
+        # Every operation, `/health` included, follows the document's global security.
+        self._authenticate(scope)
         if operation is None:
             raise ApiError(
                 "invalid_request_error",
@@ -253,7 +251,10 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     # `middleware` (it runs after RequestIdMiddleware, so `request.state.request_id` is set).
     # --- END EXTENSION POINT
 
-    routes.append(Mount("", app=ApiDispatcher(runtime)))
     app = Starlette(routes=routes, middleware=middleware)
+    # Whatever no route above claims goes to the API (a router default, unlike a catch-all
+    # Mount, also receives paths with control characters such as an encoded newline).
+    app.router.default = ApiDispatcher(runtime)
+    app.router.redirect_slashes = False
     app.state.sandbox = runtime
     return app

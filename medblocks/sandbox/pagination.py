@@ -11,7 +11,7 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
-from medblocks.sandbox.errors import invalid_data
+from medblocks.sandbox.errors import not_found
 from medblocks.sandbox.store import Row
 
 CURSOR_PREFIX = "cur_"
@@ -23,10 +23,10 @@ def encode_cursor(kind: str, seq: int) -> str:
 
 
 def decode_cursor(kind: str, cursor: str | None, param: str = "starting_after") -> int | None:
-    """The sequence a cursor of this list points at; 400 `invalid_data` for anything else."""
+    """The sequence a cursor of this list points at; 404 for anything else (no such cursor)."""
     if cursor is None:
         return None
-    problem = invalid_data(f"{param} is not a cursor returned by this list.", param)
+    problem = not_found(f"{param} is not a cursor returned by this list.", param)
     if not cursor.startswith(CURSOR_PREFIX):
         raise problem
     body = cursor[len(CURSOR_PREFIX) :]
