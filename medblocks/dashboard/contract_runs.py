@@ -1,0 +1,95 @@
+"""The contract harness's latest reports, and running it against the current target.
+
+The harness is run as a subprocess (`python -m pytest contract_tests`, `python -m medblocks spec
+check`); the product never imports `contract_tests`. The key goes to the child only through its
+environment and is scrubbed from anything captured from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medblocks.dashboard.target import Target
+
+REPORTS_ENV = "MEDBLOCKS_REPORTS_DIR"
+SUMMARY = "contract-summary.json"
+REPORT_MD = "contract-report.md"
+DRIFT = "drift.json"
+
+
+def reports_dir() -> Path:
+    return Path(os.environ.get(REPORTS_ENV) or "reports")
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """The parsed report, None when it has not been produced; a broken file raises ValueError."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} does not hold a JSON object")
+    return data
+
+
+def latest_summary(directory: Path | None = None) -> dict[str, Any] | None:
+    return read_json((directory or reports_dir()) / SUMMARY)
+
+
+def latest_drift(directory: Path | None = None) -> dict[str, Any] | None:
+    return read_json((directory or reports_dir()) / DRIFT)
+
+
+def latest_report_markdown(directory: Path | None = None) -> str | None:
+    path = (directory or reports_dir()) / REPORT_MD
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    command: str
+    returncode: int
+    output: str
+
+
+def harness_commands() -> list[list[str]]:
+    return [
+        [sys.executable, "-m", "pytest", "contract_tests", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "medblocks", "spec", "check"],
+    ]
+
+
+def run_harness(
+    target: Target, *, cwd: Path | None = None, timeout: float = 900
+) -> list[RunResult]:
+    """Run the contract suite and the drift check against `target`; refuses a live target."""
+    if target.is_live:
+        raise PermissionError("The contract suite never runs against a live key.")
+    env = dict(os.environ)
+    env.update(
+        MEDBLOCKS_API_KEY=target.api_key,
+        MEDBLOCKS_API_URL=target.base_url,
+        MEDBLOCKS_API_VERSION=target.api_version,
+    )
+    results = []
+    for command in harness_commands():
+        done = subprocess.run(
+            command,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        output = (done.stdout + done.stderr).replace(target.api_key, "[key]")
+        results.append(RunResult(" ".join(command[1:]), done.returncode, output[-20000:]))
+    return results

@@ -1,0 +1,246 @@
+"""Streamlit glue shared by the pages: target, cached clients and reads, errors, filters, PHI.
+
+Every API read goes through `st.cache_data(ttl=…)` keyed by the target; the sync client lives in
+`st.cache_resource`. Data work happens in `medblocks.dashboard`; this module only wires it to
+Streamlit. API strings are shown through `st.text`, `st.code` or dataframes, never as markdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from medblocks.client import Medblocks
+from medblocks.config import ConfigError, load_settings
+from medblocks.dashboard import frames, patient_view, webhooks
+from medblocks.dashboard.ledger import Ledger
+from medblocks.dashboard.problems import explain
+from medblocks.dashboard.target import Target, resolve_target
+
+TTL = 60
+CONCURRENCY = 16
+T = TypeVar("T")
+
+
+def auth_configured() -> bool:
+    """True when `[auth]` is in secrets.toml, so `st.login` (OIDC) guards the app."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+@st.cache_resource(show_spinner="Starting the embedded sandbox…")
+def _target(cache_key: str, _settings: Any) -> Target:
+    return resolve_target(_settings)
+
+
+def target() -> Target:
+    """The configured target; a configuration error stops the page with its message."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        st.error("The configuration cannot be used.")
+        st.text(str(exc))
+        st.stop()
+    fingerprint = hashlib.sha256(repr((settings, settings.api_key)).encode()).hexdigest()
+    return _target(fingerprint, settings)
+
+
+def target_id(t: Target) -> str:
+    """A cache key for reads: which server, which key (hashed), which Version."""
+    return hashlib.sha256(f"{t.base_url}|{t.api_key}|{t.api_version}".encode()).hexdigest()[:16]
+
+
+@st.cache_resource
+def _client(cache_key: str, _t: Target) -> Medblocks:
+    return _t.client()
+
+
+def client() -> Medblocks:
+    t = target()
+    return _client(target_id(t), t)
+
+
+def frame_page() -> Target:
+    """What every page shows first: the live banner, the target, the PHI toggle, refresh."""
+    t = target()
+    if t.is_live:
+        st.error(
+            "LIVE — production Medblocks with real patient data. "
+            + ("Writes are ENABLED." if t.writes_allowed else "Read-only: writes are disabled.")
+        )
+    with st.sidebar:
+        st.caption("Target")
+        st.text(t.label)
+        st.text(t.base_url)
+        st.toggle("Reveal names and emails", key="reveal_phi", value=False)
+        if st.button("Refresh data", key="refresh_data"):
+            st.cache_data.clear()
+    return t
+
+
+def reveal() -> bool:
+    return bool(st.session_state.get("reveal_phi", False))
+
+
+def show_problem(exc: BaseException, doing: str) -> None:
+    """An upstream failure as a clear message with the request id; the page keeps going."""
+    problem = explain(exc)
+    st.error(f"{doing}: {problem.title}")
+    st.text(problem.detail)
+    st.text(problem.request_id_text)
+
+
+def attempt(doing: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Run one read or write; on any failure show it (with request id) and return None."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:
+        show_problem(exc, doing)
+        return None
+
+
+def query_list(name: str) -> list[str]:
+    return [v for v in st.query_params.get_all(name) if v]
+
+
+def keep_in_query(name: str, value: str | list[str] | None) -> None:
+    """Store a filter in the URL so the view can be shared; empty values are removed."""
+    if value in (None, "", []):
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get_all(name) != (value if isinstance(value, list) else [value]):
+        st.query_params[name] = value
+
+
+def require_writes(t: Target) -> bool:
+    if not t.writes_allowed:
+        st.info("Writes are disabled for the live target (set MEDBLOCKS_ALLOW_LIVE_WRITES=true).")
+    return t.writes_allowed
+
+
+# -- cached reads -------------------------------------------------------------------------------
+
+
+def _fan_out_with_progress(label: str, work: Callable[[Any], Any]) -> Any:
+    """Run `work(on_progress)` under a progress bar (inside the cached function, so a cache hit
+    replays the bar and its removal instead of referring to an element from another run)."""
+    bar = st.progress(0.0, text=label)
+
+    def update(done: int, total: int) -> None:
+        bar.progress(done / total if total else 1.0, text=f"{label} {done}/{total}")
+
+    try:
+        return asyncio.run(work(update))
+    finally:
+        bar.empty()
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _org_connections(key: str, _t: Target) -> frames.OrgFrames:
+    async def run(progress: Any) -> frames.OrgFrames:
+        async with _t.async_client() as aclient:
+            return await frames.fetch_connections(
+                aclient, concurrency=CONCURRENCY, on_progress=progress
+            )
+
+    return _fan_out_with_progress("Reading every patient's connections…", run)
+
+
+def org_connections() -> frames.OrgFrames:
+    t = target()
+    return _org_connections(target_id(t), t)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _org_sessions(key: str, ids: tuple[str, ...], _t: Target) -> Any:
+    async def run(progress: Any) -> Any:
+        async with _t.async_client() as aclient:
+            return await frames.fetch_sessions(
+                aclient, ids, concurrency=CONCURRENCY, on_progress=progress
+            )
+
+    return _fan_out_with_progress("Reading every patient's sessions…", run)
+
+
+def org_sessions(patient_ids: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    t = target()
+    return _org_sessions(target_id(t), tuple(patient_ids), t)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _record_sources(key: str, ids: tuple[str, ...], _t: Target) -> Any:
+    async def run(progress: Any) -> Any:
+        async with _t.async_client() as aclient:
+            return await frames.fetch_record_sources(
+                aclient, ids, concurrency=CONCURRENCY, on_progress=progress
+            )
+
+    return _fan_out_with_progress("Checking which sources have delivered records…", run)
+
+
+def record_sources(patient_ids: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    t = target()
+    return _record_sources(target_id(t), tuple(patient_ids), t)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _catalog(key: str, _client: Medblocks) -> dict[str, dict[str, Any]]:
+    return patient_view.sources_by_id(_client)
+
+
+def catalog() -> dict[str, dict[str, Any]]:
+    return _catalog(target_id(target()), client())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _sources(key: str, q: str, vendor: str, _client: Medblocks) -> pd.DataFrame:
+    rows = [
+        s.model_dump(include={"id", "name", "type", "fhir_base_url", "logo_url", "portal_url"})
+        for s in _client.sources.list(q=q or None, type=vendor or None)
+    ]
+    return pd.DataFrame(
+        rows, columns=["id", "name", "type", "fhir_base_url", "logo_url", "portal_url"]
+    )
+
+
+def sources(q: str = "", vendor: str = "") -> pd.DataFrame:
+    return _sources(target_id(target()), q, vendor, client())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _patient(key: str, patient_id: str, _client: Medblocks) -> patient_view.PatientView:
+    return patient_view.load_patient(_client, patient_id, catalog())
+
+
+def patient(patient_id: str) -> patient_view.PatientView:
+    return _patient(target_id(target()), patient_id, client())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _endpoints(key: str, _client: Medblocks) -> pd.DataFrame:
+    return webhooks.endpoints_frame(_client)
+
+
+def endpoints() -> pd.DataFrame:
+    return _endpoints(target_id(target()), client())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _events(key: str, endpoint_id: str, _client: Medblocks) -> pd.DataFrame:
+    return webhooks.events_frame(_client, endpoint_id)
+
+
+def events(endpoint_id: str) -> pd.DataFrame:
+    return _events(target_id(target()), endpoint_id, client())
+
+
+@st.cache_resource
+def ledger() -> Ledger:
+    return Ledger()

@@ -1,0 +1,42 @@
+"""Return page (the default `return_url`): re-reads the session and names what happened."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from medblocks.dashboard.return_page import verify_return
+from pages import _shared
+
+_shared.frame_page()
+st.title("Return page")
+params = {name: st.query_params.get(name, "") for name in st.query_params}
+if not params:
+    st.text(
+        "Patients land here after the hosted flow (…/connected?patient_id=…&patient_session_id=…)."
+    )
+    st.stop()
+
+outcome = _shared.attempt("Checking the session", verify_return, _shared.client(), params)
+if outcome is None:
+    st.stop()
+
+if outcome.state == "connected":
+    st.success(outcome.headline)
+elif outcome.state == "partly_connected":
+    st.warning(outcome.headline)
+else:
+    st.error(outcome.headline)
+st.text(outcome.detail)
+if outcome.session_id:
+    st.text(f"Session: {outcome.session_id} ({outcome.session_status or 'unknown'})")
+for attempt in outcome.attempts:
+    line = f"{attempt.source_id}: {attempt.status}"
+    if attempt.failure_code:
+        line += f" — {attempt.failure_code}: {attempt.failure_words}"
+    st.text(line)
+if outcome.hint_error:
+    st.text(f"The redirect reported error code {outcome.hint_error}.")
+    if outcome.hint_error_description:
+        st.text(f"Description from the redirect: {outcome.hint_error_description}")
+if outcome.is_failure:
+    st.text(f"Request id: {outcome.request_id or 'none (the client does not expose it)'}")

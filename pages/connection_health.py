@@ -1,0 +1,99 @@
+"""Connection health: every connection, filters kept in the URL, what needs attention, CSV."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from medblocks.dashboard.frames import health_frame
+from medblocks.dashboard.health import NEEDS_ATTENTION, STATUSES
+from pages import _shared
+
+_shared.frame_page()
+st.title("Connection health")
+
+org = _shared.attempt("Reading patients and connections", _shared.org_connections)
+if org is None:
+    st.stop()
+active_patients = sorted(
+    set(org.connections.loc[org.connections["status"] == "active", "patient_id"])
+)
+read = _shared.attempt(
+    "Checking which sources have delivered records", _shared.record_sources, active_patients
+)
+arrived = read[0] if read else None
+frame = health_frame(org, arrived)
+catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+frame["source"] = [catalog.get(s, {}).get("name", s) for s in frame["source_id"]]
+
+cols = st.columns(4)
+statuses = cols[0].multiselect(
+    "Status", list(STATUSES), default=[s for s in _shared.query_list("status") if s in STATUSES]
+)
+source_names = sorted(frame["source"].dropna().unique())
+chosen_sources = cols[1].multiselect(
+    "Source", source_names, default=[s for s in _shared.query_list("source") if s in source_names]
+)
+codes = sorted(frame["failure_code"].dropna().unique())
+chosen_codes = cols[2].multiselect(
+    "Failure code", codes, default=[c for c in _shared.query_list("code") if c in codes]
+)
+try:
+    min_age_default = float(st.query_params.get("min_age_days", "0") or 0)
+except ValueError:
+    min_age_default = 0.0
+min_age = cols[3].number_input("Older than (days)", min_value=0.0, value=min_age_default, step=1.0)
+_shared.keep_in_query("status", statuses)
+_shared.keep_in_query("source", chosen_sources)
+_shared.keep_in_query("code", chosen_codes)
+_shared.keep_in_query("min_age_days", f"{min_age:g}" if min_age else None)
+
+view = frame
+if statuses:
+    view = view[view["status"].isin(statuses)]
+if chosen_sources:
+    view = view[view["source"].isin(chosen_sources)]
+if chosen_codes:
+    view = view[view["failure_code"].isin(chosen_codes)]
+if min_age:
+    view = view[view["age_days"] >= min_age]
+
+columns = [
+    "patient_id",
+    "source",
+    "status",
+    "failure_code",
+    "failure_at",
+    "age_days",
+    "records_arrived",
+    "stuck_pull",
+    "who_acts",
+    "id",
+]
+st.caption(f"{len(view)} of {len(frame)} connections")
+st.dataframe(
+    view[columns],
+    hide_index=True,
+    column_config={"age_days": st.column_config.NumberColumn(format="%.1f")},
+)
+st.download_button(
+    "Download CSV",
+    view[[*columns, "tell_patient"]].to_csv(index=False),
+    file_name="connection-health.csv",
+    mime="text/csv",
+)
+
+st.subheader("Needs attention")
+attention = view[view["status"].isin(NEEDS_ATTENTION)]
+st.caption("Failed, refresh_failed or expired: the patient must connect again.")
+st.dataframe(
+    attention[["patient_id", "source", "status", "failure_code", "who_acts", "tell_patient"]],
+    hide_index=True,
+)
+
+st.subheader("Stuck pulls")
+st.caption("Active connections with no record from their source 15 minutes after connecting.")
+if arrived is None:
+    st.text("Records could not be checked (see the message above).")
+st.dataframe(
+    view[view["stuck_pull"]][["patient_id", "source", "updated_at", "id"]], hide_index=True
+)

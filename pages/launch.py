@@ -1,0 +1,155 @@
+"""Launch: create a picker- or direct-mode session once, show its link, follow its status live."""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from medblocks.dashboard.launch import (
+    LaunchForm,
+    default_return_url,
+    intent_for,
+    launch_once,
+    validate_launch,
+)
+from pages import _shared
+
+t = _shared.frame_page()
+st.title("Launch a session")
+if not _shared.require_writes(t):
+    st.stop()
+
+state = st.session_state
+state.setdefault("launch_nonce", uuid.uuid4().hex)
+state.setdefault("launching", False)
+
+catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+source_ids = sorted(catalog, key=lambda sid: catalog[sid]["name"])
+
+
+def source_name(sid: str) -> str:
+    return str(catalog.get(sid, {}).get("name", sid))
+
+
+mode = st.radio("Mode", ["picker", "direct"], horizontal=True, key="launch_mode")
+patient_id = st.text_input(
+    "Patient id", value=st.query_params.get("patient_id", ""), max_chars=200, key="launch_patient"
+)
+cols = st.columns(2)
+name = cols[0].text_input("Patient name (optional)", key="launch_name")
+email = cols[1].text_input("Patient email (optional)", key="launch_email")
+if mode == "picker":
+    chosen = st.multiselect(
+        "Recommended sources (listed first on the picker)",
+        source_ids,
+        format_func=source_name,
+        key="launch_sources",
+    )
+else:
+    one = st.selectbox(
+        "Source", source_ids, format_func=source_name, index=None, key="launch_source"
+    )
+    chosen = [one] if one else []
+cols = st.columns(2)
+label = cols[0].text_input("Return button label (optional)", max_chars=60, key="launch_label")
+expires_in = int(
+    cols[1].number_input("Expires in (seconds)", 60, 86400, 1800, step=60, key="launch_expiry")
+)
+metadata = st.text_area("Metadata (JSON object, optional)", key="launch_metadata")
+return_url = default_return_url(st.context.url)
+st.caption("Return URL")
+st.text(return_url)
+
+form = LaunchForm(
+    mode=mode,
+    patient_id=patient_id,
+    return_url=return_url,
+    patient_name=name,
+    patient_email=email,
+    source_ids=tuple(chosen),
+    return_button_label=label,
+    expires_in=expires_in,
+    metadata_json=metadata,
+)
+request = validate_launch(form)
+for message in request.errors.values():
+    st.warning(message)
+
+
+def start_launch() -> None:
+    state["launching"] = True
+
+
+st.button(
+    "Launching…" if state["launching"] else "Create session",
+    type="primary",
+    disabled=state["launching"] or not request.ok,
+    on_click=start_launch,
+    key="launch_button",
+)
+
+if state["launching"]:
+    state["launching"] = False
+    who = (st.user.get("email") if st.user else None) or "local user"
+    outcome = _shared.attempt(
+        "Creating the session",
+        launch_once,
+        _shared.client(),
+        _shared.ledger(),
+        request,
+        intent_id=intent_for(form, state["launch_nonce"]),
+        target=t.kind,
+        launched_by=str(who),
+    )
+    if outcome is not None:
+        state["launched_session"] = outcome.record.session_id
+        state["launched_url"] = outcome.record.session_url
+        if not outcome.created_now:
+            state["launch_note"] = "This launch was already made; its existing session is shown."
+        st.rerun()
+
+session_id = state.get("launched_session")
+if session_id:
+    st.divider()
+    if state.pop("launch_note", None):
+        st.info("This launch was already made; its existing session is shown.")
+    st.subheader("Session created")
+    st.text(session_id)
+    st.link_button("Open the hosted page", state["launched_url"])
+    st.code(state["launched_url"], language=None)
+
+    @st.fragment(run_every=3)
+    def live_status() -> None:
+        session = _shared.attempt(
+            "Reading the session", _shared.client().patient_sessions.retrieve, session_id
+        )
+        if session is not None:
+            st.text(f"Status: {session.status} · connections: {len(session.connections)}")
+            for item in session.connections:
+                st.text(f"  {item.connection_id}: {item.status} {item.failure_code or ''}")
+
+    live_status()
+    if st.button("New launch", key="launch_new"):
+        state["launch_nonce"] = uuid.uuid4().hex
+        state.pop("launched_session", None)
+        state.pop("launched_url", None)
+        st.rerun()
+
+st.subheader("Recent launches (this machine)")
+recent = _shared.ledger().recent(10)
+st.dataframe(
+    [
+        {
+            "when": r.requested_at,
+            "who": r.launched_by,
+            "target": r.target,
+            "patient_id": r.patient_id,
+            "mode": r.mode,
+            "session": r.session_id,
+            "error": r.error,
+        }
+        for r in recent
+    ],
+    hide_index=True,
+)

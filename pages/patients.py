@@ -1,0 +1,122 @@
+"""Patients: the table (masked PHI, API exact-match filters, a text filter), then one patient."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from medblocks.dashboard.frames import patient_summary
+from medblocks.dashboard.masking import shown_email, shown_name
+from pages import _shared
+
+t = _shared.frame_page()
+st.title("Patients")
+reveal = _shared.reveal()
+
+org = _shared.attempt("Reading patients and connections", _shared.org_connections)
+if org is None:
+    st.stop()
+summary = patient_summary(org)
+
+cols = st.columns(3)
+exact_id = cols[0].text_input("Patient id (exact)", value=st.query_params.get("patient_id", ""))
+exact_email = cols[1].text_input("Email (exact)", value=st.query_params.get("email", ""))
+text = cols[2].text_input("Contains", value=st.query_params.get("q", ""))
+_shared.keep_in_query("patient_id", exact_id.strip())
+_shared.keep_in_query("email", exact_email.strip())
+_shared.keep_in_query("q", text.strip())
+
+if exact_id.strip() or exact_email.strip():
+    filters = {
+        k: v.strip() for k, v in (("patient_id", exact_id), ("email", exact_email)) if v.strip()
+    }
+    found = _shared.attempt(
+        "Filtering patients", lambda: [p.id for p in _shared.client().patients.list(**filters)]
+    )
+    summary = summary[summary["patient_id"].isin(found or [])]
+if text.strip():
+    needle = text.strip().lower()
+    haystack = summary["patient_id"].str.lower()
+    if reveal:
+        haystack = haystack + " " + summary["name"].fillna("").str.lower()
+    summary = summary[haystack.str.contains(needle, regex=False)]
+
+table = summary.assign(
+    name=[shown_name(n, reveal=reveal) for n in summary["name"]],
+    email=[shown_email(e, reveal=reveal) for e in summary["email"]],
+)[
+    [
+        "patient_id",
+        "name",
+        "email",
+        "active",
+        "failed",
+        "refresh_failed",
+        "expired",
+        "disconnected",
+        "last_activity",
+    ]
+]
+st.caption(f"{len(table)} patients" + ("" if reveal else " · names and emails masked"))
+picked = st.dataframe(
+    table, hide_index=True, on_select="rerun", selection_mode="single-row", key="patients_table"
+)
+rows = picked.selection.rows if picked is not None else []
+if rows:
+    _shared.keep_in_query("open", str(table.iloc[rows[0]]["patient_id"]))
+selected = st.query_params.get("open", "")
+if not selected:
+    st.caption("Select a row to open the patient.")
+    st.stop()
+
+st.divider()
+view = _shared.attempt("Reading the patient", _shared.patient, selected)
+if view is None:
+    st.stop()
+st.header("Patient")
+who = f"{shown_name(view.name, reveal=reveal)} · {shown_email(view.email, reveal=reveal)}"
+st.text(f"{view.patient_id} · {who}")
+
+actions = st.columns(2)
+if actions[0].button("Launch a session for this patient", disabled=not t.writes_allowed):
+    st.switch_page("pages/launch.py", query_params={"patient_id": view.patient_id})
+
+st.subheader("Connections")
+st.dataframe(
+    view.connections,
+    hide_index=True,
+    column_config={"logo_url": st.column_config.ImageColumn("logo")},
+)
+active = view.connections[view.connections["status"] != "disconnected"]
+if len(active) and _shared.require_writes(t):
+    conn_id = actions[1].selectbox("Connection to disconnect", list(active["id"]), index=None)
+    if conn_id and st.button("Disconnect the selected connection", key="disconnect_ask"):
+        st.session_state["confirm_disconnect"] = conn_id
+    if st.session_state.get("confirm_disconnect") == conn_id and conn_id:
+        st.warning(
+            "The patient's hospital access ends for this organisation. This cannot be undone."
+        )
+        if st.button("Yes, disconnect", key="disconnect_confirm", type="primary"):
+            done = _shared.attempt(
+                "Disconnecting", _shared.client().patients.disconnect, view.patient_id, conn_id
+            )
+            st.session_state.pop("confirm_disconnect", None)
+            if done is not None:
+                st.cache_data.clear()
+                st.success("Disconnected.")
+
+st.subheader("Session history")
+st.dataframe(view.sessions.drop(columns=["url"]), hide_index=True)
+
+st.subheader("Records")
+if view.record_counts.empty:
+    st.text("No records have arrived yet.")
+else:
+    st.dataframe(view.record_counts, hide_index=True)
+    if view.newest_record:
+        st.text(
+            "Newest: {type} {id} (updated {last_updated}, from {source})".format(
+                **view.newest_record
+            )
+        )
+    if view.records_truncated:
+        st.caption(f"Counted the first {view.records_scanned} records.")

@@ -1,0 +1,64 @@
+"""Sessions: every session in the organisation (fanned out over patients), near-expiry flagged."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from medblocks.dashboard.aggregate import near_expiry
+from pages import _shared
+
+_shared.frame_page()
+st.title("Sessions")
+org = _shared.attempt("Reading patients", _shared.org_connections)
+if org is None:
+    st.stop()
+read = _shared.attempt("Reading sessions", _shared.org_sessions, list(org.patients["patient_id"]))
+if read is None:
+    st.stop()
+sessions, failures = read
+if failures:
+    st.warning(f"Sessions of {len(failures)} patients could not be read.")
+
+cols = st.columns(3)
+statuses = cols[0].multiselect(
+    "Status", ["open", "complete", "expired"], default=_shared.query_list("status")
+)
+modes = cols[1].multiselect("Mode", ["picker", "direct"], default=_shared.query_list("mode"))
+minutes = cols[2].number_input("Highlight open sessions expiring within (minutes)", 1, 1440, 10)
+_shared.keep_in_query("status", statuses)
+_shared.keep_in_query("mode", modes)
+
+view = sessions
+if statuses:
+    view = view[view["status"].isin(statuses)]
+if modes:
+    view = view[view["mode"].isin(modes)]
+now = pd.Timestamp.now(tz="UTC")
+soon = near_expiry(view, now, pd.Timedelta(minutes=int(minutes)))
+view = view.assign(
+    expires_soon=soon, minutes_left=((view["expires_at"] - now).dt.total_seconds() / 60).round(1)
+)
+st.caption(
+    f"{len(view)} sessions · {int(soon.sum())} open sessions expire within {int(minutes)} minutes"
+)
+columns = [
+    "id",
+    "patient_id",
+    "status",
+    "mode",
+    "source_id",
+    "attempts",
+    "active_connections",
+    "expires_at",
+    "minutes_left",
+    "expires_soon",
+    "created_at",
+]
+st.dataframe(
+    view[columns].style.apply(
+        lambda row: ["background-color: #ffe8a3" if row["expires_soon"] else "" for _ in row],
+        axis=1,
+    ),
+    hide_index=True,
+)

@@ -1,0 +1,27 @@
+"""Sources: the FHIR source catalog with the API's `q` and vendor filters, logos, portal links."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _shared
+
+_shared.frame_page()
+st.title("Sources")
+cols = st.columns(2)
+q = cols[0].text_input("Name contains", value=st.query_params.get("q", ""))
+vendor = cols[1].text_input("Vendor (epic, cerner, …)", value=st.query_params.get("vendor", ""))
+_shared.keep_in_query("q", q.strip())
+_shared.keep_in_query("vendor", vendor.strip())
+
+frame = _shared.attempt("Reading the catalog", _shared.sources, q.strip(), vendor.strip())
+if frame is not None:
+    st.caption(f"{len(frame)} sources")
+    st.dataframe(
+        frame[["logo_url", "name", "type", "id", "fhir_base_url", "portal_url"]],
+        hide_index=True,
+        column_config={
+            "logo_url": st.column_config.ImageColumn("logo"),
+            "portal_url": st.column_config.LinkColumn("patient portal"),
+        },
+    )

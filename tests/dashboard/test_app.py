@@ -1,0 +1,306 @@
+"""The real dashboard through Streamlit's AppTest, against the embedded sandbox it starts itself."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from medblocks.client import Medblocks
+from medblocks.dashboard.target import embedded_sandbox
+from medblocks.sandbox import RunningSandbox
+
+APP = Path(__file__).resolve().parents[2] / "dashboard.py"
+VARIABLES = (
+    "MEDBLOCKS_API_KEY",
+    "MEDBLOCKS_API_URL",
+    "MEDBLOCKS_API_VERSION",
+    "MEDBLOCKS_ALLOW_LIVE_WRITES",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MEDBLOCKS_REPORTS_DIR", str(tmp_path / "reports"))
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def embedded() -> RunningSandbox:
+    return embedded_sandbox()
+
+
+@pytest.fixture
+def api(embedded: RunningSandbox) -> Iterator[Medblocks]:
+    with Medblocks(embedded.api_key, base_url=embedded.base_url) as client:
+        yield client
+
+
+def open_page(page: str | None = None, **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if page is None:
+        at.query_params.update(query)
+        return at.run()
+    at.run()
+    at.switch_page(page)
+    at.query_params.update(query)
+    return at.run()
+
+
+def texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not errors(at), errors(at) + texts(at)
+
+
+def test_overview_shows_the_embedded_target_and_its_demo_data(api: Medblocks) -> None:
+    at = open_page()
+    assert_clean(at)
+    assert at.title[0].value == "Overview"
+    assert "Embedded sandbox (local emulator, demo data)" in [s.value for s in at.subheader]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["/health"] == "ok"
+    assert metrics["Version sent"] == "2026-04-25"
+    assert int(metrics["Patients"]) == len(list(api.patients.list(limit=100)))
+    assert len(at.get("vega_lite_chart")) == 4
+
+
+def test_patients_are_masked_until_revealed(api: Medblocks) -> None:
+    names = [p.name for p in api.patients.list(limit=100) if p.name]
+    at = open_page("pages/patients.py")
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert not set(names) & set(table["name"])
+    at.toggle(key="reveal_phi").set_value(True).run()
+    assert set(names) <= set(at.dataframe[0].value["name"])
+
+
+def test_patient_filters_live_in_the_url_and_open_a_patient(api: Medblocks) -> None:
+    patient = next(
+        p for p in api.patients.list(limit=100) if api.patients.retrieve(p.id).connections
+    )
+    at = open_page("pages/patients.py", patient_id=patient.id, open=patient.id)
+    assert_clean(at)
+    assert list(at.dataframe[0].value["patient_id"]) == [patient.id]
+    assert at.query_params["patient_id"] == patient.id
+    connections = at.dataframe[1].value
+    assert sorted(connections["id"]) == sorted(
+        c.id for c in api.patients.retrieve(patient.id).connections
+    )
+
+
+def test_disconnect_needs_confirmation(api: Medblocks) -> None:
+    api.patient_sessions.create(patient_id="dash_disconnect", return_url="http://127.0.0.1/x")
+    patient = next(
+        p.id
+        for p in api.patients.list(limit=100)
+        if any(c.status == "active" for c in api.patients.retrieve(p.id).connections)
+    )
+    conn = next(c.id for c in api.patients.retrieve(patient).connections if c.status == "active")
+    at = open_page("pages/patients.py", open=patient)
+    at.selectbox[0].set_value(conn).run()
+    at.button(key="disconnect_ask").click().run()
+    assert {c.id: c.status for c in api.patients.retrieve(patient).connections}[conn] == "active"
+    at.button(key="disconnect_confirm").click().run()
+    assert_clean(at)
+    assert [s.value for s in at.success] == ["Disconnected."]
+    statuses = {c.id: c.status for c in api.patients.retrieve(patient).connections}
+    assert statuses[conn] == "disconnected"
+
+
+def test_connection_health_filters_come_from_the_url() -> None:
+    at = open_page("pages/connection_health.py", status="failed")
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert len(table) and set(table["status"]) == {"failed"}
+    attention = at.dataframe[1].value
+    assert set(attention["status"]) == {"failed"}
+    assert attention["tell_patient"].str.len().min() > 20
+    assert at.get("download_button")
+
+
+def test_sessions_page_lists_every_session(api: Medblocks) -> None:
+    total = sum(len(list(api.patients.sessions(p.id))) for p in api.patients.list(limit=100))
+    at = open_page("pages/sessions.py")
+    assert_clean(at)
+    assert len(at.dataframe[0].value) == total
+
+
+def test_sources_page_uses_the_api_filters(api: Medblocks) -> None:
+    at = open_page("pages/sources.py", q="epic")
+    assert_clean(at)
+    everything = open_page("pages/sources.py")
+    assert len(everything.dataframe[0].value) == len(list(api.sources.list()))
+    at = open_page("pages/sources.py", vendor="epic")
+    table = at.dataframe[0].value
+    assert len(table) and set(table["type"]) == {"epic"}
+
+
+def test_launch_creates_one_session_and_shows_its_link(api: Medblocks) -> None:
+    at = open_page("pages/launch.py", patient_id="dash_launch_1")
+    assert_clean(at)
+    at.text_input(key="launch_label").input("the workbench")
+    at.button(key="launch_button").click().run()
+    assert_clean(at)
+    sessions = list(api.patients.sessions("dash_launch_1"))
+    assert len(sessions) == 1
+    assert sessions[0].id in texts(at)
+    assert [b.url for b in at.get("link_button")] == [sessions[0].url]
+    at.run()  # a rerun never creates a second session
+    assert len(list(api.patients.sessions("dash_launch_1"))) == 1
+
+
+def test_launch_refuses_a_bad_form() -> None:
+    at = open_page("pages/launch.py", patient_id="conn_reserved")
+    assert any("reserved prefix" in w.value for w in at.warning)
+    assert at.button(key="launch_button").disabled
+    at.text_input(key="launch_patient").input("fine_id")
+    at.text_area(key="launch_metadata").input("{not json")
+    at.run()
+    assert any("not valid JSON" in w.value for w in at.warning)
+    assert at.button(key="launch_button").disabled
+
+
+def demo_session(api: Medblocks, predicate: Any) -> Any:
+    for patient in api.patients.list(limit=100):
+        for session in api.patients.sessions(patient.id):
+            if predicate(session):
+                return session
+    raise AssertionError("the demo data has no such session")
+
+
+def test_return_page_connected(api: Medblocks) -> None:
+    session = demo_session(
+        api, lambda s: s.connections and all(c.status == "active" for c in s.connections)
+    )
+    at = open_page(
+        "pages/connected.py", patient_id=session.patient_id, patient_session_id=session.id
+    )
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Connected — pulling records"]
+
+
+def test_return_page_failed_shows_codes_in_words_and_request_id(api: Medblocks) -> None:
+    session = demo_session(
+        api,
+        lambda s: s.connections and all(c.status == "failed" for c in s.connections),
+    )
+    at = open_page(
+        "pages/connected.py", patient_id=session.patient_id, patient_session_id=session.id
+    )
+    assert errors(at) == ["Connection failed"]
+    code = session.connections[0].failure_code
+    assert any(code in t and "—" in t for t in texts(at))
+    assert any(t.startswith("Request id: ") and "none" not in t for t in texts(at))
+
+
+def test_return_page_unknown_session_and_tampered_link(api: Medblocks) -> None:
+    at = open_page(
+        "pages/connected.py",
+        patient_id="user_1",
+        patient_session_id="ps_01ZZZZZZZZZZZZZZZZZZZZZZZZ",
+    )
+    assert errors(at) == ["This return link cannot be checked"]
+    assert "No session with this id exists in this organisation." in texts(at)
+    assert any(t.startswith("Request id: ") and "none" not in t for t in texts(at))
+    session = demo_session(api, lambda s: True)
+    at = open_page("pages/connected.py", patient_id="intruder", patient_session_id=session.id)
+    assert errors(at) == ["This return link cannot be checked"]
+    assert any("altered" in t for t in texts(at))
+    at = open_page("pages/connected.py", patient_id="x", patient_session_id="<b>hi</b>")
+    assert errors(at) == ["This return link cannot be checked"]
+
+
+def test_webhooks_page_lists_endpoints_and_events(api: Medblocks) -> None:
+    at = open_page("pages/webhooks.py")
+    assert_clean(at)
+    assert list(at.dataframe[0].value["id"]) == [e.id for e in api.webhooks.list(limit=100)]
+    events = at.dataframe[1].value
+    assert set(events["delivery"]) <= {"delivered", "retrying", "failed"}
+
+
+def test_contract_page_reads_the_latest_summary(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    summary = {
+        "target": "embedded",
+        "base_url": "http://127.0.0.1:1",
+        "started_at": "2026-11-25T10:00:00Z",
+        "finished_at": "2026-11-25T10:01:00Z",
+        "passed": 41,
+        "failed": 1,
+        "drift_headline": "in-sync",
+        "coverage": {"api.health": [200]},
+        "failures": [
+            {"operation": "api.health", "check": "status", "message": "m", "request_id": "r"}
+        ],
+    }
+    (reports / "contract-summary.json").write_text(json.dumps(summary))
+    (reports / "drift.json").write_text(json.dumps({"headline": "in-sync"}))
+    at = open_page("pages/contract.py")
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Passed"] == "41" and metrics["Drift"] == "in-sync"
+    assert list(at.dataframe[0].value["request_id"]) == ["r"]
+    assert at.button(key="run_contract")
+
+
+# -- upstream trouble: a clear message with the request id, the rest of the page keeps going ----
+
+
+def test_bad_key_is_a_clear_message_with_request_id(
+    embedded: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDBLOCKS_API_KEY", "mb_sk_sbx_" + "0" * 26)
+    monkeypatch.setenv("MEDBLOCKS_API_URL", embedded.base_url)
+    at = open_page()
+    assert not at.exception
+    assert any("The API key was refused" in e for e in errors(at))
+    assert any(t.startswith("Request id: ") and "none" not in t for t in texts(at))
+    assert "Medblocks sandbox workspace" in [s.value for s in at.subheader]
+    assert "mb_sk_sbx_" not in json.dumps([texts(at), errors(at)])
+
+
+def test_sandbox_down_is_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDBLOCKS_API_KEY", "mb_sk_sbx_" + "0" * 26)
+    monkeypatch.setenv("MEDBLOCKS_API_URL", "http://127.0.0.1:9")
+    at = open_page("pages/sources.py")
+    assert not at.exception
+    assert any("cannot be reached" in e for e in errors(at))
+    assert "Request id: none (no response was received)" in texts(at)
+
+
+def test_live_key_is_read_only_under_a_banner(
+    embedded: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDBLOCKS_API_KEY", "mb_sk_live_" + "0" * 26)
+    monkeypatch.setenv("MEDBLOCKS_API_URL", embedded.base_url)
+    at = open_page("pages/launch.py")
+    assert not at.exception
+    assert any(e.startswith("LIVE — production Medblocks") and "Read-only" in e for e in errors(at))
+    assert [b.key for b in at.button] == ["refresh_data"]
+    assert any("MEDBLOCKS_ALLOW_LIVE_WRITES" in i.value for i in at.info)
+
+
+def test_configuration_error_stops_with_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDBLOCKS_API_KEY", "mb_sk_test_nope")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert errors(at) == ["The configuration cannot be used."]
+    assert any("mb_sk_sbx_" in t for t in texts(at))
