@@ -1,0 +1,259 @@
+"""Sandbox-only controls under `/_sandbox/` (not part of Medblocks' API).
+
+Authenticated with the sandbox's key, answered with the documented error envelope, request
+bodies checked against the schemas in `medblocks/spec/overlay.json` (the one description of
+these routes). They complete sessions headless, force connection statuses, advance the
+sandbox clock (which fires due refresh failures and webhook retries), reset and seed the
+data, and set the run-wide faults.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, replace
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from medblocks.sandbox import faults, outcomes, resources, webhooks
+from medblocks.sandbox.app import ApiDispatcher, request_id_of
+from medblocks.sandbox.clock import SandboxClock
+from medblocks.sandbox.errors import ApiError, error_body, invalid_data, not_found
+from medblocks.sandbox.runtime import SandboxRuntime
+from medblocks.sandbox.seed import seed_bulk_patients, seed_store
+from medblocks.spec import load_overlay
+
+PREFIX = "/_sandbox"
+MAX_BODY_BYTES = 64 * 1024
+
+
+@lru_cache(maxsize=1)
+def _validators() -> dict[tuple[str, str], Draft202012Validator]:
+    """A validator per (overlay path, method) that declares a JSON request body."""
+    found = {}
+    for path, item in load_overlay().get("paths", {}).items():
+        for method, operation in item.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                found[(path, method.upper())] = Draft202012Validator(body["schema"])
+    return found
+
+
+def _runtime(request: Request) -> SandboxRuntime:
+    runtime: SandboxRuntime = request.app.state.sandbox
+    return runtime
+
+
+async def _body(request: Request, template: str) -> dict[str, Any]:
+    """The JSON body, validated against the overlay schema of `template` (the route path)."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError("invalid_request_error", "payload_too_large", "Body larger than 64 KB.")
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise invalid_data("The request body is not valid JSON.", None) from exc
+    validator = _validators()[(template, request.method)]
+    error = next(iter(sorted(validator.iter_errors(body), key=lambda e: list(e.path))), None)
+    if error is not None:
+        param = ".".join(str(part) for part in error.path) or None
+        raise invalid_data(f"Invalid body: {error.message}", param)
+    result: dict[str, Any] = body
+    return result
+
+
+Endpoint = Callable[[Request], Awaitable[Any]]
+
+
+def _control(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate with the sandbox key, run the control, answer JSON or the envelope."""
+
+    async def run(request: Request) -> Response:
+        request_id = request_id_of(request.scope)
+        try:
+            ApiDispatcher(_runtime(request))._authenticate(request.scope)
+            payload = await endpoint(request)
+        except ApiError as error:
+            return Response(
+                error_body(error, request_id),
+                status_code=error.status,
+                media_type="application/json",
+                headers=error.headers,
+            )
+        return JSONResponse(payload)
+
+    return run
+
+
+# -- sessions and connections ------------------------------------------------------------------
+
+
+async def complete_session(request: Request) -> dict[str, Any]:
+    """Act as the patient: one attempt with the chosen outcome, then what the flow does next."""
+    runtime = _runtime(request)
+    body = await _body(request, "/_sandbox/patient-sessions/{id}/complete")
+    store = runtime.store
+    session = store.get_session(request.path_params["id"])
+    if session is None:
+        raise not_found("No patient session with this id.", "id")
+    if not outcomes.session_is_open(runtime, session):
+        status = resources.session_status(session, runtime.clock.now_iso())
+        raise ApiError(
+            "conflict_error", "resource_conflict", f"The session is {status}, not open.", param="id"
+        )
+    requested = body.get("connection_id") or session["connection_id"]
+    if requested is None:
+        raise invalid_data("connection_id is required for a picker-mode session.", "connection_id")
+    source = store.get_source(requested)
+    if source is None:
+        raise not_found("No FHIR source with this id or fhir_base_url.", "connection_id")
+    if session["mode"] == "direct" and source["id"] != session["connection_id"]:
+        raise invalid_data("A direct-mode session connects its own source only.", "connection_id")
+    outcome = _outcome(body)
+    base_url = str(request.base_url).rstrip("/")
+    result = outcomes.record_attempt(runtime, session, source["id"], outcome, base_url)
+    if session["mode"] == "picker":
+        outcomes.complete_session(runtime, session, base_url)
+        redirect = outcomes.picker_return(session)
+    else:
+        redirect = outcomes.direct_return(session, result)
+    updated = store.get_session(session["id"])
+    assert updated is not None
+    return {
+        "patient_session": resources.patient_session(
+            updated, store, runtime.clock.now_iso(), base_url
+        ),
+        "redirect_url": redirect,
+    }
+
+
+def _outcome(body: dict[str, Any]) -> outcomes.Outcome:
+    code = body.get("failure_code")
+    if body["outcome"] == "failed":
+        if code is None:
+            raise invalid_data("failure_code is required when outcome is failed.", "failure_code")
+        return outcomes.Outcome.failed(code)
+    if code is not None:
+        raise invalid_data("failure_code is only allowed when outcome is failed.", "failure_code")
+    seconds = body.get("refresh_fails_after_seconds")
+    return outcomes.Outcome(
+        "active",
+        refresh_fails_after=None if seconds is None else timedelta(seconds=seconds),
+        records_sync_fails=bool(body.get("records_sync_fails", False)),
+    )
+
+
+async def set_connection_status(request: Request) -> dict[str, Any]:
+    runtime = _runtime(request)
+    body = await _body(request, "/_sandbox/connections/{id}/status")
+    connection = runtime.store.connection_by_id(request.path_params["id"])
+    if connection is None:
+        raise not_found("No patient connection with this id.", "id")
+    status, code = body["status"], body.get("failure_code")
+    if (status == "failed") != (code is not None):
+        raise invalid_data(
+            "failure_code is required with status failed, else not allowed.", "failure_code"
+        )
+    outcomes.force_connection_status(runtime, connection, status, code)
+    updated = runtime.store.connection_by_id(connection["id"])
+    assert updated is not None
+    return resources.connection(updated)
+
+
+# -- clock ---------------------------------------------------------------------------------------
+
+
+def _clock_view(runtime: SandboxRuntime) -> dict[str, Any]:
+    return {"now": runtime.clock.now_iso(), "offset_seconds": runtime.clock.offset_seconds}
+
+
+async def read_clock(request: Request) -> dict[str, Any]:
+    return _clock_view(_runtime(request))
+
+
+async def advance_clock(request: Request) -> dict[str, Any]:
+    """Move the sandbox clock forward, then run what fell due (refresh failures, deliveries)."""
+    runtime = _runtime(request)
+    body = await _body(request, "/_sandbox/clock/advance")
+    runtime.clock.advance(body["seconds"])
+    await run_in_threadpool(outcomes.run_due_work, runtime)
+    return _clock_view(runtime)
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+async def reset(request: Request) -> dict[str, Any]:
+    """Empty the sandbox (clock and faults included), then seed the catalog and the demo."""
+    runtime = _runtime(request)
+    body = await _body(request, "/_sandbox/reset")
+    seed_demo = body.get("seed_demo", True)
+    runtime.store.erase_everything()
+    runtime.clock = SandboxClock(runtime.store)
+    faults.forget(runtime)
+    seed_store(runtime.store, runtime.clock, replace(runtime.config, seed_demo=seed_demo))
+    webhooks.notify(runtime)
+    return {"reset": True, "seed_demo": seed_demo, "now": runtime.clock.now_iso()}
+
+
+async def seed(request: Request) -> dict[str, Any]:
+    """Add `patients` synthetic patients with one connection each (once per reset)."""
+    runtime = _runtime(request)
+    body = await _body(request, "/_sandbox/seed")
+    store = runtime.store
+    if store.get_patient("bulk_000000") is not None:
+        raise ApiError(
+            "conflict_error",
+            "resource_conflict",
+            "Bulk patients are already seeded; POST /_sandbox/reset first.",
+            param="patients",
+        )
+    sources = [row["id"] for row in store.all_sources()]
+    seed_bulk_patients(
+        store,
+        random.Random(runtime.config.random_seed),
+        runtime.clock.now(),
+        sources,
+        body["patients"],
+    )
+    return {"patients_added": body["patients"]}
+
+
+# -- faults --------------------------------------------------------------------------------------
+
+
+async def read_faults(request: Request) -> dict[str, Any]:
+    return asdict(faults.state_for(_runtime(request)).faults)
+
+
+async def put_faults(request: Request) -> dict[str, Any]:
+    body = await _body(request, "/_sandbox/faults")
+    chosen = faults.Faults(**body)
+    return asdict(faults.state_for(_runtime(request)).set(chosen))
+
+
+async def clear_faults(request: Request) -> dict[str, Any]:
+    return asdict(faults.state_for(_runtime(request)).set(faults.Faults()))
+
+
+ROUTES: list[BaseRoute] = [
+    Route(
+        f"{PREFIX}/patient-sessions/{{id}}/complete", _control(complete_session), methods=["POST"]
+    ),
+    Route(f"{PREFIX}/connections/{{id}}/status", _control(set_connection_status), methods=["POST"]),
+    Route(f"{PREFIX}/clock", _control(read_clock), methods=["GET"]),
+    Route(f"{PREFIX}/clock/advance", _control(advance_clock), methods=["POST"]),
+    Route(f"{PREFIX}/reset", _control(reset), methods=["POST"]),
+    Route(f"{PREFIX}/seed", _control(seed), methods=["POST"]),
+    Route(f"{PREFIX}/faults", _control(read_faults), methods=["GET"]),
+    Route(f"{PREFIX}/faults", _control(put_faults), methods=["PUT"]),
+    Route(f"{PREFIX}/faults", _control(clear_faults), methods=["DELETE"]),
+]

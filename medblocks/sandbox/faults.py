@@ -1,0 +1,184 @@
+"""Fault injection for the API routes: run-wide faults and the per-request `Prefer` header.
+
+Run-wide faults (set with `PUT /_sandbox/faults`, persisted in `sandbox_state`): added latency,
+an error rate answered with 500 `api_error/internal_error` or 502 `ehr_error/fhir_error`, and a
+burst of 429 `rate_limit_error/throttled` answers carrying `Retry-After`. A Prism-style
+`Prefer: code=<status>` header forces one documented error on that request alone. Neither
+touches the `/_sandbox/` controls, the hosted `/c/` pages or the served spec document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from medblocks.sandbox.app import SPEC_ROUTE, request_id_of, send_error
+from medblocks.sandbox.errors import ApiError
+from medblocks.sandbox.runtime import SandboxRuntime
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+FAULTS_KEY = "faults"
+EXEMPT_PREFIXES = ("/_sandbox/", "/c/")
+PREFER_CODE = re.compile(r"(?:^|[\s,;])code\s*=\s*\"?(\d{3})\"?", re.IGNORECASE)
+
+# The (type, code) the sandbox answers for each documented error status.
+FORCED_ERRORS: dict[int, tuple[str, str, str]] = {
+    400: ("invalid_request_error", "bad_request", "Forced by Prefer: code=400."),
+    401: ("authentication_error", "invalid_api_key", "Forced by Prefer: code=401."),
+    402: ("billing_error", "feature_not_enabled", "Forced by Prefer: code=402."),
+    403: ("permission_error", "forbidden", "Forced by Prefer: code=403."),
+    404: ("not_found_error", "resource_not_found", "Forced by Prefer: code=404."),
+    409: ("conflict_error", "resource_conflict", "Forced by Prefer: code=409."),
+    413: ("invalid_request_error", "payload_too_large", "Forced by Prefer: code=413."),
+    429: ("rate_limit_error", "throttled", "Forced by Prefer: code=429."),
+    500: ("api_error", "internal_error", "Forced by Prefer: code=500."),
+    502: ("ehr_error", "fhir_error", "Forced by Prefer: code=502."),
+}
+ERROR_RATE_ANSWERS = (
+    ("api_error", "internal_error", "Injected fault: simulated internal error."),
+    ("ehr_error", "fhir_error", "Injected fault: simulated upstream EHR error."),
+)
+
+
+@dataclass
+class Faults:
+    """The run-wide faults; all zero means none."""
+
+    latency_ms: int = 0
+    error_rate: float = 0.0
+    rate_limit_burst: int = 0
+    retry_after: int = 1
+
+    @property
+    def any(self) -> bool:
+        return bool(self.latency_ms or self.error_rate or self.rate_limit_burst)
+
+
+class FaultState:
+    """The faults of one sandbox, cached in memory and persisted in `sandbox_state`."""
+
+    def __init__(self, runtime: SandboxRuntime) -> None:
+        self.runtime = runtime
+        self._lock = threading.Lock()
+        self._rng = random.Random()
+        stored = runtime.store.get_state(FAULTS_KEY)
+        self.faults = Faults(**json.loads(stored)) if stored else Faults()
+
+    def set(self, faults: Faults) -> Faults:
+        with self._lock:
+            self.faults = faults
+            self._save()
+            return faults
+
+    def _save(self) -> None:
+        self.runtime.store.set_state(FAULTS_KEY, json.dumps(asdict(self.faults)))
+
+    def draw(self) -> ApiError | None:
+        """The injected error for one API request, if any (consumes one burst answer)."""
+        with self._lock:
+            faults = self.faults
+            if faults.rate_limit_burst > 0:
+                faults.rate_limit_burst -= 1
+                self._save()
+                return ApiError(
+                    "rate_limit_error",
+                    "throttled",
+                    "Injected fault: rate limit burst.",
+                    headers={"Retry-After": str(faults.retry_after)},
+                )
+            if faults.error_rate and self._rng.random() < faults.error_rate:
+                type_, code, message = self._rng.choice(ERROR_RATE_ANSWERS)
+                return ApiError(type_, code, message)
+            return None
+
+
+_STATE_ATTRIBUTE = "_fault_state"
+_state_lock = threading.Lock()
+
+
+def state_for(runtime: SandboxRuntime) -> FaultState:
+    """This sandbox's fault state (kept on the runtime; re-read after a reset)."""
+    with _state_lock:
+        state = getattr(runtime, _STATE_ATTRIBUTE, None)
+        if not isinstance(state, FaultState):
+            state = FaultState(runtime)
+            setattr(runtime, _STATE_ATTRIBUTE, state)
+        return state
+
+
+def forget(runtime: SandboxRuntime) -> None:
+    """Drop the cached state (the store was reset underneath it)."""
+    with _state_lock:
+        if hasattr(runtime, _STATE_ATTRIBUTE):
+            delattr(runtime, _STATE_ATTRIBUTE)
+
+
+def prefer_error(header: str, retry_after: int) -> ApiError | None:
+    """The error a `Prefer: code=…` header forces (None for a 2xx code or no code at all)."""
+    match = PREFER_CODE.search(header)
+    if match is None:
+        return None
+    status = int(match.group(1))
+    if 200 <= status < 300:
+        return None
+    if status not in FORCED_ERRORS:
+        documented = ", ".join(str(code) for code in FORCED_ERRORS)
+        return ApiError(
+            "invalid_request_error",
+            "bad_request",
+            f"Prefer: code={status} is not a documented status; use one of {documented}.",
+            param="Prefer",
+        )
+    type_, code, message = FORCED_ERRORS[status]
+    headers = {"Retry-After": str(retry_after)} if status == 429 else None
+    return ApiError(type_, code, message, headers=headers)
+
+
+def _prefer_header(scope: Scope) -> str | None:
+    for key, value in scope["headers"]:
+        if key == b"prefer":
+            return str(value.decode("latin-1"))
+    return None
+
+
+class FaultMiddleware:
+    """Applies `Prefer` and the run-wide faults to API requests, before the API sees them."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or path.startswith(EXEMPT_PREFIXES)
+            or path == SPEC_ROUTE
+            or "app" not in scope
+        ):
+            await self.app(scope, receive, send)
+            return
+        state = state_for(scope["app"].state.sandbox)
+        faults = state.faults
+        prefer = _prefer_header(scope)
+        if not faults.any and prefer is None:
+            await self.app(scope, receive, send)
+            return
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        error = prefer_error(prefer, faults.retry_after) if prefer is not None else None
+        if error is None:
+            error = state.draw()
+        if error is not None:
+            await send_error(send, error, request_id_of(scope))
+            return
+        await self.app(scope, receive, send)
