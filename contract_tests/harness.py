@@ -1,0 +1,332 @@
+"""The schemathesis side of the suite: the schema (pinned document + overlay links, merged in
+memory only), its configuration, the run's hooks and the checks the schema cannot express.
+
+Expected statuses come from the documented error table (reference §7, §10): a request that the
+schema calls invalid may be refused with any documented error status; a valid one may still
+get the statuses that rules stated only in prose produce (listed per operation below).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from typing import Any
+
+import schemathesis
+from schemathesis import Case, CheckContext, Response
+
+from contract_tests.run import RunState
+from contract_tests.target import Target
+from medblocks.spec import load_overlay, load_pinned, pinned_version
+
+SEED = 20260425
+# Hypothesis budget per operation (fuzzing phase) and per stateful run; CI may lower or raise.
+MAX_EXAMPLES = 8
+STATEFUL_EXAMPLES = 12
+STATEFUL_STEPS = 6
+DEADLINE_MS = 5000
+
+# Documented refusal statuses (§2, §7): every declared error status plus the prose-only 413.
+DOCUMENTED_REFUSALS = ["400", "401", "403", "404", "409", "413", "429"]
+
+# Statuses a schema-valid request may still get, per operation, and why (prose-only rules).
+CURSOR = "a cursor this list never issued is refused (400 or 404: not documented which)"
+VALID_REQUEST_STATUSES: dict[str, tuple[list[str], str]] = {
+    "api.health": (["200"], "no rules beyond the schema"),
+    "api.createPatient": (["200", "409"], "duplicate patient_id -> 409"),
+    "api.listPatients": (["200", "400", "404"], CURSOR),
+    "api.getPatient": (["200", "404"], "unknown id -> 404"),
+    "api.updatePatient": (["200", "400", "404"], "body patient_id must equal {id} (400)"),
+    "api.deletePatient": (["200", "404"], "unknown id -> 404"),
+    "api.disconnectPatientConnection": (["200", "404"], "unknown patient or connection"),
+    "api.listPatientSessionsForPatient": (["200", "400", "404"], CURSOR),
+    "api.getPatientRecords": (["200", "400", "404"], CURSOR + "; `since` must be a date"),
+    "api.getFhirSource": (["200", "404"], "unknown source"),
+    "api.listFhirSources": (["200", "400", "404"], CURSOR),
+    "api.initPatientSession": (
+        ["200", "400", "404"],
+        "connection_id excludes recommended_connection_ids (400); unknown sources (404); "
+        "reserved patient_id prefixes (400)",
+    ),
+    "api.retrievePatientSession": (["200", "404"], "unknown session"),
+    "api.retrieveLaunchContext": (["200", "400", "404"], "the id must be a UUID"),
+    "api.createWebhook": (
+        ["200", "400"],
+        "url must be https (http only for localhost); `*` never mixed with event types",
+    ),
+    "api.listWebhooks": (["200", "400", "404"], CURSOR),
+    "api.getWebhook": (["200", "404"], "unknown endpoint"),
+    "api.updateWebhook": (["200", "400", "404"], "same url and events rules as creation"),
+    "api.deleteWebhook": (["200", "404"], "unknown endpoint"),
+    "api.rotateWebhookSecret": (["200", "404"], "unknown endpoint"),
+    "api.listWebhookEvents": (["200", "400", "404"], CURSOR),
+    "api.redeliverWebhookEvent": (["200", "404", "429"], "one redelivery per event per minute"),
+}
+PATIENT_CREATING = {"api.createPatient", "api.initPatientSession"}
+
+
+def operation_id(case: Case) -> str:
+    return str(case.operation.definition.raw.get("operationId", case.operation.label))
+
+
+def request_id_of(response: Response | None) -> str | None:
+    if response is None:
+        return None
+    header = response.headers.get("x-request-id")
+    if isinstance(header, list):
+        return header[0] if header else None
+    return header
+
+
+def document_with_links() -> dict[str, Any]:
+    """The pinned document with the overlay's OpenAPI links added to its 200 responses.
+
+    Only for schemathesis, in memory; `medblocks.json` on disk is never touched.
+    """
+    document = load_pinned()
+    links = load_overlay().get("links", {})
+    for item in document["paths"].values():
+        for op in item.values():
+            if not isinstance(op, dict) or op.get("operationId") not in links:
+                continue
+            for status, named in links[op["operationId"]].items():
+                response = op["responses"][status]
+                if "$ref" in response:  # shared component: give this operation its own copy
+                    name = response["$ref"].rsplit("/", 1)[-1]
+                    response = copy.deepcopy(document["components"]["responses"][name])
+                    op["responses"][status] = response
+                response.setdefault("links", {}).update(copy.deepcopy(named))
+    return document
+
+
+def config_dict(target: Target, *, seed: int = SEED, max_examples: int = MAX_EXAMPLES) -> dict:
+    """The schemathesis configuration of a run (kept as data so the report can show it)."""
+    all_checks = {
+        "not_a_server_error": {"enabled": True},
+        "status_code_conformance": {"enabled": True},
+        "content_type_conformance": {"enabled": True},
+        "response_headers_conformance": {"enabled": True},
+        "response_schema_conformance": {"enabled": True},
+        "negative_data_rejection": {"enabled": True, "expected-statuses": DOCUMENTED_REFUSALS},
+        "positive_data_acceptance": {"enabled": True},
+        "missing_required_header": {"enabled": True, "expected-statuses": ["400", "401"]},
+        "ignored_auth": {"enabled": True},
+        "use_after_free": {"enabled": True},
+        "ensure_resource_availability": {"enabled": True},
+        "unsupported_method": {"enabled": True},
+        "allow_header_conformance": {"enabled": True},
+        "object_level_authorization": {"enabled": True},
+    }
+    operations: list[dict[str, Any]] = [
+        {
+            "include-operation-id": op,
+            "checks": {"positive_data_acceptance": {"expected-statuses": statuses}},
+        }
+        for op, (statuses, _why) in VALID_REQUEST_STATUSES.items()
+    ]
+    # `/health`: the prose calls it unauthenticated, the document's global security covers it,
+    # and it declares 200 only while its errors use the envelope (§10). Either way of treating
+    # a missing key is accepted; `health_status` replaces status-code conformance there.
+    operations.append(
+        {
+            "include-operation-id": "api.health",
+            "checks": {
+                "ignored_auth": {"enabled": False},
+                "status_code_conformance": {"enabled": False},
+            },
+        }
+    )
+    generation = {
+        "mode": "all",
+        "max-examples": max_examples,
+        "deterministic": True,
+        "allow-x00": False,
+        "codec": "utf-8",
+    }
+    data: dict[str, Any] = {
+        "seed": seed,
+        "parameters": {"Version": pinned_version()},
+        "auth": {"openapi": {"BearerAuth": {"bearer": target.api_key}}},
+        "generation": generation,
+        "checks": all_checks,
+        "request-timeout": 20,
+        "operations": operations,
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            "stateful": {
+                "enabled": True,
+                # Sequences are for reaching real resources; negative data is the other phases' job.
+                "generation": {**generation, "mode": "positive"},
+                "max-steps": STATEFUL_STEPS,
+                "inference": {"algorithms": []},
+            },
+        },
+    }
+    if not target.is_in_process:
+        data["base-url"] = target.base_url
+    return data
+
+
+def build_schema(target: Target, hooks: RunHooks, **config: Any) -> Any:
+    """A schemathesis schema bound to the target, with the run's hooks registered on it."""
+    loaded = schemathesis.Config.from_dict(config_dict(target, **config))
+    schema = schemathesis.openapi.from_dict(document_with_links(), config=loaded)
+    if target.is_in_process:
+        schema.app = target.app
+    hooks.install(schema)
+    return schema
+
+
+class RunHooks:
+    """What happens around every request the suite sends through schemathesis.
+
+    `before_call` runs from the tests and the state machine (schemathesis allows that hook
+    only globally, and a global hook would leak into other suites in the same process);
+    `after_call` and `after_validate` are registered on this schema alone.
+    """
+
+    def __init__(self, target: Target, state: RunState) -> None:
+        self.target = target
+        self.state = state
+        self.pauses: dict[tuple[str, str], float] = {}
+
+    def before_call(self, case: Case, *, pin_version: bool = False) -> None:
+        """Give created patients the run prefix; wait out a `Retry-After` for this route.
+
+        `pin_version` is for the stateful phase: it sends the pinned `Version` (the config's
+        parameter override does not reach that phase, and any string would count as valid)
+        and makes each created patient id unique (see `RunState.patient_id`).
+        """
+        if pin_version and "Version" in {p.name for p in case.operation.headers}:
+            case.headers = {**(case.headers or {}), "Version": pinned_version()}
+        if operation_id(case) in PATIENT_CREATING and isinstance(case.body, dict):
+            value = case.body.get("patient_id")
+            if isinstance(value, str) and value:
+                case.body["patient_id"] = self.state.patient_id(value, unique=pin_version)
+        wait = self.pauses.get(_route(case), 0.0) - time.monotonic()
+        if wait > 0:
+            time.sleep(min(wait, max(self.state.remaining(), 0.0)))
+
+    def after_call(self, context: Any, case: Case, response: Response) -> None:
+        op = operation_id(case)
+        self.state.saw(op, response.status_code)
+        if response.status_code == 200:
+            remember_created(self.state, op, _json(response))
+        if response.status_code == 429 and not self.target.is_in_process:
+            retry_after = _retry_after(response)
+            if retry_after is not None:
+                self.pauses[_route(case)] = time.monotonic() + retry_after
+
+    def after_validate(
+        self, context: Any, case: Case, response: Response, results: list[Any]
+    ) -> None:
+        op = operation_id(case)
+        for result in results:
+            if result.failure is None:
+                self.state.passed(op, result.name)
+                continue
+            message = f"{op} [{case.method} {case.path}]: {result.name}: {result.failure.title}"
+            detail = getattr(result.failure, "message", "")
+            if detail:
+                message += f" - {detail}"
+            self.state.fail(op, result.name, message, request_id_of(response))
+
+    def install(self, schema: Any) -> None:
+        schema.hooks.register_hook_with_name(self.after_call, "after_call")
+        schema.hooks.register_hook_with_name(self.after_validate, "after_validate")
+
+
+def _route(case: Case) -> tuple[str, str]:
+    return case.method.upper(), case.formatted_path
+
+
+def remember_created(state: RunState, op: str, body: Any) -> None:
+    if not isinstance(body, dict):
+        return
+    with state.lock:
+        if op == "api.createPatient" and isinstance(body.get("id"), str):
+            state.created_patients.add(body["id"])
+        elif op == "api.initPatientSession" and isinstance(body.get("patient_id"), str):
+            state.created_patients.add(body["patient_id"])
+        elif op == "api.createWebhook" and isinstance(body.get("id"), str):
+            state.created_webhooks.add(body["id"])
+
+
+def _json(response: Response) -> Any:
+    try:
+        return response.json()
+    except Exception:
+        return None
+
+
+def _retry_after(response: Response) -> int | None:
+    value = response.headers.get("retry-after")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(1, int(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+# -- checks the schema cannot express ---------------------------------------------------------
+
+
+def request_id_echoed(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Every answer carries `X-Request-Id`; an error envelope echoes it as `error.request_id`."""
+    header = request_id_of(response)
+    op = operation_id(case)
+    if not header:
+        raise AssertionError(
+            f"{op}: request_id_echoed: HTTP {response.status_code} has no X-Request-Id header"
+        )
+    body = _json(response)
+    if (
+        response.status_code >= 400
+        and isinstance(body, dict)
+        and isinstance(body.get("error"), dict)
+    ):
+        echoed = body["error"].get("request_id")
+        if echoed != header:
+            raise AssertionError(
+                f"{op}: request_id_echoed: error.request_id {echoed!r} != X-Request-Id {header!r}"
+            )
+    return None
+
+
+ERROR_FIELDS = ("type", "code", "message", "param", "doc_url", "request_id")
+
+
+def error_envelope(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Every non-2xx answer, declared or not (405, 413, ...), is the documented envelope."""
+    if response.status_code < 400:
+        return None
+    op = operation_id(case)
+    body = _json(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or not all(key in error for key in ERROR_FIELDS):
+        raise AssertionError(
+            f"{op}: error_envelope: HTTP {response.status_code} is not the error envelope "
+            f"(needs error.{', error.'.join(ERROR_FIELDS)})"
+        )
+    return None
+
+
+HEALTH_STATUSES = frozenset({200, 400, 401, 403, 405, 429, 500})
+
+
+def health_status(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """`/health` answers 200 or a documented error status (a missing key, if one is demanded;
+    405 to an unsupported method; limits)."""
+    if operation_id(case) == "api.health" and response.status_code not in HEALTH_STATUSES:
+        raise AssertionError(
+            f"api.health: health_status: HTTP {response.status_code} is neither 200 nor a "
+            f"documented error status ({sorted(HEALTH_STATUSES)})"
+        )
+    return None
+
+
+EXTRA_CHECKS: list[Callable[..., bool | None]] = [request_id_echoed, error_envelope, health_status]

@@ -1,0 +1,108 @@
+"""What one contract run observed: status codes per operation, check outcomes, failures,
+the resources it created (for clean-up) and the drift headline."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from medblocks.spec import load_pinned
+from medblocks.spec.drift import DriftReport
+
+PATIENT_ID_MAX = 200
+
+
+def pinned_operations() -> dict[tuple[str, str], str]:
+    """(METHOD, path template) -> operationId for every operation of the pinned document."""
+    return {
+        (method.upper(), path): op["operationId"]
+        for path, item in load_pinned()["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+
+
+@dataclass
+class Failure:
+    operation: str
+    check: str
+    message: str
+    request_id: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "check": self.check,
+            "message": self.message,
+            "request_id": self.request_id,
+        }
+
+
+@dataclass
+class RunState:
+    """Shared by every test of a session; written out by `contract_tests.reports`."""
+
+    target_label: str
+    base_url: str
+    budget_seconds: float
+    prefix: str = field(
+        default_factory=lambda: f"ct{datetime.now(UTC):%m%d%H%M%S}{secrets.token_hex(2)}-"
+    )
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    started: float = field(default_factory=time.monotonic)
+    coverage: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    checks: dict[str, dict[str, list[int]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    )
+    failures: list[Failure] = field(default_factory=list)
+    created_patients: set[str] = field(default_factory=set)
+    created_webhooks: set[str] = field(default_factory=set)
+    cleanup_problems: list[str] = field(default_factory=list)
+    cleaned: int = 0
+    sequence: int = 0
+    drift: DriftReport | None = None
+    budget_exhausted: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- naming -------------------------------------------------------------------------------
+    def patient_id(self, value: str, *, unique: bool = False) -> str:
+        """`value` carrying the run prefix. A valid id stays valid (cut to the documented 200
+        characters); an id that is too long stays too long, so negative cases stay negative.
+        `unique` adds a counter, so a replayed sequence creates a new patient instead of
+        meeting its own earlier one (409), which would make the replay behave differently."""
+        if value.startswith(self.prefix):
+            return value
+        prefix = self.prefix
+        if unique:
+            with self.lock:
+                self.sequence += 1
+                prefix += f"{self.sequence}-"
+        if len(value) > PATIENT_ID_MAX:
+            return prefix + value
+        return (prefix + value)[:PATIENT_ID_MAX]
+
+    # -- time -----------------------------------------------------------------------------
+    def remaining(self) -> float:
+        return self.budget_seconds - (time.monotonic() - self.started)
+
+    # -- observations -----------------------------------------------------------------------
+    def saw(self, operation: str, status: int) -> None:
+        with self.lock:
+            self.coverage[operation].add(status)
+
+    def check_result(self, operation: str, check: str, passed: bool) -> None:
+        with self.lock:
+            self.checks[operation][check][0 if passed else 1] += 1
+
+    def fail(self, operation: str, check: str, message: str, request_id: str | None) -> None:
+        with self.lock:
+            self.checks[operation][check][1] += 1
+            self.failures.append(Failure(operation, check, message, request_id))
+
+    def passed(self, operation: str, check: str) -> None:
+        self.check_result(operation, check, True)

@@ -1,0 +1,71 @@
+"""One contract run per process: the target, the run state, the drift check (done first) and
+the schemathesis schema the test modules parametrize over."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import schemathesis
+
+from contract_tests.harness import RunHooks, build_schema, document_with_links
+from contract_tests.run import RunState
+from contract_tests.target import LiveKeyRefused, Target, select_target
+from medblocks.spec import load_pinned
+from medblocks.spec.drift import DriftReport, diff_documents, unknown_report
+
+SERVED_PATH = "/openapi/medblocks.json"
+BUDGET_ENV = "MEDBLOCKS_CONTRACT_BUDGET"
+DEFAULT_BUDGET_SECONDS = 110.0
+
+
+@dataclass
+class ContractSession:
+    """`refused` is set (and `target` None) when the configuration must not be fuzzed."""
+
+    schema: Any
+    state: RunState
+    target: Target | None = None
+    hooks: RunHooks | None = None
+    refused: Exception | None = None
+
+    def before_call(self, case: Any, *, pin_version: bool = False) -> None:
+        assert self.hooks is not None
+        self.hooks.before_call(case, pin_version=pin_version)
+
+
+@lru_cache(maxsize=1)
+def contract_session() -> ContractSession:
+    budget = float(os.environ.get(BUDGET_ENV) or DEFAULT_BUDGET_SECONDS)
+    try:
+        target = select_target()
+    except (LiveKeyRefused, ValueError) as exc:
+        # Nothing was built that could send a request; every contract test reports `exc`.
+        schema = schemathesis.openapi.from_dict(document_with_links())
+        state = RunState(target_label="refused", base_url="", budget_seconds=budget)
+        return ContractSession(schema=schema, state=state, refused=exc)
+    state = RunState(target_label=target.label, base_url=target.base_url, budget_seconds=budget)
+    state.drift = check_drift(target)
+    hooks = RunHooks(target, state)
+    return ContractSession(
+        schema=build_schema(target, hooks), state=state, target=target, hooks=hooks
+    )
+
+
+def check_drift(target: Target) -> DriftReport:
+    """The pinned document against the one the target serves (the suite's first request)."""
+    pinned = load_pinned()
+    url = target.base_url + SERVED_PATH
+    try:
+        with target.client(authenticated=False, version=False) as client:
+            response = client.get(SERVED_PATH)
+        if response.status_code != 200:
+            return unknown_report("pinned", url, pinned, f"HTTP {response.status_code}")
+        served = response.json()
+    except Exception as exc:  # unreachable, not JSON: the headline says `unknown`
+        return unknown_report("pinned", url, pinned, f"{type(exc).__name__}: {exc}")
+    if not isinstance(served, dict) or "paths" not in served:
+        return unknown_report("pinned", url, pinned, "not an OpenAPI document")
+    return diff_documents(pinned, served, "pinned medblocks.json", url)

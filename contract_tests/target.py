@@ -1,0 +1,127 @@
+"""Which server the contract suite talks to, and the refusal of a live key.
+
+* nothing configured -> the embedded sandbox, in-process (an ASGI app, no socket);
+* `MEDBLOCKS_API_URL` + `MEDBLOCKS_API_KEY` -> that server (a Medblocks sandbox workspace, or
+  `python -m medblocks.sandbox` over loopback);
+* a `mb_sk_live_` key -> `LiveKeyRefused`, raised before any client object exists, so no
+  request can leave.
+
+`MEDBLOCKS_CONTRACT_BREAK` (self-test only) wraps the embedded sandbox in one deliberate break
+from `contract_tests.broken`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from anyio.from_thread import start_blocking_portal
+
+from medblocks.config import LIVE_KEY_PREFIX, ConfigError, load_settings
+from medblocks.spec import pinned_version
+
+EMBEDDED_BASE_URL = "http://testserver"
+BREAK_ENV = "MEDBLOCKS_CONTRACT_BREAK"
+TIMEOUT = httpx.Timeout(20.0)
+
+
+class LiveKeyRefused(RuntimeError):
+    """A production key was configured; the suite never fuzzes production."""
+
+
+@dataclass
+class Target:
+    """A server under test. `app` is set for the in-process sandbox, None over the network."""
+
+    label: str
+    base_url: str
+    api_key: str = field(repr=False)
+    app: Any = field(default=None, repr=False)
+    broken: str | None = None
+
+    @property
+    def is_in_process(self) -> bool:
+        return self.app is not None
+
+    def client(self, *, authenticated: bool = True, version: bool = True) -> httpx.Client:
+        """An httpx client for hand-written requests (errors, behaviour, cleanup)."""
+        headers = {"Accept": "application/json"}
+        if authenticated:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        if version:
+            headers["Version"] = pinned_version()
+        transport = InProcessTransport(self.app) if self.app is not None else None
+        return httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=TIMEOUT, transport=transport
+        )
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """A synchronous httpx transport into an ASGI app: httpx's own `ASGITransport` (async)
+    driven through an anyio blocking portal, so the suite's hand-written requests reach the
+    same in-process sandbox as schemathesis does, without a socket."""
+
+    def __init__(self, app: Any) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._portal_cm = start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def send() -> httpx.Response:
+            response = await self._asgi.handle_async_request(request)
+            content = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+        return self._portal.call(send)
+
+    def close(self) -> None:
+        self._portal_cm.__exit__(None, None, None)
+
+
+def refuse_live_key(api_key: str | None) -> None:
+    if api_key and api_key.strip().startswith(LIVE_KEY_PREFIX):
+        raise LiveKeyRefused(
+            "MEDBLOCKS_API_KEY is a live key (mb_sk_live_...): the contract suite fuzzes the API "
+            "with random and invalid data and never runs against production. Use a sandbox key "
+            "(mb_sk_sbx_...) or unset MEDBLOCKS_API_KEY and MEDBLOCKS_API_URL for the embedded "
+            "sandbox. No request was sent."
+        )
+
+
+def select_target(environ: Mapping[str, str] | None = None) -> Target:
+    """The target the environment asks for; raises before any network object is created."""
+    environ = os.environ if environ is None else environ
+    refuse_live_key(environ.get("MEDBLOCKS_API_KEY"))
+    try:
+        settings = load_settings(environ)
+    except ConfigError as exc:
+        raise ConfigError(f"contract suite: {exc}") from None
+    refuse_live_key(settings.api_key)  # also catches a live key that came from `.env`
+    broken = environ.get(BREAK_ENV) or None
+    if settings.base_url is not None and settings.api_key is not None:
+        if broken:
+            raise ConfigError(f"{BREAK_ENV} applies to the embedded sandbox only")
+        return Target(
+            label=f"sandbox at {settings.base_url}",
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+        )
+    return embedded_target(broken)
+
+
+def embedded_target(broken: str | None = None) -> Target:
+    """A fresh in-process sandbox (key from MEDBLOCKS_SANDBOX_API_KEY or minted)."""
+    from medblocks.sandbox import SandboxConfig, create_app
+
+    app = create_app(SandboxConfig(db_path=None, seed_demo=True))
+    api_key = app.state.sandbox.api_key
+    label = "embedded sandbox (in-process)"
+    if broken:
+        from contract_tests.broken import break_app
+
+        app = break_app(app, broken)
+        label += f", deliberately broken: {broken}"
+    return Target(label=label, base_url=EMBEDDED_BASE_URL, api_key=api_key, app=app, broken=broken)

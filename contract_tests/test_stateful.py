@@ -1,0 +1,42 @@
+"""The stateful phase: sequences chained through the overlay's OpenAPI links (patient create ->
+read/update/list/delete; session create -> retrieve; webhook create -> read/update/rotate/
+delete), with every check, the stateful ones (use after free, resource availability) included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+
+from contract_tests.harness import (
+    DEADLINE_MS,
+    EXTRA_CHECKS,
+    STATEFUL_EXAMPLES,
+    STATEFUL_STEPS,
+)
+from contract_tests.session import ContractSession
+
+
+def test_stateful_sequences_through_links(contract: ContractSession, within_budget: None) -> None:
+    base = contract.schema.as_state_machine()
+
+    class ContractMachine(base):  # type: ignore[misc, valid-type]
+        def before_call(self, case: Any) -> None:
+            contract.before_call(case, pin_version=True)
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            checks = [*(additional_checks or []), *EXTRA_CHECKS]
+            super().validate_response(response, case, additional_checks=checks, **kwargs)
+
+    ContractMachine.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=DEADLINE_MS,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
