@@ -195,11 +195,17 @@ def _since(text: str | None) -> str | None:
     """`since` (date or date-time) as a sandbox timestamp for comparison."""
     if text is None:
         return None
-    if len(text) == 10:
-        moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
-    else:
-        moment = parse_iso(text)
-    return iso(moment)
+    try:
+        if len(text) == 10:
+            moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        else:
+            moment = parse_iso(text.upper())
+        return iso(moment)
+    except (ValueError, OverflowError) as exc:
+        # RFC 3339 allows forms Python cannot represent (leap seconds, year 0).
+        raise invalid_data(
+            "since must be a date or date-time Python can represent.", "since"
+        ) from exc
 
 
 def _issue_record_cursor(call: Call, patient_id: str, seq: int) -> str:

@@ -11,8 +11,10 @@ CLOCK_OFFSET_KEY = "clock_offset_seconds"
 
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a `Z`, the form every sandbox timestamp takes."""
+    m = moment.astimezone(UTC)
     return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+        f".{m.microsecond // 1000:03d}Z"
     )
 
 
