@@ -1,0 +1,305 @@
+"""The hosted patient page (`/c/<token>`) driven over HTTP form posts, step by step.
+
+The Playwright test in tests/browser walks the same flows in a real browser; these tests
+cover every outcome and refusal quickly, in-process.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from medblocks.sandbox.runtime import SandboxRuntime
+
+RETURN_URL = "https://app.example.test/connected?from=checkout"
+
+
+def _sources(api: httpx.Client) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = api.get("/connections", params={"limit": 100}).json()["data"]
+    return data
+
+
+def _create(api: httpx.Client, **extra: Any) -> dict[str, Any]:
+    body = {"patient_id": "hosted_1", "return_url": RETURN_URL, **extra}
+    response = api.post("/patient-sessions", json=body)
+    assert response.status_code == 200, response.text
+    session: dict[str, Any] = response.json()
+    return session
+
+
+def _path(session: dict[str, Any]) -> str:
+    path = urlsplit(session["url"]).path
+    assert re.fullmatch(r"/c/[0-9a-f]{32}", path)
+    return path
+
+
+def _sign_in_and_decide(
+    raw: httpx.Client, path: str, source_id: str, username: str, decision: str
+) -> httpx.Response:
+    signed_in = raw.post(
+        f"{path}/sources/{source_id}/sign-in",
+        data={"username": username, "password": "pass_good"},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    consent_page = raw.get(signed_in.headers["location"])
+    assert consent_page.status_code == 200 and "Approve" in consent_page.text
+    return raw.post(
+        f"{path}/sources/{source_id}/consent",
+        data={"persona": username, "decision": decision},
+        follow_redirects=False,
+    )
+
+
+def _query(location: str) -> list[tuple[str, str]]:
+    return parse_qsl(urlsplit(location).query, keep_blank_values=True)
+
+
+def test_picker_lists_recommended_sources_first_and_searches(api: httpx.Client, raw: httpx.Client):
+    sources = _sources(api)
+    recommended = [sources[-1]["id"], sources[-2]["id"]]
+    path = _path(_create(api, recommended_connection_ids=recommended))
+    page = raw.get(path)
+    assert page.status_code == 200
+    listed = re.findall(r'data-source-id="([^"]+)"', page.text)
+    assert listed[:2] == recommended
+    assert set(listed) == {s["id"] for s in sources}
+    searched = raw.get(path, params={"q": sources[0]["name"][:6].upper()})
+    found = re.findall(r'data-source-id="([^"]+)"', searched.text)
+    assert sources[0]["id"] in found and len(found) < len(sources)
+    nothing = raw.get(path, params={"q": "no such hospital"})
+    assert 'id="no-results"' in nothing.text
+
+
+def test_picker_flow_completes_and_returns_with_exactly_the_documented_parameters(
+    api: httpx.Client, raw: httpx.Client, runtime: SandboxRuntime
+):
+    source = _sources(api)[0]
+    session = _create(api, return_button_label="Acme Health")
+    path = _path(session)
+    sign_in_page = raw.get(f"{path}/sources/{source['id']}")
+    assert all(p in sign_in_page.text for p in ("user_good", "user_denied", "user_token_fail"))
+    decided = _sign_in_and_decide(raw, path, source["id"], "user_good", "approve")
+    assert decided.headers["location"] == f"{path}/sources/{source['id']}/result"
+    assert "Connected to" in raw.get(decided.headers["location"]).text
+    # Not complete until Done is clicked.
+    assert api.get(f"/patient-sessions/{session['id']}").json()["status"] == "open"
+    completion = raw.get(f"{path}/done")
+    assert "Done — return to Acme Health" in completion.text
+    done = raw.post(f"{path}/done", follow_redirects=False)
+    assert done.status_code == 303
+    location = done.headers["location"]
+    assert location.startswith("https://app.example.test/connected?")
+    assert _query(location) == [
+        ("from", "checkout"),
+        ("patient_id", "hosted_1"),
+        ("patient_session_id", session["id"]),
+    ]
+    after = api.get(f"/patient-sessions/{session['id']}").json()
+    assert after["status"] == "complete"
+    [attempt] = after["connections"]
+    assert attempt["id"].startswith("conn_") and attempt["status"] == "active"
+    assert (attempt["failure_code"], attempt["failure_at"]) == (None, None)
+    patient = api.get("/patients/hosted_1").json()
+    assert patient["connections"][0]["id"] == attempt["id"]
+    assert patient["connections"][0]["patient_session_id"] == session["id"]
+    records = api.get("/patients/hosted_1/records").json()["data"]
+    assert records and {r["source"] for r in records} == {source["id"]}
+    types = {row["type"] for row in runtime.store.query("SELECT type FROM webhook_events")}
+    assert {"patient_session.completed", "records.sync.completed"} <= types
+    # The link keeps working after Done only to say the session is complete.
+    assert raw.get(path).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("username", "decision", "failure_code"),
+    [
+        ("user_good", "deny", "user_denied"),
+        ("user_denied", "approve", "user_denied"),
+        ("user_oauth_error", "approve", "oauth_error"),
+        ("user_token_fail", "approve", "token_exchange_failed"),
+    ],
+)
+def test_failed_attempts_have_null_id_and_a_failed_patient_connection(
+    api: httpx.Client, raw: httpx.Client, username: str, decision: str, failure_code: str
+):
+    source = _sources(api)[1]
+    session = _create(api)
+    path = _path(session)
+    decided = _sign_in_and_decide(raw, path, source["id"], username, decision)
+    result = raw.get(decided.headers["location"])
+    assert failure_code in result.text and "Could not connect" in result.text
+    [attempt] = api.get(f"/patient-sessions/{session['id']}").json()["connections"]
+    assert attempt["id"] is None and attempt["status"] == "failed"
+    assert attempt["failure_code"] == failure_code and attempt["failure_at"]
+    [connection] = api.get("/patients/hosted_1").json()["connections"]
+    assert (connection["status"], connection["failure_code"]) == ("failed", failure_code)
+    assert connection["failure_at"] == attempt["failure_at"] and connection["scopes"] == []
+    # A session can be complete while its only attempt failed.
+    raw.post(f"{path}/done", follow_redirects=False)
+    assert api.get(f"/patient-sessions/{session['id']}").json()["status"] == "complete"
+
+
+def test_connect_more_sources_in_one_session(api: httpx.Client, raw: httpx.Client):
+    first, second = _sources(api)[:2]
+    session = _create(api)
+    path = _path(session)
+    _sign_in_and_decide(raw, path, first["id"], "user_good", "approve")
+    _sign_in_and_decide(raw, path, second["id"], "user_good", "deny")
+    connections = api.get(f"/patient-sessions/{session['id']}").json()["connections"]
+    assert [(c["connection_id"], c["status"]) for c in connections] == [
+        (first["id"], "active"),
+        (second["id"], "failed"),
+    ]
+    assert first["name"] in raw.get(f"{path}/done").text
+
+
+def test_a_failed_retry_does_not_break_an_active_connection(api: httpx.Client, raw: httpx.Client):
+    source = _sources(api)[0]
+    path = _path(_create(api))
+    _sign_in_and_decide(raw, path, source["id"], "user_good", "approve")
+    second = _create(api)
+    _sign_in_and_decide(raw, _path(second), source["id"], "user_good", "deny")
+    [connection] = api.get("/patients/hosted_1").json()["connections"]
+    assert (connection["status"], connection["failure_code"]) == ("active", None)
+    [attempt] = api.get(f"/patient-sessions/{second['id']}").json()["connections"]
+    assert (attempt["id"], attempt["status"]) == (None, "failed")
+
+
+def test_direct_mode_success_redirects_straight_back_and_completes(
+    api: httpx.Client, raw: httpx.Client
+):
+    source = _sources(api)[2]
+    session = _create(api, connection_id=source["id"])
+    path = _path(session)
+    start = raw.get(path, follow_redirects=False)
+    assert start.status_code == 303
+    assert start.headers["location"] == f"{path}/sources/{source['id']}"
+    decided = _sign_in_and_decide(raw, path, source["id"], "user_good", "approve")
+    assert decided.status_code == 303
+    assert _query(decided.headers["location"]) == [
+        ("from", "checkout"),
+        ("patient_id", "hosted_1"),
+        ("patient_session_id", session["id"]),
+        ("success", "true"),
+        ("connection_id", source["id"]),
+    ]
+    after = api.get(f"/patient-sessions/{session['id']}").json()
+    assert after["status"] == "complete" and after["connections"][0]["status"] == "active"
+
+
+def test_direct_mode_error_redirects_with_error_and_leaves_the_session_open(
+    api: httpx.Client, raw: httpx.Client
+):
+    source = _sources(api)[2]
+    session = _create(api, connection_id=source["id"])
+    path = _path(session)
+    decided = _sign_in_and_decide(raw, path, source["id"], "user_token_fail", "approve")
+    query = _query(decided.headers["location"])
+    assert [name for name, _ in query] == [
+        "from",
+        "patient_id",
+        "patient_session_id",
+        "success",
+        "error",
+        "error_description",
+    ]
+    values = dict(query)
+    assert (values["success"], values["error"]) == ("false", "token_exchange_failed")
+    assert values["error_description"]
+    after = api.get(f"/patient-sessions/{session['id']}").json()
+    assert after["status"] == "open" and after["connections"][0]["id"] is None
+    # Direct mode only offers its own source.
+    other = _sources(api)[0]["id"]
+    assert raw.get(f"{path}/sources/{other}").status_code == 404
+
+
+def test_wrong_credentials_are_refused_without_an_attempt(api: httpx.Client, raw: httpx.Client):
+    source = _sources(api)[0]
+    session = _create(api)
+    path = _path(session)
+    for form in (
+        {"username": "nobody", "password": "pass_good"},
+        {"username": "user_good", "password": "wrong"},
+    ):
+        refused = raw.post(f"{path}/sources/{source['id']}/sign-in", data=form)
+        assert refused.status_code == 400 and 'id="sign-in-error"' in refused.text
+    assert api.get(f"/patient-sessions/{session['id']}").json()["connections"] == []
+
+
+def test_unknown_and_expired_links(api: httpx.Client, raw: httpx.Client):
+    assert raw.get("/c/" + "0" * 32).status_code == 404
+    session = _create(api, expires_in=60)
+    advanced = api.post("/_sandbox/clock/advance", json={"seconds": 61})
+    assert advanced.status_code == 200
+    expired = raw.get(_path(session))
+    assert expired.status_code == 410 and 'id="expired"' in expired.text
+    source = _sources(api)[0]["id"]
+    posted = raw.post(
+        f"{_path(session)}/sources/{source}/sign-in",
+        data={"username": "user_good", "password": "pass_good"},
+    )
+    assert posted.status_code == 410
+    assert api.get(f"/patient-sessions/{session['id']}").json()["status"] == "expired"
+
+
+def test_every_page_escapes_text(api: httpx.Client, raw: httpx.Client):
+    label = '<script>alert("x")</script>'
+    path = _path(_create(api, return_button_label=label))
+    completion = raw.get(f"{path}/done")
+    assert "<script>" not in completion.text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in completion.text
+    searched = raw.get(path, params={"q": "<b>bold</b>"})
+    assert "<b>bold</b>" not in searched.text and "&lt;b&gt;bold&lt;/b&gt;" in searched.text
+    for page in (completion, searched):
+        assert "http://" not in page.text.replace('xmlns="http://', "")
+        assert "<link" not in page.text and "src=" not in page.text
+
+
+def test_refresh_fail_persona_fails_later_on_the_sandbox_clock(
+    api: httpx.Client, raw: httpx.Client, runtime: SandboxRuntime
+):
+    source = _sources(api)[0]
+    session = _create(api)
+    _sign_in_and_decide(raw, _path(session), source["id"], "user_refresh_fail", "approve")
+    [connection] = api.get("/patients/hosted_1").json()["connections"]
+    assert connection["status"] == "active"
+    api.post("/_sandbox/clock/advance", json={"seconds": 23 * 3600})
+    assert api.get("/patients/hosted_1").json()["connections"][0]["status"] == "active"
+    api.post("/_sandbox/clock/advance", json={"seconds": 3600})
+    [failed] = api.get("/patients/hosted_1").json()["connections"]
+    assert failed["status"] == "refresh_failed"
+    assert (failed["failure_code"], failed["failure_at"]) == (None, None)
+    [attempt] = api.get(f"/patient-sessions/{session['id']}").json()["connections"]
+    assert attempt["status"] == "refresh_failed"
+    rows = runtime.store.query(
+        "SELECT data FROM webhook_events WHERE type = 'connection.token_refresh_failed'"
+    )
+    # One event for the demo endpoint (subscribed to "*").
+    assert len([row for row in rows if connection["id"] in row["data"]]) == 1
+
+
+def test_sync_fail_persona_is_active_without_records(
+    api: httpx.Client, raw: httpx.Client, runtime: SandboxRuntime
+):
+    source = _sources(api)[0]
+    _sign_in_and_decide(raw, _path(_create(api)), source["id"], "user_sync_fail", "approve")
+    [connection] = api.get("/patients/hosted_1").json()["connections"]
+    assert connection["status"] == "active"
+    assert api.get("/patients/hosted_1/records").json()["data"] == []
+    rows = runtime.store.query("SELECT type, data FROM webhook_events")
+    types = {r["type"] for r in rows if connection["id"] in r["data"]}
+    assert types == {"records.sync.failed"}
+
+
+def test_disconnect_after_connecting(api: httpx.Client, raw: httpx.Client):
+    source = _sources(api)[0]
+    _sign_in_and_decide(raw, _path(_create(api)), source["id"], "user_good", "approve")
+    [connection] = api.get("/patients/hosted_1").json()["connections"]
+    api.delete(f"/patients/hosted_1/connections/{connection['id']}")
+    [after] = api.get("/patients/hosted_1").json()["connections"]
+    assert (after["status"], after["failure_code"]) == ("disconnected", None)
