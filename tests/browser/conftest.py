@@ -1,7 +1,9 @@
 """Playwright fixtures that drive Debian's headless Chromium (/usr/bin/chromium).
 
-Reusable by every browser test: `browser` is one Chromium per test session, `page` a fresh
+Reusable by every browser test: `browser` is one Chromium per test module, `page` a fresh
 context and page per test. Without /usr/bin/chromium the tests are skipped with the reason.
+Module scope on purpose: Playwright's sync API keeps an event loop running in the main thread
+while it is open, which would break the pytest-asyncio tests collected after a browser module.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is missing at /usr/bin/chromium (apt-get install chromium)")
