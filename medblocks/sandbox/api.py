@@ -319,7 +319,7 @@ def init_patient_session(call: Call) -> dict[str, Any]:
     session_id = new_id("ps_")
     expires_in = body.get("expires_in", DEFAULT_EXPIRES_IN)
     with store.transaction() as db:
-        existing = db.execute("SELECT * FROM patients WHERE id = ?", (patient_id,)).fetchone()
+        existing = store.get_patient(patient_id)
         if existing is None:
             store.insert_patient(
                 db, patient_id, body.get("patient_email"), body.get("patient_name"), {}, now

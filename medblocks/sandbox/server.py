@@ -21,7 +21,7 @@ STARTUP_TIMEOUT = 30.0
 def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
     """The server settings shared by the thread helper and the command line."""
     return uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="auto"
     )
 
 
