@@ -6,6 +6,16 @@ from typing import Any
 
 import httpx
 
+PATIENT = {
+    "id": "user_1",
+    "resource_type": "patient",
+    "email": None,
+    "name": None,
+    "metadata": {},
+    "created_at": "2026-04-25T14:30:00.000Z",
+}
+EMPTY_LIST = {"resource_type": "list", "data": [], "has_more": False, "next_cursor": None}
+
 
 def envelope(type_: str, code: str, message: str = "it failed", **extra: Any) -> dict[str, Any]:
     fields = {

@@ -14,17 +14,8 @@ from medblocks import AsyncMedblocks, Medblocks
 from medblocks.client import NOT_GIVEN
 from medblocks.config import ConfigError, settings_from
 from tests.client.conftest import MOCK_KEY
-from tests.client.mocks import Recorder
+from tests.client.mocks import EMPTY_LIST, PATIENT, Recorder
 
-PATIENT = {
-    "id": "user_1",
-    "resource_type": "patient",
-    "email": None,
-    "name": None,
-    "metadata": {},
-    "created_at": "2026-04-25T14:30:00.000Z",
-}
-EMPTY_LIST = {"resource_type": "list", "data": [], "has_more": False, "next_cursor": None}
 WEBHOOK = {
     "id": "wh_1",
     "resource_type": "webhook_endpoint",

@@ -12,17 +12,7 @@ import pytest
 
 from medblocks import APIConnectionError, MedblocksError
 from medblocks.client import errors, retries
-from tests.client.mocks import Recorder, envelope
-
-OK_PATIENTS = {"resource_type": "list", "data": [], "has_more": False, "next_cursor": None}
-PATIENT = {
-    "id": "user_1",
-    "resource_type": "patient",
-    "email": None,
-    "name": None,
-    "metadata": {},
-    "created_at": "2026-04-25T14:30:00.000Z",
-}
+from tests.client.mocks import EMPTY_LIST, PATIENT, Recorder, envelope
 
 
 def throttled(retry_after: str | None = "1") -> httpx.Response:
@@ -35,7 +25,7 @@ def unavailable() -> httpx.Response:
 
 
 def test_get_is_retried_on_429_honouring_retry_after(mock_client) -> None:
-    recorder = Recorder(throttled("1"), httpx.Response(200, json=OK_PATIENTS))
+    recorder = Recorder(throttled("1"), httpx.Response(200, json=EMPTY_LIST))
     started = time.monotonic()
     page = mock_client(recorder).patients.list_page()
     elapsed = time.monotonic() - started
@@ -44,7 +34,7 @@ def test_get_is_retried_on_429_honouring_retry_after(mock_client) -> None:
 
 
 async def test_async_get_is_retried_on_429_honouring_retry_after(mock_aclient) -> None:
-    recorder = Recorder(throttled("1"), httpx.Response(200, json=OK_PATIENTS))
+    recorder = Recorder(throttled("1"), httpx.Response(200, json=EMPTY_LIST))
     started = time.monotonic()
     async with mock_aclient(recorder) as client:
         page = await client.patients.list_page()
@@ -57,7 +47,7 @@ def test_get_is_retried_on_503_and_502_and_connection_errors(mock_client, caplog
     recorder = Recorder(
         unavailable(),
         httpx.ConnectError("refused"),
-        httpx.Response(200, json=OK_PATIENTS),
+        httpx.Response(200, json=EMPTY_LIST),
     )
     mock_client(recorder).patients.list_page()
     assert len(recorder.requests) == 3
@@ -68,7 +58,7 @@ def test_get_is_retried_on_503_and_502_and_connection_errors(mock_client, caplog
 
 @pytest.mark.parametrize("status", [408, 502, 504])
 def test_get_retries_every_retryable_status(mock_client, status: int) -> None:
-    recorder = Recorder(httpx.Response(status, content=b""), httpx.Response(200, json=OK_PATIENTS))
+    recorder = Recorder(httpx.Response(status, content=b""), httpx.Response(200, json=EMPTY_LIST))
     mock_client(recorder).patients.list_page()
     assert len(recorder.requests) == 2
 
@@ -162,8 +152,8 @@ def test_backoff_stays_within_its_bounds(retry: int) -> None:
 
 
 def test_timeouts_are_explicit(mock_client) -> None:
-    client = mock_client(Recorder(httpx.Response(200, json=OK_PATIENTS)))
+    client = mock_client(Recorder(httpx.Response(200, json=EMPTY_LIST)))
     assert (client.timeout.connect, client.timeout.read) == (5.0, 30.0)
-    recorder = Recorder(httpx.Response(200, json=OK_PATIENTS))
+    recorder = Recorder(httpx.Response(200, json=EMPTY_LIST))
     mock_client(recorder).patients.list_page(timeout=2.5)
     assert recorder.requests[0].extensions["timeout"]["read"] == 2.5
