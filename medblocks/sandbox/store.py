@@ -213,6 +213,29 @@ class Store:
             row: Row | None = self._conn.execute(sql, params).fetchone()
             return row
 
+    def page(
+        self,
+        table: str,
+        conditions: Sequence[tuple[str, Any]],
+        *,
+        order: str,
+        limit: int,
+    ) -> list[Row]:
+        """One list page plus one row (the extra row only says another page exists).
+
+        `conditions` are `(clause, value)` pairs; a pair whose value is None is skipped, and a
+        clause without `?` uses no value (pass True to apply it).
+        """
+        sql = f"SELECT * FROM {table} WHERE 1 = 1"
+        params: list[Any] = []
+        for clause, value in conditions:
+            if value is None:
+                continue
+            sql += f" AND {clause}"
+            params.extend([value] * clause.count("?"))
+        params.append(limit + 1)
+        return self.query(f"{sql} ORDER BY {order} LIMIT ?", params)
+
     # -- sandbox_state ---------------------------------------------------------------------
 
     def get_state(self, key: str) -> str | None:
@@ -251,17 +274,12 @@ class Store:
     def list_sources(
         self, *, limit: int, after_seq: int | None, q: str | None, vendor: str | None
     ) -> list[Row]:
-        sql = "SELECT * FROM fhir_sources WHERE seq > ?"
-        params: list[Any] = [after_seq or 0]
-        if q:
-            sql += " AND instr(lower(name), lower(?)) > 0"
-            params.append(q)
-        if vendor:
-            sql += " AND type = ?"
-            params.append(vendor)
-        sql += " ORDER BY seq LIMIT ?"
-        params.append(limit + 1)
-        return self.query(sql, params)
+        conditions = [
+            ("seq > ?", after_seq),
+            ("instr(lower(name), lower(?)) > 0", q),
+            ("type = ?", vendor),
+        ]
+        return self.page("fhir_sources", conditions, order="seq", limit=limit)
 
     def all_sources(self) -> list[Row]:
         return self.query("SELECT * FROM fhir_sources ORDER BY seq")
@@ -295,20 +313,8 @@ class Store:
     def list_patients(
         self, *, limit: int, before_seq: int | None, patient_id: str | None, email: str | None
     ) -> list[Row]:
-        sql = "SELECT * FROM patients WHERE 1 = 1"
-        params: list[Any] = []
-        if before_seq is not None:
-            sql += " AND seq < ?"
-            params.append(before_seq)
-        if patient_id:
-            sql += " AND id = ?"
-            params.append(patient_id)
-        if email:
-            sql += " AND email = ?"
-            params.append(email)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        params.append(limit + 1)
-        return self.query(sql, params)
+        conditions = [("seq < ?", before_seq), ("id = ?", patient_id), ("email = ?", email)]
+        return self.page("patients", conditions, order="seq DESC", limit=limit)
 
     def replace_patient(
         self,
@@ -460,22 +466,18 @@ class Store:
         self, *, patient_id: str, limit: int, before_seq: int | None, status: str | None, now: str
     ) -> list[Row]:
         """Newest first; `status` is computed: an open session past `expires_at` is expired."""
-        sql = "SELECT * FROM patient_sessions WHERE patient_id = ?"
-        params: list[Any] = [patient_id]
-        if before_seq is not None:
-            sql += " AND seq < ?"
-            params.append(before_seq)
-        if status == "open":
-            sql += " AND status = 'open' AND expires_at > ?"
-            params.append(now)
-        elif status == "expired":
-            sql += " AND (status = 'expired' OR (status = 'open' AND expires_at <= ?))"
-            params.append(now)
-        elif status == "complete":
-            sql += " AND status = 'complete'"
-        sql += " ORDER BY seq DESC LIMIT ?"
-        params.append(limit + 1)
-        return self.query(sql, params)
+        by_status: dict[str, tuple[str, Any]] = {
+            "open": ("status = 'open' AND expires_at > ?", now),
+            "expired": ("(status = 'expired' OR (status = 'open' AND expires_at <= ?))", now),
+            "complete": ("status = 'complete'", True),
+        }
+        conditions: list[tuple[str, Any]] = [
+            ("patient_id = ?", patient_id),
+            ("seq < ?", before_seq),
+        ]
+        if status is not None:
+            conditions.append(by_status[status])
+        return self.page("patient_sessions", conditions, order="seq DESC", limit=limit)
 
     def set_session_status(
         self, db: sqlite3.Connection, session_id: str, status: str, completed_at: str | None
@@ -636,17 +638,8 @@ class Store:
         return self.query_one("SELECT * FROM webhook_endpoints WHERE id = ?", (webhook_id,))
 
     def list_webhooks(self, *, limit: int, before_seq: int | None, status: str | None) -> list[Row]:
-        sql = "SELECT * FROM webhook_endpoints WHERE 1 = 1"
-        params: list[Any] = []
-        if before_seq is not None:
-            sql += " AND seq < ?"
-            params.append(before_seq)
-        if status:
-            sql += " AND status = ?"
-            params.append(status)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        params.append(limit + 1)
-        return self.query(sql, params)
+        conditions = [("seq < ?", before_seq), ("status = ?", status)]
+        return self.page("webhook_endpoints", conditions, order="seq DESC", limit=limit)
 
     def active_webhooks(self) -> list[Row]:
         return self.query("SELECT * FROM webhook_endpoints WHERE status = 'active' ORDER BY seq")
@@ -717,18 +710,14 @@ class Store:
         before_seq: int | None,
         delivered: bool | None,
     ) -> list[Row]:
-        sql = "SELECT * FROM webhook_events WHERE webhook_endpoint_id = ?"
-        params: list[Any] = [webhook_endpoint_id]
-        if before_seq is not None:
-            sql += " AND seq < ?"
-            params.append(before_seq)
-        if delivered is True:
-            sql += " AND delivered_at IS NOT NULL"
-        elif delivered is False:
-            sql += " AND delivered_at IS NULL"
-        sql += " ORDER BY seq DESC LIMIT ?"
-        params.append(limit + 1)
-        return self.query(sql, params)
+        conditions: list[tuple[str, Any]] = [
+            ("webhook_endpoint_id = ?", webhook_endpoint_id),
+            ("seq < ?", before_seq),
+        ]
+        if delivered is not None:
+            clause = "delivered_at IS NOT NULL" if delivered else "delivered_at IS NULL"
+            conditions.append((clause, True))
+        return self.page("webhook_events", conditions, order="seq DESC", limit=limit)
 
     def due_events(self, now: str) -> list[Row]:
         """Events whose next attempt is due, for the delivery worker."""
