@@ -15,8 +15,9 @@ from typing import Any
 
 import schemathesis
 from schemathesis import Case, CheckContext, Response
+from schemathesis.core.failures import FailureGroup
 
-from contract_tests.run import RunState
+from contract_tests.run import RunState, pinned_operations
 from contract_tests.target import Target
 from medblocks.spec import load_overlay, load_pinned, pinned_version
 
@@ -170,10 +171,16 @@ def config_dict(target: Target, *, seed: int = SEED, max_examples: int = MAX_EXA
     return data
 
 
-def build_schema(target: Target, hooks: RunHooks, **config: Any) -> Any:
-    """A schemathesis schema bound to the target, with the run's hooks registered on it."""
+def build_schema(
+    target: Target, hooks: RunHooks, operations: list[str] | None = None, **config: Any
+) -> Any:
+    """A schemathesis schema bound to the target, with the run's hooks registered on it;
+    `operations` (operationIds) narrows the conformance tests to those operations."""
     loaded = schemathesis.Config.from_dict(config_dict(target, **config))
     schema = schemathesis.openapi.from_dict(document_with_links(), config=loaded)
+    if operations:  # exclude the rest (includes are OR-ed with the config's own filters)
+        others = [op for op in pinned_operations().values() if op not in operations]
+        schema = schema.exclude(operation_id=others)
     if target.is_in_process:
         schema.app = target.app
     hooks.install(schema)
@@ -192,6 +199,7 @@ class RunHooks:
         self.target = target
         self.state = state
         self.pauses: dict[tuple[str, str], float] = {}
+        self.failed_checks: dict[str, list[str]] = {}  # case id -> "operation: check: title"
 
     def before_call(self, case: Case, *, pin_version: bool = False) -> None:
         """Give created patients the run prefix; wait out a `Retry-After` for this route.
@@ -224,15 +232,29 @@ class RunHooks:
         self, context: Any, case: Case, response: Response, results: list[Any]
     ) -> None:
         op = operation_id(case)
+        failed = self.failed_checks.setdefault(case.id, [])
         for result in results:
             if result.failure is None:
                 self.state.passed(op, result.name)
                 continue
             message = f"{op} [{case.method} {case.path}]: {result.name}: {result.failure.title}"
+            failed.append(f"{message} (request id {request_id_of(response)})")
             detail = getattr(result.failure, "message", "")
             if detail:
                 message += f" - {detail}"
             self.state.fail(op, result.name, message, request_id_of(response))
+
+    def validate(self, case: Case, response: Response, **kwargs: Any) -> None:
+        """`case.validate_response` with the extra checks; a failure is annotated with the
+        operationId and the name of every check that failed."""
+        __tracebackhide__ = True
+        self.failed_checks.pop(case.id, None)
+        try:
+            case.validate_response(response, additional_checks=EXTRA_CHECKS, **kwargs)
+        except FailureGroup as exc:
+            for line in self.failed_checks.pop(case.id, []):
+                exc.add_note(f"failed check: {line}")
+            raise
 
     def install(self, schema: Any) -> None:
         schema.hooks.register_hook_with_name(self.after_call, "after_call")

@@ -18,6 +18,7 @@ from medblocks.spec.drift import DriftReport, diff_documents, unknown_report
 
 SERVED_PATH = "/openapi/medblocks.json"
 BUDGET_ENV = "MEDBLOCKS_CONTRACT_BUDGET"
+OPERATIONS_ENV = "MEDBLOCKS_CONTRACT_OPERATIONS"  # comma-separated operationIds
 DEFAULT_BUDGET_SECONDS = 110.0
 
 
@@ -35,6 +36,11 @@ class ContractSession:
         assert self.hooks is not None
         self.hooks.before_call(case, pin_version=pin_version)
 
+    def validate(self, case: Any, response: Any, **kwargs: Any) -> None:
+        __tracebackhide__ = True
+        assert self.hooks is not None
+        self.hooks.validate(case, response, **kwargs)
+
 
 @lru_cache(maxsize=1)
 def contract_session() -> ContractSession:
@@ -43,14 +49,16 @@ def contract_session() -> ContractSession:
         target = select_target()
     except (LiveKeyRefused, ValueError) as exc:
         # Nothing was built that could send a request; every contract test reports `exc`.
+        exc.__traceback__ = None
         schema = schemathesis.openapi.from_dict(document_with_links())
         state = RunState(target_label="refused", base_url="", budget_seconds=budget)
         return ContractSession(schema=schema, state=state, refused=exc)
     state = RunState(target_label=target.label, base_url=target.base_url, budget_seconds=budget)
     state.drift = check_drift(target)
     hooks = RunHooks(target, state)
+    only = [op.strip() for op in os.environ.get(OPERATIONS_ENV, "").split(",") if op.strip()]
     return ContractSession(
-        schema=build_schema(target, hooks), state=state, target=target, hooks=hooks
+        schema=build_schema(target, hooks, only), state=state, target=target, hooks=hooks
     )
 
 

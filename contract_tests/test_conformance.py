@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 
-from contract_tests.harness import DEADLINE_MS, EXTRA_CHECKS
+from contract_tests.harness import DEADLINE_MS
 from contract_tests.session import ContractSession, contract_session
 
 schema = contract_session().schema
@@ -18,4 +18,4 @@ schema = contract_session().schema
 def test_operation_conforms(case: Any, contract: ContractSession, within_budget: None) -> None:
     contract.before_call(case)
     response = case.call()
-    case.validate_response(response, additional_checks=EXTRA_CHECKS)
+    contract.validate(case, response)
