@@ -189,3 +189,28 @@ def test_seeded_launch_context_is_readable(api: httpx.Client, runtime: SandboxRu
 def test_unknown_launch_context_is_404(api: httpx.Client, assert_error: ErrorCheck):
     response = api.get("/launch-contexts/00000000-0000-4000-8000-000000000000")
     assert_error(response, 404, "not_found_error", "resource_not_found", param="id")
+
+
+def test_session_lists_page_newest_first(api: httpx.Client):
+    created = [
+        api.post("/patient-sessions", json={"patient_id": "s6", "return_url": RETURN_URL}).json()
+        for _ in range(3)
+    ]
+    first = api.get("/patients/s6/patient-sessions", params={"limit": 2}).json()
+    second = api.get(
+        "/patients/s6/patient-sessions", params={"starting_after": first["next_cursor"]}
+    ).json()
+    listed = [s["id"] for s in first["data"] + second["data"]]
+    assert listed == [s["id"] for s in reversed(created)]
+    assert second["has_more"] is False
+
+
+async def test_session_url_uses_the_base_url_the_caller_used(sandbox_app: Any, api_key: str):
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox_app),
+        base_url="https://sandbox.example.test:8443",
+        headers={"Authorization": f"Bearer {api_key}"},
+    ) as client:
+        body = {"patient_id": "s7", "return_url": RETURN_URL}
+        session = (await client.post("/patient-sessions", json=body)).json()
+    assert session["url"].startswith("https://sandbox.example.test:8443/c/")

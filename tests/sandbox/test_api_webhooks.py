@@ -127,3 +127,19 @@ def test_redelivery_is_limited_to_once_a_minute(
 def test_redeliver_unknown_event_is_404(api: httpx.Client, assert_error: ErrorCheck):
     response = api.post("/events/evt_nope/redeliver")
     assert_error(response, 404, "not_found_error", "resource_not_found", param="id")
+
+
+def test_webhook_and_event_lists_page_with_cursors(api: httpx.Client):
+    for index in range(3):
+        api.post("/webhooks", json={**HOOK, "description": f"w{index}"})
+    first = api.get("/webhooks", params={"limit": 2}).json()
+    rest = api.get("/webhooks", params={"limit": 100, "starting_after": first["next_cursor"]})
+    ids = [w["id"] for w in first["data"] + rest.json()["data"]]
+    assert len(ids) == len(set(ids)) == 4
+    endpoint = _demo_endpoint(api)
+    url = f"/webhooks/{endpoint['id']}/events"
+    page = api.get(url, params={"limit": 3}).json()
+    more = api.get(url, params={"limit": 100, "starting_after": page["next_cursor"]}).json()
+    events = [e["id"] for e in page["data"] + more["data"]]
+    assert len(events) == len(set(events)) == 8
+    assert more["has_more"] is False and more["next_cursor"] is None
