@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, replace
 from datetime import timedelta
 from functools import lru_cache
@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from medblocks.sandbox import faults, outcomes, resources, webhooks
 from medblocks.sandbox.app import ApiDispatcher, request_id_of
@@ -73,24 +74,41 @@ async def _body(request: Request, template: str) -> dict[str, Any]:
 Endpoint = Callable[[Request], Awaitable[Any]]
 
 
-def _control(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate with the sandbox key, run the control, answer JSON or the envelope."""
+class _Control:
+    """One control path as an ASGI app (so every method reaches it): authenticate with the
+    sandbox key, run the endpoint of the method, answer its JSON or the error envelope
+    (405 with `Allow` for a method the path does not serve)."""
 
-    async def run(request: Request) -> Response:
-        request_id = request_id_of(request.scope)
+    def __init__(self, endpoints: Mapping[str, Endpoint]) -> None:
+        self.endpoints = endpoints
+        self.allow = ", ".join(endpoints)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await self._answer(request)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
         try:
             ApiDispatcher(_runtime(request))._authenticate(request.scope)
+            endpoint = self.endpoints.get(request.method)
+            if endpoint is None:
+                raise ApiError(
+                    "invalid_request_error",
+                    "bad_request",
+                    f"Method not allowed here; allowed: {self.allow}.",
+                    status=405,
+                    headers={"Allow": self.allow},
+                )
             payload = await endpoint(request)
         except ApiError as error:
             return Response(
-                error_body(error, request_id),
+                error_body(error, request_id_of(request.scope)),
                 status_code=error.status,
                 media_type="application/json",
                 headers=error.headers,
             )
         return JSONResponse(payload)
-
-    return run
 
 
 # -- sessions and connections ------------------------------------------------------------------
@@ -245,15 +263,14 @@ async def clear_faults(request: Request) -> dict[str, Any]:
 
 
 ROUTES: list[BaseRoute] = [
-    Route(
-        f"{PREFIX}/patient-sessions/{{id}}/complete", _control(complete_session), methods=["POST"]
-    ),
-    Route(f"{PREFIX}/connections/{{id}}/status", _control(set_connection_status), methods=["POST"]),
-    Route(f"{PREFIX}/clock", _control(read_clock), methods=["GET"]),
-    Route(f"{PREFIX}/clock/advance", _control(advance_clock), methods=["POST"]),
-    Route(f"{PREFIX}/reset", _control(reset), methods=["POST"]),
-    Route(f"{PREFIX}/seed", _control(seed), methods=["POST"]),
-    Route(f"{PREFIX}/faults", _control(read_faults), methods=["GET"]),
-    Route(f"{PREFIX}/faults", _control(put_faults), methods=["PUT"]),
-    Route(f"{PREFIX}/faults", _control(clear_faults), methods=["DELETE"]),
+    Route(f"{PREFIX}{path}", _Control(endpoints))
+    for path, endpoints in {
+        "/patient-sessions/{id}/complete": {"POST": complete_session},
+        "/connections/{id}/status": {"POST": set_connection_status},
+        "/clock": {"GET": read_clock},
+        "/clock/advance": {"POST": advance_clock},
+        "/reset": {"POST": reset},
+        "/seed": {"POST": seed},
+        "/faults": {"GET": read_faults, "PUT": put_faults, "DELETE": clear_faults},
+    }.items()
 ]

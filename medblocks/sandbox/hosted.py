@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from medblocks.sandbox import hosted_html as html
 from medblocks.sandbox import outcomes, resources
+from medblocks.sandbox.app import request_id_of
 from medblocks.sandbox.runtime import SandboxRuntime
 from medblocks.sandbox.store import Row
 
@@ -36,8 +37,9 @@ class _Refused(Exception):
         self.response = response
 
 
-def _message(status: int, title: str, text: str, element_id: str) -> HTMLResponse:
-    return HTMLResponse(html.message(title, text, element_id=element_id), status_code=status)
+def _message(request: Request, status: int, title: str, text: str, element_id: str) -> HTMLResponse:
+    page = html.message(title, text, element_id=element_id, request_id=request_id_of(request.scope))
+    return HTMLResponse(page, status_code=status)
 
 
 def _runtime(request: Request) -> SandboxRuntime:
@@ -45,28 +47,32 @@ def _runtime(request: Request) -> SandboxRuntime:
     return runtime
 
 
-def _session(request: Request, *, must_be_open: bool = True) -> Row:
+def _session(request: Request) -> Row:
     token = request.path_params["token"]
     row = None
     if TOKEN_PATTERN.fullmatch(token):
         row = _runtime(request).store.get_session_by_token(token)
     if row is None:
         raise _Refused(
-            _message(404, "This link is not valid", "Ask the app for a new link.", "not-found")
+            _message(
+                request, 404, "This link is not valid", "Ask the app for a new link.", "not-found"
+            )
         )
     status = resources.session_status(row, _runtime(request).clock.now_iso())
-    if status == "expired" or row["status"] == "expired":
+    if status == "expired":
         raise _Refused(
             _message(
+                request,
                 410,
                 "This link has expired",
                 "For your security the link stopped working. Go back to the app to start again.",
                 "expired",
             )
         )
-    if must_be_open and status == "complete":
+    if status == "complete":
         raise _Refused(
             _message(
+                request,
                 409,
                 "You're all set",
                 "This session is already complete; you can close this window.",
@@ -83,7 +89,9 @@ def _source(request: Request, session: Row) -> Row:
     allowed = session["mode"] == "picker" or session["connection_id"] == source_id
     if source is None or source["id"] != source_id or not allowed:
         raise _Refused(
-            _message(404, "Unknown health system", "Go back and pick another one.", "no-source")
+            _message(
+                request, 404, "Unknown health system", "Go back and pick another one.", "no-source"
+            )
         )
     return source
 
@@ -95,7 +103,9 @@ def _base(request: Request) -> str:
 async def _form(request: Request) -> dict[str, str]:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        raise _Refused(_message(413, "Form too large", "Go back and try again.", "too-large"))
+        raise _Refused(
+            _message(request, 413, "Form too large", "Go back and try again.", "too-large")
+        )
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
@@ -174,6 +184,7 @@ def _sign_in_page(request: Request, source: Row, error: str | None, username: st
         personas=personas,
         error=error,
         username=username,
+        request_id=request_id_of(request.scope),
     )
 
 
@@ -248,7 +259,11 @@ async def attempt_result(request: Request) -> Response:
     description = outcomes.FAILURE_CODES.get(last["failure_code"] or "")
     return HTMLResponse(
         html.attempt_result(
-            _base(request), source_name=source["name"], attempt=row, description=description
+            _base(request),
+            source_name=source["name"],
+            attempt=row,
+            description=description,
+            request_id=request_id_of(request.scope),
         )
     )
 

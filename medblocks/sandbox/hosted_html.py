@@ -163,9 +163,13 @@ def sign_in(
     personas: Sequence[PersonaRow],
     error: str | None,
     username: str,
+    request_id: str,
 ) -> str:
     """Step 2: the simulated portal sign-in, with the documented sandbox personas."""
-    problem = f'<p class="error" id="sign-in-error">{escape(error)}</p>' if error else ""
+    problem = ""
+    if error:
+        problem = f'<p class="error" id="sign-in-error">{escape(error)}</p>{_reference(request_id)}'
+
     persona_rows = "".join(
         f"<tr><td><code>{escape(p.username)}</code></td><td>{escape(p.outcome)}</td></tr>"
         for p in personas
@@ -216,7 +220,7 @@ def consent(
 
 
 def attempt_result(
-    base: str, *, source_name: str, attempt: AttemptRow, description: str | None
+    base: str, *, source_name: str, attempt: AttemptRow, description: str | None, request_id: str
 ) -> str:
     """Step 4 (picker mode): the outcome of one source, then connect more or finish."""
     if attempt.status == "active":
@@ -227,6 +231,7 @@ def attempt_result(
         code = escape(attempt.failure_code or attempt.status)
         text = escape(description or "")
         detail = f'<p class="error" id="failure">{text} (<code>{code}</code>)</p>'
+        detail += _reference(request_id)
     body = (
         f'<h1 id="result">{escape(headline)}</h1>{detail}'
         f'<p><a class="button" id="connect-more" href="{escape(base)}">Connect another source</a> '
@@ -245,7 +250,14 @@ def completion(base: str, *, button_label: str, attempts: Sequence[AttemptRow]) 
     return page("You're all set", body)
 
 
-def message(title: str, text: str, *, element_id: str) -> str:
+def _reference(request_id: str) -> str:
+    return f'<p class="vendor">Reference: <code id="request-id">{escape(request_id)}</code></p>'
+
+
+def message(title: str, text: str, *, element_id: str, request_id: str) -> str:
     """A terminal page: expired, unknown or finished sessions, and refused steps."""
-    body = f'<h1 id="{escape(element_id)}">{escape(title)}</h1><p>{escape(text)}</p>'
+    body = (
+        f'<h1 id="{escape(element_id)}">{escape(title)}</h1><p>{escape(text)}</p>'
+        f"{_reference(request_id)}"
+    )
     return page(title, body)

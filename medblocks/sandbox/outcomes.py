@@ -9,6 +9,7 @@ The sandbox's personas and failure codes are defined here (Medblocks publishes n
 from __future__ import annotations
 
 import random
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -232,10 +233,13 @@ def complete_session(runtime: SandboxRuntime, session: Row, base_url: str) -> No
     webhooks.notify(runtime)
 
 
-def _complete(runtime: SandboxRuntime, db: Any, session_id: str, now: str, base_url: str) -> None:
+def _complete(
+    runtime: SandboxRuntime, db: sqlite3.Connection, session_id: str, now: str, base_url: str
+) -> None:
     store = runtime.store
     store.set_session_status(db, session_id, "complete", now)
-    row = db.execute("SELECT * FROM patient_sessions WHERE id = ?", (session_id,)).fetchone()
+    row = store.get_session(session_id)  # the same connection: sees this transaction
+    assert row is not None
     obj = resources.patient_session(row, store, now, base_url)
     webhooks.emit(runtime, db, "patient_session.completed", obj)
 
@@ -243,19 +247,24 @@ def _complete(runtime: SandboxRuntime, db: Any, session_id: str, now: str, base_
 # -- connections --------------------------------------------------------------------------------
 
 
-def _connection_row(db: Any, connection_id: str) -> Row:
-    row: Row = db.execute("SELECT * FROM connections WHERE id = ?", (connection_id,)).fetchone()
-    return row
+def _connection_object(runtime: SandboxRuntime, connection_id: str) -> dict[str, Any]:
+    row = runtime.store.connection_by_id(connection_id)
+    assert row is not None
+    return resources.connection(row)
 
 
-def _sync_records(runtime: SandboxRuntime, db: Any, connection_id: str, *, fails: bool) -> None:
+def _sync_records(
+    runtime: SandboxRuntime, db: sqlite3.Connection, connection_id: str, *, fails: bool
+) -> None:
     """The background pull after a connection becomes active, done at once in the sandbox."""
-    row = _connection_row(db, connection_id)
+    store = runtime.store
+    row = store.connection_by_id(connection_id)
+    assert row is not None
     obj = resources.connection(row)
     if fails:
         webhooks.emit(runtime, db, "records.sync.failed", obj)
         return
-    patient = db.execute("SELECT name FROM patients WHERE id = ?", (row["patient_id"],)).fetchone()
+    patient = store.get_patient(row["patient_id"])
     records = _fhir_records(
         random.Random(connection_id),
         row["patient_id"],
@@ -263,7 +272,7 @@ def _sync_records(runtime: SandboxRuntime, db: Any, connection_id: str, *, fails
         row["connection_id"],
         runtime.clock.now(),
     )
-    runtime.store.replace_source_records(db, row["patient_id"], row["connection_id"], records)
+    store.replace_source_records(db, row["patient_id"], row["connection_id"], records)
     webhooks.emit(runtime, db, "records.sync.completed", obj)
 
 
@@ -287,7 +296,7 @@ def force_connection_status(
                 runtime,
                 db,
                 "connection.token_refresh_failed",
-                resources.connection(_connection_row(db, connection["id"])),
+                _connection_object(runtime, connection["id"]),
             )
         if status == "active" and connection["status"] != "active":
             _sync_records(runtime, db, connection["id"], fails=False)
@@ -295,19 +304,20 @@ def force_connection_status(
 
 
 def fire_due_refresh_failures(runtime: SandboxRuntime) -> int:
-    """Turn active connections whose refresh failure is due into `refresh_failed`."""
+    """Turn active connections whose refresh failure is due into `refresh_failed`.
+
+    The due rows are read inside the transaction, so concurrent callers fire each once.
+    """
     store = runtime.store
-    due = store.due_refresh_failures(runtime.clock.now_iso())
-    if not due:
-        return 0
     with store.transaction() as db:
+        due = store.due_refresh_failures(runtime.clock.now_iso())
         for row in due:
             store.set_connection_status(db, row["id"], "refresh_failed", row["refresh_fails_at"])
             webhooks.emit(
                 runtime,
                 db,
                 "connection.token_refresh_failed",
-                resources.connection(_connection_row(db, row["id"])),
+                _connection_object(runtime, row["id"]),
             )
     return len(due)
 

@@ -61,9 +61,7 @@ def emit(
     """
     now = runtime.clock.now_iso()
     queued = 0
-    for endpoint in db.execute(
-        "SELECT id, events, api_version FROM webhook_endpoints WHERE status = 'active'"
-    ).fetchall():
+    for endpoint in runtime.store.active_webhooks():  # same connection as `db`
         if not subscribed(json.loads(endpoint["events"]), event_type):
             continue
         runtime.store.insert_event(

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from medblocks.sandbox import outcomes, seed
 from medblocks.sandbox.runtime import SandboxRuntime
 
 ErrorCheck = Callable[..., dict[str, Any]]
@@ -316,3 +317,19 @@ def test_prefer_extras_and_unknown_codes(api: httpx.Client, assert_error: ErrorC
         "Prefer",
     )
     assert api.get("/_sandbox/clock", headers={"Prefer": "code=500"}).status_code == 200
+
+
+def test_another_method_on_a_control_is_405_in_the_envelope(
+    api: httpx.Client, assert_error: ErrorCheck
+):
+    answer = api.get("/_sandbox/reset")
+    assert_error(answer, 405, "invalid_request_error", "bad_request")
+    assert answer.headers["allow"] == "POST"
+    assert api.patch("/_sandbox/faults").headers["allow"] == "GET, PUT, DELETE"
+
+
+def test_the_seeded_failure_codes_are_ones_the_controls_accept():
+    assert set(seed.FAILURE_CODES) <= set(outcomes.FAILURE_CODES)
+    assert {p.approve.failure_code for p in outcomes.PERSONAS.values()} - {None} <= set(
+        outcomes.FAILURE_CODES
+    )

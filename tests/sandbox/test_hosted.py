@@ -232,7 +232,10 @@ def test_wrong_credentials_are_refused_without_an_attempt(api: httpx.Client, raw
 
 
 def test_unknown_and_expired_links(api: httpx.Client, raw: httpx.Client):
-    assert raw.get("/c/" + "0" * 32).status_code == 404
+    unknown = raw.get("/c/" + "0" * 32)
+    assert unknown.status_code == 404
+    # A failure shown to a person carries the request id.
+    assert f'<code id="request-id">{unknown.headers["x-request-id"]}</code>' in unknown.text
     session = _create(api, expires_in=60)
     advanced = api.post("/_sandbox/clock/advance", json={"seconds": 61})
     assert advanced.status_code == 200
