@@ -79,7 +79,7 @@ def expect_error(
     `X-Request-Id` equal to `error.request_id`. `param` may be a value or a set of values."""
     codes = {code} if isinstance(code, str) else set(code)
     expectation = Expectation(
-        state, operation, f"documented_error:{'|'.join(sorted(codes))}", response
+        state, operation, f"documented_error:{'/'.join(sorted(codes))}", response
     )
     expectation.require(
         response.status_code == status, f"status {response.status_code}, expected {status}"

@@ -24,6 +24,27 @@ from contract_tests.run import RunState, pinned_operations
 from contract_tests.sanitize import sanitize
 
 REPORTS_ENV = "MEDBLOCKS_REPORTS_DIR"
+# The response checks every schemathesis call runs: the columns of the checks table.
+COLUMN_CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "ignored_auth",
+    "use_after_free",
+    "ensure_resource_availability",
+    "unsupported_method",
+    "allow_header_conformance",
+    "object_level_authorization",
+    "max_response_time",
+    "request_id_echoed",
+    "error_envelope",
+    "health_status",
+)
 FILES = ("contract-junit.xml", "contract-report.md", "contract-summary.json", "drift.json")
 
 
@@ -83,7 +104,8 @@ def markdown(data: dict[str, Any], drift_markdown: str) -> str:
         f"| `{op}` | {', '.join(map(str, codes)) or '**none**'} |"
         for op, codes in data["coverage"].items()
     ]
-    checks = sorted({c for per_op in data["checks"].values() for c in per_op})
+    found = {c for per_op in data["checks"].values() for c in per_op}
+    checks = [c for c in COLUMN_CHECKS if c in found]
     lines += ["", "## Operations x checks (passed / failed)", ""]
     lines += ["| operation | " + " | ".join(checks) + " |", "|---" * (len(checks) + 1) + "|"]
     for op in data["coverage"]:
@@ -92,6 +114,14 @@ def markdown(data: dict[str, Any], drift_markdown: str) -> str:
             result = data["checks"].get(op, {}).get(check)
             cells.append("-" if result is None else _cell(result))
         lines.append(f"| `{op}` | " + " | ".join(cells) + " |")
+    lines += ["", "## Documented errors and behaviour (passed / failed)", ""]
+    lines += ["| operation | check | result |", "|---|---|---|"]
+    for op, per_op in data["checks"].items():
+        lines += [
+            f"| `{op}` | `{check}` | {_cell(result)} |"
+            for check, result in per_op.items()
+            if check not in COLUMN_CHECKS
+        ]
     lines += ["", "## Failures", ""]
     if not data["failures"]:
         lines.append("None.")
@@ -150,7 +180,12 @@ def write_reports(
     """Write the four files, sanitised; return the directory."""
     directory = directory or reports_dir()
     directory.mkdir(parents=True, exist_ok=True)
+    # Messages are sanitised before any escaping (XML attributes would hide quoted PHI keys).
+    outcomes = [
+        TestOutcome(o.nodeid, o.outcome, o.duration, sanitize(o.message, secrets)) for o in outcomes
+    ]
     data = summary(state, outcomes)
+    data["failures"] = [{**f, "message": sanitize(f["message"], secrets)} for f in data["failures"]]
     drift_markdown = state.drift.to_markdown() if state.drift else "No drift check ran."
     texts = {
         "contract-summary.json": json.dumps(data, indent=2),
@@ -158,7 +193,7 @@ def write_reports(
         "contract-junit.xml": junit(outcomes, state.started_at),
         "drift.json": state.drift.to_json() if state.drift else json.dumps({"headline": "unknown"}),
     }
-    for name, text in texts.items():
+    for name, text in texts.items():  # a second pass over whole files, after the one below
         clean = sanitize(text, secrets)
         if name.endswith(".json"):
             json.loads(clean)  # the sanitiser must never break a JSON file

@@ -7,8 +7,10 @@ import re
 KEY_PATTERN = re.compile(r"mb_sk_(?:sbx|live)_[A-Za-z0-9_\-]+")
 BEARER_PATTERN = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?bearer\s+)[^\s'\"]+")
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+# A quoted key and a colon: JSON and Python reprs of bodies (never an XML attribute).
 PHI_FIELD_PATTERN = re.compile(
-    r"""(["']?(?:name|email|patient_name|patient_email)["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
+    r"""((?P<q>["'])(?:name|email|patient_name|patient_email)(?P=q)\s*:\s*)"""
+    r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
 )
 REDACTED = "[redacted]"
 
