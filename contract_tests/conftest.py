@@ -58,15 +58,17 @@ def within_budget(state: RunState, request: pytest.FixtureRequest) -> None:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if not report.nodeid.startswith("contract_tests/"):
         return
+    # schemathesis items share one node id; the location names the operation.
+    nodeid = f"{report.nodeid.split('::')[0]}::{report.location[2]}"
     if report.when == "call" or report.outcome != "passed":
         outcome = report.outcome
         if report.when != "call" and report.outcome == "failed":
             outcome = "error"
         message = report.longreprtext if report.outcome != "passed" else ""
-        previous = _OUTCOMES.get(report.nodeid)
+        previous = _OUTCOMES.get(nodeid)
         duration = report.duration + (previous.duration if previous else 0.0)
         if previous is None or previous.outcome == "passed":
-            _OUTCOMES[report.nodeid] = TestOutcome(report.nodeid, outcome, duration, message)
+            _OUTCOMES[nodeid] = TestOutcome(nodeid, outcome, duration, message)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
