@@ -138,3 +138,12 @@ def create_patient(api: httpx.Client, state: RunState, name: str, **fields: Any)
     with state.lock:
         state.created_patients.add(body["id"])
     return body
+
+
+def create_webhook(api: httpx.Client, state: RunState, url: str) -> dict[str, Any]:
+    """A webhook endpoint for every event (recorded for clean-up)."""
+    response = api.post("/webhooks", json={"url": url, "events": ["*"]})
+    body = expect_ok(state, "api.createWebhook", "create_run_webhook", response)
+    with state.lock:
+        state.created_webhooks.add(body["id"])
+    return body

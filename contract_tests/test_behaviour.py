@@ -8,7 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.calls import behaviour, create_patient, expect_error, expect_ok, path_id
+from contract_tests.calls import (
+    behaviour,
+    create_patient,
+    create_webhook,
+    expect_error,
+    expect_ok,
+    path_id,
+)
 from contract_tests.run import RunState
 
 RETURN_URL = "https://example.test/connected"
@@ -131,46 +138,37 @@ def test_session_creation_upserts_the_patient(api: httpx.Client, state: RunState
     check.verify()
 
 
-def test_patient_delete_is_a_tombstone_then_404(api: httpx.Client, state: RunState) -> None:
-    patient = create_patient(api, state, "tombstone")
-    response = api.delete(f"/patients/{path_id(patient['id'])}")
-    body = expect_ok(state, "api.deletePatient", "delete_patient", response)
-    check = behaviour(state, "api.deletePatient", "tombstone", response)
+def _deleted_is_a_tombstone_then_404(
+    api: httpx.Client, state: RunState, collection: str, identifier: str, resource_type: str
+) -> None:
+    noun = "Patient" if collection == "patients" else "Webhook"
+    delete_op, get_op = f"api.delete{noun}", f"api.get{noun}"
+    response = api.delete(f"/{collection}/{path_id(identifier)}")
+    body = expect_ok(state, delete_op, "delete", response)
+    check = behaviour(state, delete_op, "tombstone", response)
     check.require(
-        body == {"id": patient["id"], "resource_type": "patient", "deleted": True},
+        body == {"id": identifier, "resource_type": resource_type, "deleted": True},
         f"tombstone {body}",
     )
     check.verify()
     expect_error(
         state,
-        "api.getPatient",
-        api.get(f"/patients/{path_id(patient['id'])}"),
+        get_op,
+        api.get(f"/{collection}/{path_id(identifier)}"),
         status=404,
         type_="not_found_error",
         code="resource_not_found",
     )
+
+
+def test_patient_delete_is_a_tombstone_then_404(api: httpx.Client, state: RunState) -> None:
+    patient = create_patient(api, state, "tombstone")
+    _deleted_is_a_tombstone_then_404(api, state, "patients", patient["id"], "patient")
 
 
 def test_webhook_delete_is_a_tombstone_then_404(api: httpx.Client, state: RunState) -> None:
-    created = api.post("/webhooks", json={"url": "http://localhost:9/tombstone", "events": ["*"]})
-    endpoint = expect_ok(state, "api.createWebhook", "create_run_webhook", created)
-    state.created_webhooks.add(endpoint["id"])
-    response = api.delete(f"/webhooks/{path_id(endpoint['id'])}")
-    body = expect_ok(state, "api.deleteWebhook", "delete_webhook", response)
-    check = behaviour(state, "api.deleteWebhook", "tombstone", response)
-    check.require(
-        body == {"id": endpoint["id"], "resource_type": "webhook_endpoint", "deleted": True},
-        f"tombstone {body}",
-    )
-    check.verify()
-    expect_error(
-        state,
-        "api.getWebhook",
-        api.get(f"/webhooks/{path_id(endpoint['id'])}"),
-        status=404,
-        type_="not_found_error",
-        code="resource_not_found",
-    )
+    endpoint = create_webhook(api, state, "http://localhost:9/tombstone")
+    _deleted_is_a_tombstone_then_404(api, state, "webhooks", endpoint["id"], "webhook_endpoint")
 
 
 def test_disconnect_changes_the_connection_status(api: httpx.Client, state: RunState) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.calls import create_patient, expect_error, expect_ok, path_id
+from contract_tests.calls import create_patient, create_webhook, expect_error, expect_ok, path_id
 from contract_tests.run import RunState
 from contract_tests.target import Target
 
@@ -203,16 +203,7 @@ def test_oversized_body_is_413(api: httpx.Client, state: RunState) -> None:
 def _event_of_a_run_endpoint(api: httpx.Client, state: RunState, source_id: str) -> dict[str, Any]:
     """A webhook event on an endpoint this run owns: register one, then complete a session
     through the sandbox controls (a real Medblocks workspace has none: the test skips)."""
-    endpoint = expect_ok(
-        state,
-        "api.createWebhook",
-        "create_run_webhook",
-        api.post(
-            "/webhooks",
-            json={"url": "http://localhost:9/contract-run", "events": ["*"]},
-        ),
-    )
-    state.created_webhooks.add(endpoint["id"])
+    endpoint = create_webhook(api, state, "http://localhost:9/contract-run")
     session = expect_ok(
         state,
         "api.initPatientSession",

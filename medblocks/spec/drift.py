@@ -19,6 +19,7 @@ know are still reported (`*-schema-changed`, breaking), so nothing differs silen
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -317,21 +318,15 @@ class _Differ:
             self.add("request-body-became-required", "breaking", where, "request body")
         elif old.get("required") and not new.get("required"):
             self.add("request-body-became-optional", "compatible", where, "request body")
-        old_media, new_media = old.get("content", {}), new.get("content", {})
-        for media in sorted(set(old_media) | set(new_media)):
-            if media not in new_media:
-                self.add("request-body-media-type-removed", "breaking", where, media)
-            elif media not in old_media:
-                self.add("request-body-media-type-added", "compatible", where, media)
-            else:
-                self.schema(
-                    where,
-                    "request",
-                    "body",
-                    old_media[media].get("schema", {}),
-                    new_media[media].get("schema", {}),
-                    root="request-body",
-                )
+        self.schemas_by_key(
+            where,
+            "request",
+            old.get("content", {}),
+            new.get("content", {}),
+            rules=("request-body-media-type-removed", "request-body-media-type-added"),
+            label=lambda media: f"body {media}",
+            root="request-body",
+        )
 
     def responses(self, where: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         for status in sorted(set(old) | set(new)):
@@ -347,37 +342,45 @@ class _Differ:
             self.response(where, str(status), old[status], new[status])
 
     def response(self, where: str, status: str, old: dict[str, Any], new: dict[str, Any]) -> None:
-        old_headers, new_headers = old.get("headers", {}), new.get("headers", {})
-        for header in sorted(set(old_headers) | set(new_headers)):
-            label = f"status {status} header {header!r}"
-            if header not in new_headers:
-                self.add("response-header-removed", "breaking", where, f"{label} removed")
-            elif header not in old_headers:
-                self.add("response-header-added", "compatible", where, f"{label} added")
+        self.schemas_by_key(
+            where,
+            "response",
+            old.get("headers", {}),
+            new.get("headers", {}),
+            rules=("response-header-removed", "response-header-added"),
+            label=lambda header: f"status {status} header {header!r}",
+            root="response-header",
+        )
+        self.schemas_by_key(
+            where,
+            "response",
+            old.get("content", {}),
+            new.get("content", {}),
+            rules=("response-media-type-removed", "response-media-type-added"),
+            label=lambda media: f"status {status} body {media}",
+            root="response-body",
+        )
+
+    def schemas_by_key(
+        self,
+        where: str,
+        direction: Literal["request", "response"],
+        old: dict[str, Any],
+        new: dict[str, Any],
+        rules: tuple[str, str],
+        label: Callable[[str], str],
+        root: str,
+    ) -> None:
+        """Headers or media types: one removed (breaking), added (compatible) or compared."""
+        removed, added = rules
+        for key in sorted(set(old) | set(new)):
+            if key not in new:
+                self.add(removed, "breaking", where, f"{label(key)} removed")
+            elif key not in old:
+                self.add(added, "compatible", where, f"{label(key)} added")
             else:
-                self.schema(
-                    where,
-                    "response",
-                    label,
-                    old_headers[header].get("schema", {}),
-                    new_headers[header].get("schema", {}),
-                    root="response-header",
-                )
-        old_media, new_media = old.get("content", {}), new.get("content", {})
-        for media in sorted(set(old_media) | set(new_media)):
-            if media not in new_media:
-                self.add("response-media-type-removed", "breaking", where, f"{status} {media}")
-            elif media not in old_media:
-                self.add("response-media-type-added", "compatible", where, f"{status} {media}")
-            else:
-                self.schema(
-                    where,
-                    "response",
-                    f"status {status} body",
-                    old_media[media].get("schema", {}),
-                    new_media[media].get("schema", {}),
-                    root="response-body",
-                )
+                old_schema, new_schema = old[key].get("schema", {}), new[key].get("schema", {})
+                self.schema(where, direction, label(key), old_schema, new_schema, root=root)
 
     def callbacks(self, where: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         for name in sorted(set(old) | set(new)):
