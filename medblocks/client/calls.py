@@ -73,7 +73,10 @@ def as_timeout(timeout: TimeoutArg) -> httpx.Timeout:
     return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
 
-def _log_fields(call: Call[Any], error: MedblocksError) -> str:
+def log_call(
+    level: int, event: str, call: Call[Any], error: MedblocksError, **more: object
+) -> None:
+    """One `key=value` line; the same pairs go in `record.medblocks` for structured handlers."""
     pairs = {
         "operation": call.operation,
         "http_status": error.http_status,
@@ -81,8 +84,14 @@ def _log_fields(call: Call[Any], error: MedblocksError) -> str:
         "code": error.code,
         "request_id": error.request_id,
         **call.subject,
+        **more,
     }
-    return " ".join(f"{key}={value}" for key, value in pairs.items() if value is not None)
+    fields = {key: value for key, value in pairs.items() if value is not None}
+    text = " ".join(
+        f"{key}={value!r}" if isinstance(value, str) and " " in value else f"{key}={value}"
+        for key, value in fields.items()
+    )
+    logger.log(level, "medblocks call %s %s", event, text, extra={"medblocks": fields})
 
 
 class CallRunner:
@@ -160,9 +169,7 @@ class CallRunner:
                 request_id=response.headers.get("x-request-id"),
                 operation=call.operation,
             )
-            logger.error(
-                "medblocks call failed %s reason=invalid-response", _log_fields(call, error)
-            )
+            log_call(logging.ERROR, "failed", call, error, reason="invalid-response")
             raise error from None
 
     def _retry_or_raise(
@@ -173,18 +180,18 @@ class CallRunner:
         retries_done: int,
         max_retries: int,
     ) -> Retry:
-        fields = _log_fields(call, error)
         if decision.retry:
-            logger.warning(
-                "medblocks call retrying %s retry=%d/%d delay=%.2fs reason=%r",
-                fields,
-                retries_done + 1,
-                max_retries,
-                decision.delay,
-                decision.reason,
+            log_call(
+                logging.WARNING,
+                "retrying",
+                call,
+                error,
+                retry=f"{retries_done + 1}/{max_retries}",
+                delay=f"{decision.delay:.2f}s",
+                reason=decision.reason,
             )
             return Retry(decision.delay)
-        logger.error("medblocks call failed %s reason=%r", fields, decision.reason)
+        log_call(logging.ERROR, "failed", call, error, reason=decision.reason)
         if decision.reason.startswith(("gave up", "Retry-After")):
             error.add_note(decision.reason)
         raise error

@@ -79,3 +79,20 @@ def test_each_retry_and_the_final_failure_get_one_line(mock_client, caplog) -> N
     assert lines[0].startswith("medblocks call retrying") and "retry=1/1" in lines[0]
     assert lines[1].startswith("medblocks call failed") and "gave up after 1 retries" in lines[1]
     assert all("patient_session_id=ps_123" in line and "request_id=r-1" in line for line in lines)
+
+
+def test_the_fields_are_also_attached_for_structured_handlers(mock_client, caplog) -> None:
+    caplog.set_level(logging.ERROR, logger="medblocks.client")
+    missing = httpx.Response(404, json=envelope("not_found_error", "resource_not_found"))
+    with pytest.raises(MedblocksError):
+        mock_client(Recorder(missing)).patients.retrieve("user_9")
+    (record,) = [r for r in caplog.records if r.name == "medblocks.client"]
+    assert record.medblocks == {
+        "operation": "api.getPatient",
+        "http_status": 404,
+        "type": "not_found_error",
+        "code": "resource_not_found",
+        "request_id": "11111111-2222-3333-4444-555555555555",
+        "patient_id": "user_9",
+        "reason": "not retryable",
+    }
