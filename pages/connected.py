@@ -29,8 +29,10 @@ else:
 st.text(outcome.detail)
 if outcome.session_id:
     st.text(f"Session: {outcome.session_id} ({outcome.session_status or 'unknown'})")
+catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 for attempt in outcome.attempts:
-    line = f"{attempt.source_id}: {attempt.status}"
+    source = catalog.get(attempt.source_id, {}).get("name", attempt.source_id)
+    line = f"{source}: {attempt.status}"
     if attempt.failure_code:
         line += f" — {attempt.failure_code}: {attempt.failure_words}"
     st.text(line)

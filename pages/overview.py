@@ -57,20 +57,25 @@ if org is not None:
     )
 
     st.subheader("Session funnel: created → complete → connected")
+    catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+    named = sessions.assign(
+        source=[catalog.get(s, {}).get("name", s) if s else None for s in sessions["source_id"]]
+    )
     stage_order = list(aggregate.FUNNEL_STAGES)
-    for by, title in (("mode", "By mode"), ("source_id", "By source")):
-        data = aggregate.funnel(sessions, by)
+    for by, title in (("mode", "By mode (picker / direct)"), ("source", "By source")):
+        data = aggregate.funnel(named, by)
         st.caption(title)
         st.altair_chart(
             alt.Chart(data)
             .mark_bar()
             .encode(
-                x=alt.X("stage:N", sort=stage_order, title=None),
-                y=alt.Y("sessions:Q"),
+                y=alt.Y(f"{by}:N", title=None),
+                yOffset=alt.YOffset("stage:N", sort=stage_order),
+                x=alt.X("sessions:Q"),
                 color=alt.Color("stage:N", sort=stage_order),
-                column=alt.Column(f"{by}:N", title=None),
                 tooltip=[by, "stage", "sessions"],
             ),
+            width="stretch",
         )
 
     st.subheader("Top failure codes (share of all connection attempts)")

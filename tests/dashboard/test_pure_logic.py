@@ -82,7 +82,9 @@ def test_intent_is_stable_for_the_same_form_and_nonce() -> None:
 
 
 def test_default_return_url_uses_the_browser_origin() -> None:
-    assert default_return_url("http://localhost:8600/launch?x=1") == "http://localhost:8600/connected"
+    assert (
+        default_return_url("http://localhost:8600/launch?x=1") == "http://localhost:8600/connected"
+    )
     assert default_return_url(None) == "http://127.0.0.1:8501/connected"
     assert default_return_url("javascript:alert(1)") == "http://127.0.0.1:8501/connected"
 
@@ -90,7 +92,9 @@ def test_default_return_url_uses_the_browser_origin() -> None:
 def test_return_hint_rejects_malformed_links() -> None:
     hint, problems = parse_hint({"patient_id": "user_1", "patient_session_id": "ps_01ABC"})
     assert hint is not None and not problems and hint.success is None
-    hint, problems = parse_hint({"patient_id": "", "patient_session_id": "sess_1", "success": "maybe"})
+    hint, problems = parse_hint(
+        {"patient_id": "", "patient_session_id": "sess_1", "success": "maybe"}
+    )
     assert hint is None
     assert len(problems) == 3
     hint, problems = parse_hint(

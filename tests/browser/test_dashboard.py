@@ -1,0 +1,173 @@
+"""The dashboard as a person uses it: `streamlit run dashboard.py` with no configuration, Chromium.
+
+Also takes the README's screenshots (docs/screenshots/) and checks that no `mb_sk_` string ever
+reaches the browser, in an HTTP response body or a websocket frame.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, Response, WebSocket, expect
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+KEY_PREFIX = "mb_sk_"
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def dashboard() -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py"]
+    options = ["--server.port", str(port), "--server.headless", "true"]
+    process = subprocess.Popen(
+        [*command, *options],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/_stcore/health").is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("streamlit did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+class Leaks:
+    """Every response body and websocket frame the browser receives, searched for the key."""
+
+    def __init__(self, page: Page) -> None:
+        self.seen: list[str] = []
+        self.checked = 0
+        page.on("response", self.on_response)
+        page.on("websocket", self.on_websocket)
+
+    def on_response(self, response: Response) -> None:
+        try:
+            body = response.body()
+        except Exception:  # redirects and aborted loads have no body
+            return
+        self.scan(body, response.url)
+
+    def on_websocket(self, socket_: WebSocket) -> None:
+        socket_.on("framereceived", lambda payload: self.scan(payload, "websocket"))
+
+    def scan(self, payload: str | bytes, where: str) -> None:
+        data = payload.encode() if isinstance(payload, str) else payload
+        self.checked += 1
+        if KEY_PREFIX.encode() in data:
+            self.seen.append(where)
+
+
+def streamlit_ready(page: Page) -> None:
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=30_000)
+
+
+def launch(page: Page, base: str, patient_id: str, *, direct: bool) -> str:
+    page.goto(f"{base}/launch")
+    expect(page.get_by_role("heading", name="Launch a session")).to_be_visible(timeout=30_000)
+    if direct:
+        page.get_by_text("direct", exact=True).click()
+        source = page.get_by_label("Source", exact=True)
+        expect(source).to_be_visible()
+        source.click()
+        page.get_by_role("option").first.click()
+    patient = page.get_by_label("Patient id")
+    patient.fill(patient_id)
+    patient.press("Enter")
+    create = page.get_by_role("button", name="Create session")
+    expect(create).to_be_enabled(timeout=15_000)
+    create.click()
+    link = page.get_by_role("link", name="Open the hosted page")
+    expect(link).to_be_visible(timeout=30_000)
+    href = link.get_attribute("href")
+    assert href and "/c/" in href
+    return href
+
+
+def sign_in(page: Page) -> None:
+    page.fill("#username", "user_good")
+    page.fill("#password", "pass_good")
+    page.click("#sign-in")
+
+
+def test_overview_launch_approve_and_deny(page: Page, dashboard: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    leaks = Leaks(page)
+
+    page.goto(dashboard)
+    expect(page.get_by_text("Embedded sandbox (local emulator, demo data)").first).to_be_visible(
+        timeout=60_000
+    )
+    expect(page.get_by_test_id("stMetric").filter(has_text="Patients")).to_contain_text(
+        re.compile(r"Patients\s*\d+"), timeout=60_000
+    )
+    expect(page.get_by_text("Top failure codes")).to_be_visible()
+    page.set_viewport_size({"width": 1400, "height": 2300})
+    page.wait_for_timeout(1500)  # let the Vega charts draw before the screenshot
+    page.screenshot(path=str(SCREENSHOTS / "overview.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+    page.goto(f"{dashboard}/health?status=failed&status=refresh_failed&status=expired")
+    expect(page.get_by_role("heading", name="Needs attention")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SCREENSHOTS / "connection-health.png"), full_page=True)
+
+    # Picker mode: approve, Done, back on the return page.
+    hosted = launch(page, dashboard, "browser_picker_1", direct=False)
+    page.goto(hosted)
+    page.get_by_role("link", name="Connect").first.click()
+    sign_in(page)
+    page.get_by_role("button", name="Approve").click()
+    page.click("#finish")
+    page.get_by_role("button", name=re.compile("^Done")).click()
+    page.wait_for_url(re.compile(r"/connected\?"), timeout=30_000)
+    assert "patient_session_id=ps_" in page.url
+    expect(page.get_by_text("Connected — pulling records")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r": active$"))).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "return-connected.png"), full_page=True)
+
+    # Direct mode: deny, the return page shows the failure, its code and the request id.
+    hosted = launch(page, dashboard, "browser_direct_1", direct=True)
+    page.goto(hosted)
+    sign_in(page)
+    page.get_by_role("button", name="Deny").click()
+    page.wait_for_url(re.compile(r"/connected\?.*success=false"), timeout=30_000)
+    expect(page.get_by_text("Connection failed")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"user_denied.*declined"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Request id: [0-9a-f-]{36}$"))).to_be_visible()
+
+    assert leaks.checked > 20
+    assert leaks.seen == []
