@@ -321,9 +321,9 @@ class AsyncSources(_Resource):
 class AsyncWebhooks(_Resource):
     async def create(
         self,
-        *,
         url: str,
         events: Sequence[m.EventTypeInput],
+        *,
         description: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         **options: Unpack[CallOptions],

@@ -290,9 +290,9 @@ class Sources(_Resource):
 class Webhooks(_Resource):
     def create(
         self,
-        *,
         url: str,
         events: Sequence[m.EventTypeInput],
+        *,
         description: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         **options: Unpack[CallOptions],
