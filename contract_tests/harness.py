@@ -23,9 +23,9 @@ from medblocks.spec import load_overlay, load_pinned, pinned_version
 
 SEED = 20260425
 # Hypothesis budget per operation (fuzzing phase) and per stateful run; CI may lower or raise.
-MAX_EXAMPLES = 8
-STATEFUL_EXAMPLES = 12
-STATEFUL_STEPS = 6
+MAX_EXAMPLES = 20
+STATEFUL_EXAMPLES = 40
+STATEFUL_STEPS = 10
 DEADLINE_MS = 5000
 
 # Documented refusal statuses (§2, §7): every declared error status plus the prose-only 413.
