@@ -249,10 +249,11 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     # --- EXTENSION POINT (hosted-page developer): append the `/_sandbox/` control routes and
     # the hosted `/c/<token>` pages to `routes`, and fault-injection middleware to
     # `middleware` (it runs after RequestIdMiddleware, so `request.state.request_id` is set).
-    from medblocks.sandbox import controls, faults, hosted  # they import this module
+    from medblocks.sandbox import controls, faults, hosted, webhooks  # they import this module
 
     routes.extend([*controls.ROUTES, *hosted.ROUTES])
     middleware.append(Middleware(faults.FaultMiddleware))
+    webhooks.notify(runtime)  # background deliveries and scheduled refresh failures
     # --- END EXTENSION POINT
 
     app = Starlette(routes=routes, middleware=middleware)

@@ -167,7 +167,8 @@ class FaultMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        state = state_for(scope["app"].state.sandbox)
+        runtime = scope["app"].state.sandbox
+        state = getattr(runtime, _STATE_ATTRIBUTE, None) or state_for(runtime)
         faults = state.faults
         prefer = _prefer_header(scope)
         if not faults.any and prefer is None:

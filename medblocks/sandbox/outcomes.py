@@ -306,9 +306,11 @@ def force_connection_status(
 def fire_due_refresh_failures(runtime: SandboxRuntime) -> int:
     """Turn active connections whose refresh failure is due into `refresh_failed`.
 
-    The due rows are read inside the transaction, so concurrent callers fire each once.
+    The due rows are read again inside the transaction, so concurrent callers fire each once.
     """
     store = runtime.store
+    if not store.due_refresh_failures(runtime.clock.now_iso()):
+        return 0
     with store.transaction() as db:
         due = store.due_refresh_failures(runtime.clock.now_iso())
         for row in due:

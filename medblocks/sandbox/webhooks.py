@@ -45,7 +45,7 @@ RETRY_DELAYS = (
     timedelta(hours=24),
 )
 RESPONSE_BODY_LIMIT = 4096
-IDLE_WAKE_SECONDS = 60.0
+IDLE_WAKE_SECONDS = 5.0
 
 
 def subscribed(events: list[str], event_type: str) -> bool:
@@ -127,18 +127,25 @@ class WebhookDelivery:
 
     def deliver_due(self) -> int:
         """Attempt every event due now on the sandbox clock; returns how many were attempted."""
-        with self._lock, httpx.Client(timeout=DELIVERY_TIMEOUT, follow_redirects=False) as client:
+        with self._lock:
             store = self.runtime.store
-            attempted = 0
-            for event in store.due_events(self.runtime.clock.now_iso()):
-                endpoint = store.get_webhook(event["webhook_endpoint_id"])
-                if endpoint is None or endpoint["status"] != "active":
-                    with store.transaction() as db:
-                        store.drop_pending_delivery(db, event["id"])
-                    continue
-                self._attempt(client, store, event, endpoint)
-                attempted += 1
-            return attempted
+            due = store.due_events(self.runtime.clock.now_iso())
+            if not due:
+                return 0
+            with httpx.Client(timeout=DELIVERY_TIMEOUT, follow_redirects=False) as client:
+                return self._deliver(client, store, due)
+
+    def _deliver(self, client: httpx.Client, store: Store, due: list[Row]) -> int:
+        attempted = 0
+        for event in due:
+            endpoint = store.get_webhook(event["webhook_endpoint_id"])
+            if endpoint is None or endpoint["status"] != "active":
+                with store.transaction() as db:
+                    store.drop_pending_delivery(db, event["id"])
+                continue
+            self._attempt(client, store, event, endpoint)
+            attempted += 1
+        return attempted
 
     def _attempt(self, client: httpx.Client, store: Store, event: Row, endpoint: Row) -> None:
         body = payload(event)
@@ -179,8 +186,9 @@ class WebhookDelivery:
 class WebhookWorker:
     """A daemon thread that runs the due work of one sandbox as soon as it falls due.
 
-    Started on the first `notify`; it sleeps until the earliest pending retry or scheduled
-    refresh failure (at most a minute) and exits once the sandbox's database is closed.
+    Started when the app is created; it sleeps until the earliest pending retry or scheduled
+    refresh failure, at most 5 s (so a redelivery queued through the API goes out within
+    seconds), and exits once the sandbox's database is closed.
     """
 
     def __init__(self, runtime: SandboxRuntime) -> None:
@@ -210,7 +218,7 @@ class WebhookWorker:
             except sqlite3.ProgrammingError:
                 return  # the sandbox was stopped and its database closed
             except Exception:
-                log.exception("sandbox background work failed; retrying in a minute")
+                log.exception("sandbox background work failed; retrying shortly")
                 wait = IDLE_WAKE_SECONDS
             self._wake.wait(timeout=wait)
 

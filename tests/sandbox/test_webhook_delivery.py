@@ -235,14 +235,22 @@ def test_redelivery_is_delivered_by_the_worker(
     assert signature == expected, "signed with the new secret"
 
 
-def test_delivery_happens_in_the_background_of_a_served_sandbox(receiver: Receiver):
+def _wait_for(receiver: Receiver, hits: int) -> None:
+    deadline = time.monotonic() + 15
+    while len(receiver.hits) < hits and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_delivery_and_redelivery_happen_in_the_background_of_a_served_sandbox(
+    receiver: Receiver,
+):
     with start_in_thread(SandboxConfig(seed_demo=False)) as running:
         headers = {"Authorization": f"Bearer {running.api_key}"}
         with httpx.Client(base_url=running.base_url, headers=headers, timeout=10) as api:
-            _endpoint(api, receiver.url, ["patient_session.completed"])
+            endpoint = _endpoint(api, receiver.url, ["patient_session.completed"])
             _complete_a_session(api)
-            deadline = time.monotonic() + 10
-            while not receiver.hits and time.monotonic() < deadline:
-                time.sleep(0.05)
-    [(_, body)] = receiver.hits
-    assert json.loads(body)["type"] == "patient_session.completed"
+            _wait_for(receiver, 1)
+            [event] = _events(api, endpoint["id"])
+            assert api.post(f"/events/{event['id']}/redeliver").status_code == 200
+            _wait_for(receiver, 2)
+    assert [json.loads(body)["id"] for _, body in receiver.hits] == [event["id"], event["id"]]
