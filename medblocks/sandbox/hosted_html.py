@@ -137,12 +137,11 @@ def picker(
         if rows
         else f'<p class="notice" id="no-results">No health system matches “{escape(query)}”.</p>'
     )
-    finish = ""
-    if attempts:
-        finish = (
-            "<p>Connected everything you need? "
-            f'<a class="button" id="finish" href="{escape(base)}/done">Finish</a></p>'
-        )
+    question = "Connected everything you need?" if attempts else "Can't find your provider?"
+    label = "Finish" if attempts else "Finish without connecting"
+    finish = (
+        f'<p>{question} <a class="button" id="finish" href="{escape(base)}/done">{label}</a></p>'
+    )
     body = (
         "<h1>Connect your health records</h1>"
         "<p>Find the hospital or clinic whose patient portal you use.</p>"

@@ -72,7 +72,7 @@ def test_picker_lists_recommended_sources_first_and_searches(api: httpx.Client, 
     found = re.findall(r'data-source-id="([^"]+)"', searched.text)
     assert sources[0]["id"] in found and len(found) < len(sources)
     nothing = raw.get(path, params={"q": "no such hospital"})
-    assert 'id="no-results"' in nothing.text
+    assert 'id="no-results"' in nothing.text and "Finish without connecting" in nothing.text
 
 
 def test_picker_flow_completes_and_returns_with_exactly_the_documented_parameters(
@@ -306,3 +306,14 @@ def test_disconnect_after_connecting(api: httpx.Client, raw: httpx.Client):
     api.delete(f"/patients/hosted_1/connections/{connection['id']}")
     [after] = api.get("/patients/hosted_1").json()["connections"]
     assert (after["status"], after["failure_code"]) == ("disconnected", None)
+
+
+def test_finish_without_connecting_completes_an_empty_session(api: httpx.Client, raw: httpx.Client):
+    session = _create(api)
+    done = raw.post(f"{_path(session)}/done", follow_redirects=False)
+    assert _query(done.headers["location"])[1:] == [
+        ("patient_id", "hosted_1"),
+        ("patient_session_id", session["id"]),
+    ]
+    after = api.get(f"/patient-sessions/{session['id']}").json()
+    assert (after["status"], after["connections"]) == ("complete", [])
