@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -304,3 +305,80 @@ def test_configuration_error_stops_with_its_message(monkeypatch: pytest.MonkeyPa
     assert not at.exception
     assert errors(at) == ["The configuration cannot be used."]
     assert any("mb_sk_sbx_" in t for t in texts(at))
+
+
+def sandbox_control(sandbox: RunningSandbox, method: str, path: str, body: Any = None) -> None:
+    response = httpx.request(
+        method,
+        f"{sandbox.base_url}/_sandbox/{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {sandbox.api_key}"},
+    )
+    response.raise_for_status()
+
+
+def test_rate_limiting_is_a_clear_message_with_request_id(embedded: RunningSandbox) -> None:
+    # Three 429s: the first answer and the client's two retries (it honours Retry-After: 1).
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    sandbox_control(embedded, "PUT", "faults", {"rate_limit_burst": 3, "retry_after": 1})
+    try:
+        at.switch_page("pages/sources.py").run()
+    finally:
+        sandbox_control(embedded, "DELETE", "faults")
+    assert not at.exception
+    assert any("rate limiting requests; retry in 1" in e for e in errors(at)), errors(at)
+    assert any(t.startswith("Request id: ") and "none" not in t for t in texts(at))
+    assert at.title[0].value == "Sources" and at.text_input
+
+
+def test_launch_shows_the_session_status_live(api: Medblocks) -> None:
+    at = open_page("pages/launch.py", patient_id="dash_live_status")
+    at.button(key="launch_button").click().run()
+    session = next(iter(api.patients.sessions("dash_live_status")))
+    assert "Status: open · connections: 0" in texts(at)
+    assert session.status == "open"
+
+
+def test_sessions_close_to_expiry_are_highlighted(api: Medblocks) -> None:
+    soon = api.patient_sessions.create(
+        patient_id="dash_expiring", return_url="http://127.0.0.1:8501/connected", expires_in=60
+    )
+    at = open_page("pages/sessions.py", status="open")
+    assert_clean(at)
+    table = at.dataframe[0].value
+    flagged = table.set_index("id")["expires_soon"]
+    assert flagged[soon.id]
+    assert set(table["status"]) == {"open"}
+
+
+def test_redeliver_queues_an_event(api: Medblocks) -> None:
+    endpoint = next(iter(api.webhooks.list()))
+    event = next(e for e in api.webhooks.events(endpoint.id) if e.last_redelivered_at is None)
+    at = open_page("pages/webhooks.py", endpoint=endpoint.id)
+    at.selectbox[1].set_value(event.id).run()
+    at.button(key="redeliver").click().run()
+    assert_clean(at)
+    assert [s.value for s in at.success] == [
+        "Queued for redelivery (one redelivery per event per minute)."
+    ]
+    redelivered = next(e for e in api.webhooks.events(endpoint.id) if e.id == event.id)
+    assert redelivered.last_redelivered_at is not None
+
+
+def test_login_is_required_when_auth_is_configured() -> None:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "dashboard",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Log in"]
+    assert not at.metric
+    at.user = {"is_logged_in": True, "email": "ops@example.test"}
+    at.run()
+    assert at.title[0].value == "Overview"

@@ -1,0 +1,39 @@
+"""Reading the harness's reports and running it as a subprocess, key scrubbed from its output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from medblocks.dashboard import contract_runs
+from medblocks.dashboard.target import Target
+
+KEY = "mb_sk_sbx_" + "s" * 26
+
+
+def target(kind: str) -> Target:
+    return Target(kind, "http://127.0.0.1:1", "2026-04-25", kind != "live", KEY)
+
+
+def test_missing_reports_are_none_and_broken_ones_are_named(tmp_path: Path) -> None:
+    assert contract_runs.latest_summary(tmp_path) is None
+    (tmp_path / "contract-summary.json").write_text("{oops")
+    with pytest.raises(ValueError, match=r"contract-summary\.json is not valid JSON"):
+        contract_runs.latest_summary(tmp_path)
+
+
+def test_the_harness_never_runs_with_a_live_key() -> None:
+    with pytest.raises(PermissionError):
+        contract_runs.run_harness(target("live"))
+
+
+def test_the_child_gets_the_target_and_its_output_never_shows_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    echo = "import os; print(os.environ['MEDBLOCKS_API_KEY'], os.environ['MEDBLOCKS_API_URL'])"
+    monkeypatch.setattr(contract_runs, "harness_commands", lambda: [[sys.executable, "-c", echo]])
+    [result] = contract_runs.run_harness(target("sandbox"))
+    assert result.returncode == 0
+    assert result.output.strip() == "[key] http://127.0.0.1:1"
