@@ -10,12 +10,15 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pytest
 from jsonschema import Draft202012Validator
 
 from contract_tests.run import RunState
 from medblocks.spec import dereferenced_pinned
 
 ANY = object()
+RETURN_URL = "https://example.test/connected"
+SANDBOX_CONTROLS = "/_sandbox"
 
 
 @lru_cache(maxsize=1)
@@ -147,3 +150,35 @@ def create_webhook(api: httpx.Client, state: RunState, url: str) -> dict[str, An
     with state.lock:
         state.created_webhooks.add(body["id"])
     return body
+
+
+def connected_session(
+    api: httpx.Client, state: RunState, name: str, source_id: str
+) -> dict[str, Any]:
+    """A direct-mode session for a new run patient, completed with an active connection
+    through the sandbox controls; skips on a target without them (a real Medblocks workspace:
+    connecting an EHR there takes a person in a browser)."""
+    patient_id = state.patient_id(name, unique=True)
+    body = {"patient_id": patient_id, "return_url": RETURN_URL, "connection_id": source_id}
+    response = api.post("/patient-sessions", json=body)
+    session = expect_ok(state, "api.initPatientSession", "create_run_session", response)
+    with state.lock:
+        state.created_patients.add(patient_id)
+    completed = api.post(
+        f"{SANDBOX_CONTROLS}/patient-sessions/{path_id(session['id'])}/complete",
+        json={"outcome": "active"},
+    )
+    if completed.status_code == 404:
+        pytest.skip("this target has no sandbox controls to connect an EHR without a browser")
+    assert completed.status_code == 200, f"sandbox control: {completed.text[:400]}"
+    return dict(session)
+
+
+def webhook_event(api: httpx.Client, state: RunState, source_id: str) -> dict[str, Any]:
+    """An event delivered to an endpoint this run owns (never someone else's endpoint)."""
+    endpoint = create_webhook(api, state, "http://localhost:9/contract-run")
+    connected_session(api, state, "webhook-event", source_id)
+    response = api.get(f"/webhooks/{path_id(endpoint['id'])}/events")
+    events = expect_ok(state, "api.listWebhookEvents", "run_endpoint_has_events", response)
+    assert events["data"], "api.listWebhookEvents: a completed session made no event for '*'"
+    return dict(events["data"][0])

@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from contract_tests.calls import (
+    RETURN_URL,
     behaviour,
+    connected_session,
     create_patient,
     create_webhook,
     expect_error,
@@ -18,7 +20,6 @@ from contract_tests.calls import (
 )
 from contract_tests.run import RunState
 
-RETURN_URL = "https://example.test/connected"
 MAX_PAGES = 500
 
 
@@ -175,27 +176,8 @@ def test_disconnect_changes_the_connection_status(api: httpx.Client, state: RunS
     catalog = expect_ok(state, "api.listFhirSources", "catalog", api.get("/connections"))
     if not catalog["data"]:
         pytest.skip("the target's catalog is empty")
-    patient_id = state.patient_id("disconnect", unique=True)
-    session = expect_ok(
-        state,
-        "api.initPatientSession",
-        "direct_session",
-        api.post(
-            "/patient-sessions",
-            json={
-                "patient_id": patient_id,
-                "return_url": RETURN_URL,
-                "connection_id": catalog["data"][0]["id"],
-            },
-        ),
-    )
-    state.created_patients.add(patient_id)
-    completed = api.post(
-        f"/_sandbox/patient-sessions/{path_id(session['id'])}/complete", json={"outcome": "active"}
-    )
-    if completed.status_code == 404:
-        pytest.skip("connecting an EHR needs a browser on this target (no sandbox controls)")
-    assert completed.status_code == 200, completed.text[:400]
+    session = connected_session(api, state, "disconnect", catalog["data"][0]["id"])
+    patient_id = session["patient_id"]
     patient = expect_ok(
         state, "api.getPatient", "connected_patient", api.get(f"/patients/{path_id(patient_id)}")
     )

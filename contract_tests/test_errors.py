@@ -3,17 +3,19 @@ envelope's shape and `X-Request-Id == error.request_id` (reference §7, §10).""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
-from contract_tests.calls import create_patient, create_webhook, expect_error, expect_ok, path_id
+from contract_tests.calls import (
+    RETURN_URL,
+    create_patient,
+    expect_error,
+    expect_ok,
+    path_id,
+    webhook_event,
+)
 from contract_tests.run import RunState
 from contract_tests.target import Target
-
-RETURN_URL = "https://example.test/connected"
-SANDBOX_CONTROLS = "/_sandbox"
 
 
 @pytest.fixture(scope="module")
@@ -200,47 +202,10 @@ def test_oversized_body_is_413(api: httpx.Client, state: RunState) -> None:
     )
 
 
-def _event_of_a_run_endpoint(api: httpx.Client, state: RunState, source_id: str) -> dict[str, Any]:
-    """A webhook event on an endpoint this run owns: register one, then complete a session
-    through the sandbox controls (a real Medblocks workspace has none: the test skips)."""
-    endpoint = create_webhook(api, state, "http://localhost:9/contract-run")
-    session = expect_ok(
-        state,
-        "api.initPatientSession",
-        "create_run_session",
-        api.post(
-            "/patient-sessions",
-            json={
-                "patient_id": state.patient_id("redelivery", unique=True),
-                "return_url": RETURN_URL,
-                "connection_id": source_id,
-            },
-        ),
-    )
-    state.created_patients.add(session["patient_id"])
-    completed = api.post(
-        f"{SANDBOX_CONTROLS}/patient-sessions/{path_id(session['id'])}/complete",
-        json={"outcome": "active"},
-    )
-    if completed.status_code == 404 and "resource_not_found" in completed.text[:400]:
-        body = completed.json()
-        if body["error"].get("param") is None:
-            pytest.skip("the target has no sandbox controls to produce a webhook event")
-    assert completed.status_code == 200, completed.text[:400]
-    events = expect_ok(
-        state,
-        "api.listWebhookEvents",
-        "run_endpoint_has_events",
-        api.get(f"/webhooks/{path_id(endpoint['id'])}/events"),
-    )
-    assert events["data"], "completing a session produced no event for a '*' endpoint"
-    return dict(events["data"][0])
-
-
 def test_second_redelivery_within_a_minute_is_429_with_retry_after(
     api: httpx.Client, state: RunState, source_id: str
 ) -> None:
-    event = _event_of_a_run_endpoint(api, state, source_id)
+    event = webhook_event(api, state, source_id)
     first = api.post(f"/events/{path_id(event['id'])}/redeliver")
     expect_ok(state, "api.redeliverWebhookEvent", "first_redelivery_accepted", first)
     second = api.post(f"/events/{path_id(event['id'])}/redeliver")
