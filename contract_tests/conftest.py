@@ -11,7 +11,7 @@ import pytest
 
 from contract_tests.cleanup import clean_up
 from contract_tests.reports import FILES, TestOutcome, coverage_table, summary, write_reports
-from contract_tests.run import RunState
+from contract_tests.run import RunState, pinned_operations
 from contract_tests.session import ContractSession, contract_session
 from contract_tests.target import Target
 
@@ -78,6 +78,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     assert contract.target is not None
     with contract.target.client() as client:
         clean_up(client, contract.state)
+    conformance = [o for o in _OUTCOMES if o.startswith("contract_tests/test_conformance.py::")]
+    if len(conformance) == len(pinned_operations()) and contract.state.unexercised():
+        # A full run must reach every operation of the pinned document.
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     secret = (contract.target.api_key,)
     directory = write_reports(contract.state, list(_OUTCOMES.values()), secret)
     leaked = [name for name in FILES if contract.target.api_key in (directory / name).read_text()]
@@ -95,6 +99,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("contract coverage: operation x status codes seen")
     for line in coverage_table(data):
         write(line)
+    if state.unexercised():
+        write(f"operations never exercised: {', '.join(state.unexercised())}")
     write(f"drift headline: {data['drift_headline']}")
     write(f"clean-up: {state.cleaned} deleted, {len(state.cleanup_problems)} left behind")
     for problem in state.cleanup_problems:

@@ -80,6 +80,7 @@ def summary(state: RunState, outcomes: list[TestOutcome]) -> dict[str, Any]:
         "failures": [f.as_dict() for f in state.failures],
         "cleanup": {"deleted": state.cleaned, "problems": state.cleanup_problems},
         "budget_exhausted": state.budget_exhausted,
+        "unexercised_operations": state.unexercised(),
     }
 
 

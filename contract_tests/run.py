@@ -86,6 +86,10 @@ class RunState:
             return prefix + value
         return (prefix + value)[:PATIENT_ID_MAX]
 
+    def unexercised(self) -> list[str]:
+        """Operations of the pinned document that no request of this run reached."""
+        return sorted(op for op in pinned_operations().values() if not self.coverage.get(op))
+
     # -- time -----------------------------------------------------------------------------
     def remaining(self) -> float:
         return self.budget_seconds - (time.monotonic() - self.started)
