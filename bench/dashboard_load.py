@@ -109,7 +109,7 @@ def main() -> int:
         from pages import _shared
 
         print(f"sandbox: {args.patients} bulk patients + demo, latency {args.latency_ms} ms")
-        print(f"fan-out concurrency: {_shared.CONCURRENCY}")
+        print(f"fan-out: {_shared.SHARDS} async clients x {_shared.PER_CLIENT} in flight each")
         st.cache_data.clear()
         started = time.perf_counter()
         rows, checked = build_like_the_page()

@@ -1,14 +1,15 @@
 """Org-wide pandas frames built by fanning out over patients (the API has no org-wide lists).
 
-`GET /patients` pages through every patient; then one call per patient, run concurrently through
-`AsyncMedblocks.fan_out` with bounded concurrency: `GET /patients/{id}` for connections,
-`GET /patients/{id}/patient-sessions` for sessions, `GET /patients/{id}/records` for the sources
-whose records have arrived. A patient whose call failed is reported, not dropped silently.
+`GET /patients` pages through every patient; then one call per patient, run concurrently over
+one or more async clients (`sharded_fan_out`, a few requests in flight on each):
+`GET /patients/{id}` for connections, `GET /patients/{id}/patient-sessions` for sessions,
+`GET /patients/{id}/records` for the sources whose records have arrived. A patient whose call
+failed is reported, not dropped silently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -18,6 +19,7 @@ import pandas as pd
 
 from medblocks.client import AsyncMedblocks
 from medblocks.dashboard.health import STATUSES, guidance_for
+from medblocks.dashboard.sharded import sharded_fan_out
 
 Progress = Callable[[int, int], None]
 
@@ -73,17 +75,21 @@ async def list_patient_ids(aclient: AsyncMedblocks) -> list[str]:
     return [patient.id async for patient in aclient.patients.list(limit=100)]
 
 
+async def _retrieve(client: AsyncMedblocks, patient_id: str) -> Any:
+    return await client.patients.retrieve(patient_id)
+
+
 async def fetch_connections(
-    aclient: AsyncMedblocks,
+    clients: Sequence[AsyncMedblocks],
     *,
-    concurrency: int = 16,
+    per_client: int = 3,
     on_progress: Progress | None = None,
     patient_ids: Iterable[str] | None = None,
 ) -> OrgFrames:
     """Every patient with their connections: two frames, patients and connections."""
-    ids = list(patient_ids) if patient_ids is not None else await list_patient_ids(aclient)
-    result = await aclient.fan_out(
-        aclient.patients.retrieve, ids, concurrency=concurrency, on_progress=on_progress
+    ids = list(patient_ids) if patient_ids is not None else await list_patient_ids(clients[0])
+    result = await sharded_fan_out(
+        clients, _retrieve, ids, per_client=per_client, on_progress=on_progress
     )
     details = [result.results[pid] for pid in ids if pid in result.results]
     patients = pd.DataFrame(
@@ -123,42 +129,45 @@ async def fetch_connections(
     return OrgFrames(patients=patients, connections=connections, failures=failures)
 
 
+async def _record_sources_of(client: AsyncMedblocks, patient_id: str) -> list[str]:
+    page = await client.patients.records(patient_id, count=100)
+    return sorted({item.source for item in page.data if item.source})
+
+
 async def fetch_record_sources(
-    aclient: AsyncMedblocks,
+    clients: Sequence[AsyncMedblocks],
     patient_ids: Iterable[str],
     *,
-    concurrency: int = 16,
+    per_client: int = 3,
     on_progress: Progress | None = None,
 ) -> tuple[dict[str, list[str]], dict[str, str]]:
     """For each patient, the sources that records have arrived from (first page of records)."""
-
-    async def sources_of(patient_id: str) -> list[str]:
-        page = await aclient.patients.records(patient_id, count=100)
-        return sorted({item.source for item in page.data if item.source})
-
-    ids = list(patient_ids)
-    result = await aclient.fan_out(
-        sources_of, ids, concurrency=concurrency, on_progress=on_progress
+    result = await sharded_fan_out(
+        clients,
+        _record_sources_of,
+        list(patient_ids),
+        per_client=per_client,
+        on_progress=on_progress,
     )
     failures = {str(pid): str(err) for pid, err in result.failures.items()}
     return dict(result.results), failures
 
 
+async def _sessions_of(client: AsyncMedblocks, patient_id: str) -> list[Any]:
+    return [s async for s in client.patients.sessions(patient_id)]
+
+
 async def fetch_sessions(
-    aclient: AsyncMedblocks,
+    clients: Sequence[AsyncMedblocks],
     patient_ids: Iterable[str],
     *,
-    concurrency: int = 16,
+    per_client: int = 3,
     on_progress: Progress | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Every session of every patient (there is no org-wide session list)."""
-
-    async def sessions_of(patient_id: str) -> list[Any]:
-        return [s async for s in aclient.patients.sessions(patient_id)]
-
     ids = list(patient_ids)
-    result = await aclient.fan_out(
-        sessions_of, ids, concurrency=concurrency, on_progress=on_progress
+    result = await sharded_fan_out(
+        clients, _sessions_of, ids, per_client=per_client, on_progress=on_progress
     )
     rows = [session_row(s) for pid in ids for s in result.results.get(pid, [])]
     frame = pd.DataFrame(rows, columns=SESSION_COLUMNS)

@@ -6,8 +6,8 @@ import asyncio
 
 import pandas as pd
 
-from medblocks.client import Medblocks
-from medblocks.dashboard import aggregate, frames
+from medblocks.client import AsyncMedblocks, Medblocks
+from medblocks.dashboard import aggregate, frames, sharded
 from medblocks.dashboard.target import Target
 
 
@@ -15,18 +15,20 @@ def build(target: Target) -> tuple[frames.OrgFrames, pd.DataFrame, dict[str, lis
     progress: list[tuple[int, int]] = []
 
     async def run() -> tuple[frames.OrgFrames, pd.DataFrame, dict[str, list[str]]]:
-        async with target.async_client() as aclient:
+        async with target.async_client() as one, target.async_client() as two:
+            clients = [one, two]
             org = await frames.fetch_connections(
-                aclient, concurrency=4, on_progress=lambda d, t: progress.append((d, t))
+                clients, per_client=3, on_progress=lambda d, t: progress.append((d, t))
             )
             ids = list(org.patients["patient_id"])
-            sessions, failed = await frames.fetch_sessions(aclient, ids, concurrency=4)
-            arrived, failed_records = await frames.fetch_record_sources(aclient, ids)
+            sessions, failed = await frames.fetch_sessions(clients, ids)
+            arrived, failed_records = await frames.fetch_record_sources(clients, ids)
             assert not failed and not failed_records
             return org, sessions, arrived
 
     built = asyncio.run(run())
-    assert progress[-1][0] == progress[-1][1] == len(built[0].patients)
+    assert progress[-1] == (len(built[0].patients), len(built[0].patients))
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
     return built
 
 
@@ -104,3 +106,20 @@ def test_patient_summary_counts_match_connections(target: Target) -> None:
     for (patient_id, status), n in counts.items():
         assert summary.loc[patient_id, status] == n
     assert len(summary) == len(org.patients)
+
+
+def test_sharded_fan_out_keeps_order_and_reports_failures(target: Target) -> None:
+    ids = ["user_1000", "no_such_patient", "user_1001", "user_1002", "user_1000"]
+
+    async def run() -> sharded.FanOutResult[str, str]:
+        async with target.async_client() as one, target.async_client() as two:
+
+            async def name(client: AsyncMedblocks, pid: str) -> str:
+                return (await client.patients.retrieve(pid)).id
+
+            return await sharded.sharded_fan_out([one, two], name, ids, per_client=2)
+
+    result = asyncio.run(run())
+    assert list(result.results) == ["user_1000", "user_1001", "user_1002"]
+    assert list(result.failures) == ["no_such_patient"]
+    assert result.failures["no_such_patient"].http_status == 404
