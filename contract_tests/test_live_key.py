@@ -51,6 +51,17 @@ def test_target_selection_refuses_a_live_key(counting_server: tuple[str, list[st
     assert seen == []
 
 
+def test_a_live_key_from_dotenv_is_refused_too(
+    counting_server: tuple[str, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, seen = counting_server
+    (tmp_path / ".env").write_text(f"MEDBLOCKS_API_KEY={LIVE_KEY}\nMEDBLOCKS_API_URL={url}\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LiveKeyRefused):
+        select_target({})
+    assert seen == []
+
+
 def test_the_suite_refuses_a_live_key_and_sends_nothing(
     counting_server: tuple[str, list[str]], tmp_path: Path
 ) -> None:
