@@ -27,6 +27,7 @@ MAX_EXAMPLES = 20
 STATEFUL_EXAMPLES = 40
 STATEFUL_STEPS = 10
 DEADLINE_MS = 5000
+MAX_RESPONSE_SECONDS = 5.0  # generous: the CI machine is small and shared
 
 # Documented refusal statuses (§2, §7): every declared error status plus the prose-only 413.
 DOCUMENTED_REFUSALS = ["400", "401", "403", "404", "409", "413", "429"]
@@ -118,6 +119,7 @@ def config_dict(target: Target, *, seed: int = SEED, max_examples: int = MAX_EXA
         "unsupported_method": {"enabled": True},
         "allow_header_conformance": {"enabled": True},
         "object_level_authorization": {"enabled": True},
+        "max_response_time": MAX_RESPONSE_SECONDS,
     }
     operations: list[dict[str, Any]] = [
         {
