@@ -20,6 +20,7 @@ from medblocks.client import AsyncMedblocks, Medblocks
 from medblocks.config import ConfigError, load_settings
 from medblocks.dashboard import frames, patient_view, webhooks
 from medblocks.dashboard.ledger import Ledger
+from medblocks.dashboard.links import safe_image, safe_link
 from medblocks.dashboard.problems import explain
 from medblocks.dashboard.target import Target, resolve_target
 
@@ -211,7 +212,14 @@ def catalog() -> dict[str, dict[str, Any]]:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _sources(key: str, q: str, vendor: str, _client: Medblocks) -> pd.DataFrame:
     rows = [
-        s.model_dump(include={"id", "name", "type", "fhir_base_url", "logo_url", "portal_url"})
+        {
+            "id": s.id,
+            "name": s.name,
+            "type": s.type,
+            "fhir_base_url": s.fhir_base_url,
+            "logo_url": safe_image(s.logo_url),
+            "portal_url": safe_link(s.portal_url),
+        }
         for s in _client.sources.list(q=q or None, type=vendor or None)
     ]
     return pd.DataFrame(

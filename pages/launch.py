@@ -13,6 +13,7 @@ from medblocks.dashboard.launch import (
     launch_once,
     validate_launch,
 )
+from medblocks.dashboard.links import safe_link
 from pages import _shared
 
 t = _shared.frame_page()
@@ -116,7 +117,9 @@ if session_id:
         st.info("This launch was already made; its existing session is shown.")
     st.subheader("Session created")
     st.text(session_id)
-    st.link_button("Open the hosted page", state["launched_url"])
+    hosted = safe_link(state["launched_url"])
+    if hosted:
+        st.link_button("Open the hosted page", hosted)
     st.code(state["launched_url"], language=None)
 
     @st.fragment(run_every=3)

@@ -43,6 +43,12 @@ if org is not None:
     rate = "—" if tiles.completion_rate is None else f"{tiles.completion_rate:.0%}"
     row[4].metric("Completion rate", rate)
 
+    by_status_counts = tiles.connections_by_status
+    for column, (status, count) in zip(
+        st.columns(len(by_status_counts)), by_status_counts.items(), strict=True
+    ):
+        column.metric(f"Connections {status}", count)
+
     by_status = pd.DataFrame(
         list(tiles.connections_by_status.items()), columns=["status", "connections"]
     )

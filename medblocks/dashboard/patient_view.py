@@ -13,6 +13,7 @@ import pandas as pd
 from medblocks.client import Medblocks
 from medblocks.dashboard.frames import SESSION_COLUMNS, plain, session_row
 from medblocks.dashboard.health import failure_in_words, guidance_for
+from medblocks.dashboard.links import safe_image, safe_link
 
 RECORDS_SCANNED = 1000
 
@@ -34,7 +35,12 @@ class PatientView:
 def sources_by_id(client: Medblocks) -> dict[str, dict[str, Any]]:
     """The catalog keyed by `fhirsrc_` id: name, logo, portal link."""
     return {
-        s.id: {"name": s.name, "logo_url": s.logo_url, "portal_url": s.portal_url, "type": s.type}
+        s.id: {
+            "name": s.name,
+            "logo_url": safe_image(s.logo_url),
+            "portal_url": safe_link(s.portal_url),
+            "type": s.type,
+        }
         for s in client.sources.list()
     }
 

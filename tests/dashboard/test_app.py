@@ -78,7 +78,11 @@ def test_overview_shows_the_embedded_target_and_its_demo_data(api: Medblocks) ->
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["/health"] == "ok"
     assert metrics["Version sent"] == "2026-04-25"
-    assert int(metrics["Patients"]) == len(list(api.patients.list(limit=100)))
+    patients = list(api.patients.list(limit=100))
+    assert int(metrics["Patients"]) == len(patients)
+    statuses = [c.status for p in patients for c in api.patients.retrieve(p.id).connections]
+    for status in ("active", "failed", "refresh_failed", "expired", "disconnected"):
+        assert int(metrics[f"Connections {status}"]) == statuses.count(status)
     assert len(at.get("vega_lite_chart")) == 4
 
 

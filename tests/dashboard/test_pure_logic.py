@@ -136,3 +136,14 @@ def test_ledger_lets_one_of_many_concurrent_clicks_through(tmp_path: Path) -> No
     for thread in threads:
         thread.join()
     assert winners.count(True) == 1
+
+
+def test_only_safe_urls_become_links_or_images() -> None:
+    from medblocks.dashboard.links import safe_image, safe_link
+
+    assert safe_link("https://portal.example.test/x") == "https://portal.example.test/x"
+    assert safe_link("javascript:alert(1)") is None
+    assert safe_link("data:text/html,<script>") is None
+    assert safe_link(None) is None
+    assert safe_image("data:image/svg+xml;utf8,<svg/>") == "data:image/svg+xml;utf8,<svg/>"
+    assert safe_image("data:text/html;base64,PHNjcmlwdD4=") is None
