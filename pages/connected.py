@@ -41,4 +41,4 @@ if outcome.hint_error:
     if outcome.hint_error_description:
         st.text(f"Description from the redirect: {outcome.hint_error_description}")
 if outcome.is_failure:
-    st.text(f"Request id: {outcome.request_id or 'none (the client does not expose it)'}")
+    st.text(f"Request id: {outcome.request_id or 'none (the link was refused before any request)'}")

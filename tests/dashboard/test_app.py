@@ -386,3 +386,25 @@ def test_login_is_required_when_auth_is_configured() -> None:
     at.user = {"is_logged_in": True, "email": "ops@example.test"}
     at.run()
     assert at.title[0].value == "Overview"
+
+
+def test_server_errors_are_a_clear_message(embedded: RunningSandbox) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    sandbox_control(embedded, "PUT", "faults", {"error_rate": 1.0})
+    try:
+        at.switch_page("pages/sources.py").run()
+    finally:
+        sandbox_control(embedded, "DELETE", "faults")
+    assert not at.exception
+    assert errors(at) == ["Reading the catalog: Medblocks had a server error"]
+    assert any(t.startswith("Request id: ") and "none" not in t for t in texts(at))
+
+
+def test_an_unknown_version_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDBLOCKS_API_VERSION", "2020-01-01")
+    at = open_page()
+    assert not at.exception
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Version sent"].value == "2020-01-01"
+    assert metrics["Version sent"].delta == "differs from pinned spec"
+    assert any("The Version header is not supported" in e for e in errors(at))
