@@ -34,6 +34,10 @@ if statuses:
     view = view[view["status"].isin(statuses)]
 if modes:
     view = view[view["mode"].isin(modes)]
+catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+view = view.assign(
+    source=[catalog.get(sid, {}).get("name", sid) if sid else None for sid in view["source_id"]]
+)
 now = pd.Timestamp.now(tz="UTC")
 soon = near_expiry(view, now, pd.Timedelta(minutes=int(minutes)))
 view = view.assign(
@@ -47,7 +51,7 @@ columns = [
     "patient_id",
     "status",
     "mode",
-    "source_id",
+    "source",
     "attempts",
     "active_connections",
     "expires_at",
