@@ -91,30 +91,43 @@ st.button(
 )
 
 if state["launching"]:
+    # The button above was drawn disabled; make the call, remember the outcome, redraw.
     state["launching"] = False
     who = (st.user.get("email") if st.user else None) or "local user"
-    outcome = _shared.attempt(
-        "Creating the session",
-        launch_once,
-        _shared.client(),
-        _shared.ledger(),
-        request,
-        intent_id=intent_for(form, state["launch_nonce"]),
-        target=t.kind,
-        launched_by=str(who),
-    )
-    if outcome is not None:
-        state["launched_session"] = outcome.record.session_id
-        state["launched_url"] = outcome.record.session_url
-        if not outcome.created_now:
-            state["launch_note"] = "This launch was already made; its existing session is shown."
-        st.rerun()
+    try:
+        outcome = launch_once(
+            _shared.client(),
+            _shared.ledger(),
+            request,
+            intent_id=intent_for(form, state["launch_nonce"]),
+            target=t.kind,
+            launched_by=str(who),
+        )
+    except Exception as exc:
+        state["launch_problem"] = exc
+    else:
+        record = outcome.record
+        state["launched_session"] = record.session_id
+        state["launched_url"] = record.session_url
+        state["launch_repeat"] = None if outcome.created_now else record
+    st.rerun()
+
+problem = state.pop("launch_problem", None)
+if problem is not None:
+    _shared.show_problem(problem, "Creating the session")
+repeat = state.pop("launch_repeat", None)
+if repeat is not None and repeat.error:
+    st.error("This launch failed earlier and is never retried automatically.")
+    st.text(repeat.error)
+    st.text("Change the form or start a new launch to try again.")
+elif repeat is not None and repeat.in_flight:
+    st.info("This launch is already being created; its session appears when it is done.")
+elif repeat is not None:
+    st.info("This launch was already made; its existing session is shown.")
 
 session_id = state.get("launched_session")
 if session_id:
     st.divider()
-    if state.pop("launch_note", None):
-        st.info("This launch was already made; its existing session is shown.")
     st.subheader("Session created")
     st.text(session_id)
     hosted = safe_link(state["launched_url"])
@@ -133,11 +146,12 @@ if session_id:
                 st.text(f"  {item.connection_id}: {item.status} {item.failure_code or ''}")
 
     live_status()
-    if st.button("New launch", key="launch_new"):
-        state["launch_nonce"] = uuid.uuid4().hex
-        state.pop("launched_session", None)
-        state.pop("launched_url", None)
-        st.rerun()
+
+if st.button("New launch", key="launch_new", help="Forget this form's launch and start another"):
+    state["launch_nonce"] = uuid.uuid4().hex
+    state.pop("launched_session", None)
+    state.pop("launched_url", None)
+    st.rerun()
 
 st.subheader("Recent launches (this machine)")
 recent = _shared.ledger().recent(10)

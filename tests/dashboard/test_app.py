@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from medblocks.client import Medblocks
+from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard.target import embedded_sandbox
 from medblocks.sandbox import RunningSandbox
 
@@ -408,3 +408,24 @@ def test_an_unknown_version_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert metrics["Version sent"].value == "2020-01-01"
     assert metrics["Version sent"].delta == "differs from pinned spec"
     assert any("The Version header is not supported" in e for e in errors(at))
+
+
+def test_a_failed_launch_is_not_retried_by_clicking_again(
+    api: Medblocks, embedded: RunningSandbox
+) -> None:
+    at = open_page("pages/launch.py", patient_id="dash_failed_launch")
+    sandbox_control(embedded, "PUT", "faults", {"error_rate": 1.0})
+    try:
+        at.button(key="launch_button").click().run()
+        assert any(e.startswith("Creating the session: ") for e in errors(at))
+        at.button(key="launch_button").click().run()
+    finally:
+        sandbox_control(embedded, "DELETE", "faults")
+    assert "This launch failed earlier and is never retried automatically." in errors(at)
+    at.button(key="launch_button").click().run()  # faults gone, same intent: still no retry
+    with pytest.raises(NotFoundError):  # the patient was never even created
+        api.patients.retrieve("dash_failed_launch")
+    at.button(key="launch_new").click().run()
+    at.button(key="launch_button").click().run()
+    assert_clean(at)
+    assert len(list(api.patients.sessions("dash_failed_launch"))) == 1
