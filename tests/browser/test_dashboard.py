@@ -1,7 +1,9 @@
 """The dashboard as a person uses it: `streamlit run dashboard.py` with no configuration, Chromium.
 
-Also takes the README's screenshots (docs/screenshots/) and checks that no `mb_sk_` string ever
-reaches the browser, in an HTTP response body or a websocket frame.
+Also takes the README's screenshots and checks that no `mb_sk_` string ever reaches the browser,
+in an HTTP response body or a websocket frame. The screenshots go to docs/screenshots/ when
+`MEDBLOCKS_UPDATE_SCREENSHOTS=1`, else to the test's temporary directory (so an ordinary run
+leaves the working tree clean).
 """
 
 from __future__ import annotations
@@ -126,8 +128,9 @@ def sign_in(page: Page) -> None:
     page.click("#sign-in")
 
 
-def test_overview_launch_approve_and_deny(page: Page, dashboard: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def test_overview_launch_approve_and_deny(page: Page, dashboard: str, tmp_path: Path) -> None:
+    shots = SCREENSHOTS if os.environ.get("MEDBLOCKS_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
     leaks = Leaks(page)
 
@@ -141,14 +144,14 @@ def test_overview_launch_approve_and_deny(page: Page, dashboard: str) -> None:
     expect(page.get_by_text("Top failure codes")).to_be_visible()
     page.set_viewport_size({"width": 1400, "height": 2300})
     page.wait_for_timeout(1500)  # let the Vega charts draw before the screenshot
-    page.screenshot(path=str(SCREENSHOTS / "overview.png"))
+    page.screenshot(path=str(shots / "overview.png"))
     page.set_viewport_size({"width": 1400, "height": 1000})
 
     page.goto(f"{dashboard}/health?status=failed&status=refresh_failed&status=expired")
     expect(page.get_by_role("heading", name="Needs attention")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
     page.wait_for_timeout(1000)
-    page.screenshot(path=str(SCREENSHOTS / "connection-health.png"), full_page=True)
+    page.screenshot(path=str(shots / "connection-health.png"), full_page=True)
 
     # Picker mode: approve, Done, back on the return page.
     hosted = launch(page, dashboard, "browser_picker_1", direct=False)
@@ -162,7 +165,7 @@ def test_overview_launch_approve_and_deny(page: Page, dashboard: str) -> None:
     assert "patient_session_id=ps_" in page.url
     expect(page.get_by_text("Connected — pulling records")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile(r": active$"))).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "return-connected.png"), full_page=True)
+    page.screenshot(path=str(shots / "return-connected.png"), full_page=True)
 
     # Direct mode: deny, the return page shows the failure, its code and the request id.
     hosted = launch(page, dashboard, "browser_direct_1", direct=True)
@@ -174,5 +177,10 @@ def test_overview_launch_approve_and_deny(page: Page, dashboard: str) -> None:
     expect(page.get_by_text(re.compile(r"user_denied.*declined"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Request id: [0-9a-f-]{36}$"))).to_be_visible()
 
+    assert {p.name for p in shots.glob("*.png")} >= {
+        "overview.png",
+        "connection-health.png",
+        "return-connected.png",
+    }
     assert leaks.bodies > 20 and leaks.frames > 20
     assert leaks.seen == []
