@@ -39,7 +39,6 @@ class Target:
     api_version: str
     writes_allowed: bool
     api_key: str  # never rendered; repr hides it
-    sandbox_controls: bool = False
 
     def __repr__(self) -> str:
         return f"Target(kind={self.kind!r}, base_url={self.base_url!r})"
@@ -93,7 +92,6 @@ def resolve_target(settings: Settings) -> Target:
             api_version=settings.api_version,
             writes_allowed=True,
             api_key=sandbox.api_key,
-            sandbox_controls=True,
         )
     assert settings.base_url is not None and settings.api_key is not None
     return Target(

@@ -26,7 +26,6 @@ def target(sandbox: RunningSandbox) -> Target:
         api_version=pinned_version(),
         writes_allowed=True,
         api_key=sandbox.api_key,
-        sandbox_controls=True,
     )
 
 
