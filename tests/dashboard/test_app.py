@@ -429,3 +429,23 @@ def test_a_failed_launch_is_not_retried_by_clicking_again(
     at.button(key="launch_button").click().run()
     assert_clean(at)
     assert len(list(api.patients.sessions("dash_failed_launch"))) == 1
+
+
+def test_launch_from_a_patient_carries_the_patient_id(
+    embedded: RunningSandbox, api: Medblocks
+) -> None:
+    assert embedded_sandbox() is embedded  # one embedded sandbox per process
+    patient_id = next(iter(api.patients.list())).id
+    at = open_page("pages/patients.py", open=patient_id)
+    next(b for b in at.button if b.label == "Launch a session for this patient").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Launch a session"
+    assert at.text_input(key="launch_patient").value == patient_id
+
+
+def test_streamlit_binds_loopback_without_usage_statistics() -> None:
+    import tomllib
+
+    config = tomllib.loads((APP.parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["browser"]["gatherUsageStats"] is False
