@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from medblocks.client import Medblocks  # noqa: E402
-from medblocks.dashboard.frames import health_frame  # noqa: E402
+from medblocks.dashboard.frames import active_sources, health_frame  # noqa: E402
 
 
 def free_port() -> int:
@@ -72,19 +72,32 @@ def build_like_the_page() -> tuple[int, int]:
     from pages import _shared
 
     org = _shared.org_connections()
-    active = sorted(set(org.connections.loc[org.connections["status"] == "active", "patient_id"]))
-    arrived, _ = _shared.record_sources(active)
+    wanted = active_sources(org.connections)
+    arrived, _ = _shared.record_sources(wanted)
     frame = health_frame(org, arrived)
-    return len(frame), len(active)
+    return len(frame), len(wanted)
 
 
 def naive(client: Medblocks) -> tuple[int, int]:
     ids = [p.id for p in client.patients.list(limit=100)]
     details = [client.patients.retrieve(pid) for pid in ids]
-    active = sorted({d.id for d in details for c in d.connections if c.status == "active"})
-    for pid in active:
-        client.patients.records(pid, count=100)
-    return sum(len(d.connections) for d in details), len(active)
+    wanted = {
+        d.id: {c.connection_id for c in d.connections if c.status == "active"} for d in details
+    }
+    checked = 0
+    for pid, sources in wanted.items():
+        if not sources:
+            continue
+        checked += 1
+        seen: set[str] = set()
+        cursor = None
+        while True:  # the same paging rule as the dashboard's
+            page = client.patients.records(pid, count=100, starting_after=cursor)
+            seen.update(item.source for item in page.data if item.source)
+            if seen >= sources or not page.has_more or not page.next_cursor:
+                break
+            cursor = page.next_cursor
+    return sum(len(d.connections) for d in details), checked
 
 
 def main() -> int:

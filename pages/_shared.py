@@ -186,18 +186,21 @@ def org_sessions(patient_ids: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _record_sources(key: str, ids: tuple[str, ...], _t: Target) -> Any:
+def _record_sources(key: str, wanted: tuple[tuple[str, tuple[str, ...]], ...], _t: Target) -> Any:
     async def run(clients: list[AsyncMedblocks], progress: Any) -> Any:
         return await frames.fetch_record_sources(
-            clients, ids, per_client=PER_CLIENT, on_progress=progress
+            clients, dict(wanted), per_client=PER_CLIENT, on_progress=progress
         )
 
     return _fan_out_with_progress("Checking which sources have delivered records…", _t, run)
 
 
-def record_sources(patient_ids: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+def record_sources(
+    wanted: dict[str, tuple[str, ...]],
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Patient id -> sources seen in its records, for the patients and sources in `wanted`."""
     t = target()
-    return _record_sources(target_id(t), tuple(patient_ids), t)
+    return _record_sources(target_id(t), tuple(sorted(wanted.items())), t)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

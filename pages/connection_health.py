@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from medblocks.dashboard.frames import health_frame
+from medblocks.dashboard.frames import active_sources, health_frame
 from medblocks.dashboard.health import NEEDS_ATTENTION, STATUSES
 from pages import _shared
 
@@ -14,11 +14,10 @@ st.title("Connection health")
 org = _shared.attempt("Reading patients and connections", _shared.org_connections)
 if org is None:
     st.stop()
-active_patients = sorted(
-    set(org.connections.loc[org.connections["status"] == "active", "patient_id"])
-)
 read = _shared.attempt(
-    "Checking which sources have delivered records", _shared.record_sources, active_patients
+    "Checking which sources have delivered records",
+    _shared.record_sources,
+    active_sources(org.connections),
 )
 arrived = read[0] if read else None
 frame = health_frame(org, arrived)

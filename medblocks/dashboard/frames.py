@@ -9,7 +9,7 @@ failed is reported, not dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -22,6 +22,7 @@ from medblocks.dashboard.health import STATUSES, guidance_for
 from medblocks.dashboard.sharded import sharded_fan_out
 
 Progress = Callable[[int, int], None]
+RECORDS_PAGE = 100
 
 PATIENT_COLUMNS = ["patient_id", "name", "email", "created_at"]
 CONNECTION_COLUMNS = [
@@ -65,8 +66,6 @@ class OrgFrames:
 
     patients: pd.DataFrame
     connections: pd.DataFrame
-    sessions: pd.DataFrame | None = None
-    record_sources: dict[str, list[str]] | None = None
     failures: dict[str, str] = field(default_factory=dict)
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -129,28 +128,45 @@ async def fetch_connections(
     return OrgFrames(patients=patients, connections=connections, failures=failures)
 
 
-async def _record_sources_of(client: AsyncMedblocks, patient_id: str) -> list[str]:
-    page = await client.patients.records(patient_id, count=100)
-    return sorted({item.source for item in page.data if item.source})
+def active_sources(connections: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Patient id -> the sources of its active connections (the ones records should come from)."""
+    active = connections[connections["status"] == "active"]
+    return {
+        str(pid): tuple(sorted(set(sources)))
+        for pid, sources in active.groupby("patient_id")["source_id"]
+    }
+
+
+async def _record_sources_of(
+    client: AsyncMedblocks, wanted: tuple[str, tuple[str, ...]]
+) -> list[str]:
+    """Page through a patient's records until every wanted source has shown up, or the end."""
+    patient_id, sources = wanted
+    seen: set[str] = set()
+    cursor: str | None = None
+    while True:
+        page = await client.patients.records(patient_id, count=RECORDS_PAGE, starting_after=cursor)
+        seen.update(item.source for item in page.data if item.source)
+        if seen.issuperset(sources) or not page.has_more or not page.next_cursor:
+            return sorted(seen)
+        cursor = page.next_cursor
 
 
 async def fetch_record_sources(
     clients: Sequence[AsyncMedblocks],
-    patient_ids: Iterable[str],
+    wanted: Mapping[str, Sequence[str]],
     *,
     per_client: int = 3,
     on_progress: Progress | None = None,
 ) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """For each patient, the sources that records have arrived from (first page of records)."""
+    """For each patient in `wanted`, the sources its records came from (read until all of the
+    wanted sources are seen, so a patient with many records is not misjudged on page one)."""
+    items = [(pid, tuple(sources)) for pid, sources in wanted.items()]
     result = await sharded_fan_out(
-        clients,
-        _record_sources_of,
-        list(patient_ids),
-        per_client=per_client,
-        on_progress=on_progress,
+        clients, _record_sources_of, items, per_client=per_client, on_progress=on_progress
     )
-    failures = {str(pid): str(err) for pid, err in result.failures.items()}
-    return dict(result.results), failures
+    failures = {item[0]: str(err) for item, err in result.failures.items()}
+    return {item[0]: found for item, found in result.results.items()}, failures
 
 
 async def _sessions_of(client: AsyncMedblocks, patient_id: str) -> list[Any]:

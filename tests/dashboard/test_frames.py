@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pandas as pd
+import pytest
 
 from medblocks.client import AsyncMedblocks, Medblocks
 from medblocks.dashboard import aggregate, frames, sharded
@@ -22,7 +23,9 @@ def build(target: Target) -> tuple[frames.OrgFrames, pd.DataFrame, dict[str, lis
             )
             ids = list(org.patients["patient_id"])
             sessions, failed = await frames.fetch_sessions(clients, ids)
-            arrived, failed_records = await frames.fetch_record_sources(clients, ids)
+            wanted = frames.active_sources(org.connections)
+            arrived, failed_records = await frames.fetch_record_sources(clients, wanted)
+            assert set(arrived) == set(wanted)
             assert not failed and not failed_records
             return org, sessions, arrived
 
@@ -123,3 +126,25 @@ def test_sharded_fan_out_keeps_order_and_reports_failures(target: Target) -> Non
     assert list(result.results) == ["user_1000", "user_1001", "user_1002"]
     assert list(result.failures) == ["no_such_patient"]
     assert result.failures["no_such_patient"].http_status == 404
+
+
+def test_record_sources_page_on_until_every_wanted_source_is_seen(
+    target: Target, client: Medblocks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient = next(
+        p.id
+        for p in client.patients.list(limit=100)
+        if len(list(client.patients.iter_records(p.id))) >= 3
+    )
+    sources = sorted({r.source for r in client.patients.iter_records(patient) if r.source})
+    monkeypatch.setattr(frames, "RECORDS_PAGE", 1)  # one record per page forces the paging path
+
+    async def run(wanted: tuple[str, ...]) -> dict[str, list[str]]:
+        async with target.async_client() as aclient:
+            found, failures = await frames.fetch_record_sources([aclient], {patient: wanted})
+            assert not failures
+            return found
+
+    assert asyncio.run(run(tuple(sources)))[patient] == sources
+    # A source that never delivered: read to the end, report what was there.
+    assert asyncio.run(run(("fhirsrc_never",)))[patient] == sources
