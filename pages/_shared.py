@@ -22,6 +22,7 @@ from medblocks.dashboard import frames, patient_view, webhooks
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.links import safe_image, safe_link
 from medblocks.dashboard.problems import explain
+from medblocks.dashboard.status import HealthCheck, check_health
 from medblocks.dashboard.target import Target, resolve_target
 
 TTL = 60
@@ -259,6 +260,28 @@ def _events(key: str, endpoint_id: str, _client: Medblocks) -> pd.DataFrame:
 
 def events(endpoint_id: str) -> pd.DataFrame:
     return _events(target_id(target()), endpoint_id, client())
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _health(key: str, version: str, _client: Medblocks) -> HealthCheck:
+    return check_health(_client, version)
+
+
+def health() -> HealthCheck:
+    """`/health` and clock skew, re-read at most every 10 seconds."""
+    t = target()
+    return _health(target_id(t), t.api_version, client())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _exact_match(key: str, patient_id: str, email: str, _client: Medblocks) -> list[str]:
+    filters = {"patient_id": patient_id or None, "email": email or None}
+    return [p.id for p in _client.patients.list(**filters)]
+
+
+def exact_match(patient_id: str, email: str) -> list[str]:
+    """Patient ids the API's exact-match `patient_id` / `email` filters return."""
+    return _exact_match(target_id(target()), patient_id, email, client())
 
 
 @st.cache_resource

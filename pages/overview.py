@@ -7,14 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.dashboard import aggregate, frames
-from medblocks.dashboard.status import check_health
 from pages import _shared
 
 t = _shared.frame_page()
 st.title("Overview")
 st.subheader(t.label)
 
-health = _shared.attempt("Checking /health", check_health, _shared.client(), t.api_version)
+health = _shared.attempt("Checking /health", _shared.health)
 cols = st.columns(3)
 if health is not None:
     cols[0].metric("/health", "ok" if health.ok else "NOT OK")

@@ -26,11 +26,8 @@ _shared.keep_in_query("email", exact_email.strip())
 _shared.keep_in_query("q", text.strip())
 
 if exact_id.strip() or exact_email.strip():
-    filters = {
-        k: v.strip() for k, v in (("patient_id", exact_id), ("email", exact_email)) if v.strip()
-    }
     found = _shared.attempt(
-        "Filtering patients", lambda: [p.id for p in _shared.client().patients.list(**filters)]
+        "Filtering patients", _shared.exact_match, exact_id.strip(), exact_email.strip()
     )
     summary = summary[summary["patient_id"].isin(found or [])]
 if text.strip():
