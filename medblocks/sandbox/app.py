@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from medblocks.sandbox.api import HANDLERS, Call
 from medblocks.sandbox.config import SandboxConfig
-from medblocks.sandbox.errors import ApiError, error_body
+from medblocks.sandbox.errors import ApiError, error_body, method_not_allowed
 from medblocks.sandbox.ids import new_request_id
 from medblocks.sandbox.runtime import SandboxRuntime
 from medblocks.sandbox.validation import (
@@ -174,13 +174,7 @@ class ApiDispatcher:
         # Every operation, `/health` included, follows the document's global security.
         self._authenticate(scope)
         if operation is None:
-            raise ApiError(
-                "invalid_request_error",
-                "bad_request",
-                f"Method not allowed here; allowed: {entry.allow}.",
-                status=405,
-                headers={"Allow": entry.allow},
-            )
+            raise method_not_allowed(entry.allow)
         if operation.declares_version:
             self._check_version(scope)
         path_params = coerce_parameters(operation.path_params, path_values)

@@ -27,7 +27,13 @@ from starlette.types import Receive, Scope, Send
 from medblocks.sandbox import faults, outcomes, resources, webhooks
 from medblocks.sandbox.app import ApiDispatcher, request_id_of
 from medblocks.sandbox.clock import SandboxClock
-from medblocks.sandbox.errors import ApiError, error_body, invalid_data, not_found
+from medblocks.sandbox.errors import (
+    ApiError,
+    error_body,
+    invalid_data,
+    method_not_allowed,
+    not_found,
+)
 from medblocks.sandbox.runtime import SandboxRuntime
 from medblocks.sandbox.seed import seed_bulk_patients, seed_store
 from medblocks.spec import load_overlay
@@ -93,13 +99,7 @@ class _Control:
             ApiDispatcher(_runtime(request))._authenticate(request.scope)
             endpoint = self.endpoints.get(request.method)
             if endpoint is None:
-                raise ApiError(
-                    "invalid_request_error",
-                    "bad_request",
-                    f"Method not allowed here; allowed: {self.allow}.",
-                    status=405,
-                    headers={"Allow": self.allow},
-                )
+                raise method_not_allowed(self.allow)
             payload = await endpoint(request)
         except ApiError as error:
             return Response(

@@ -116,3 +116,14 @@ def bad_request(message: str, param: str | None = None) -> ApiError:
 
 def not_found(message: str, param: str | None = None) -> ApiError:
     return ApiError("not_found_error", "resource_not_found", message, param=param)
+
+
+def method_not_allowed(allow: str) -> ApiError:
+    """405 for a method the path does not serve, naming the ones it does in `Allow`."""
+    return ApiError(
+        "invalid_request_error",
+        "bad_request",
+        f"Method not allowed here; allowed: {allow}.",
+        status=405,
+        headers={"Allow": allow},
+    )
