@@ -407,8 +407,7 @@ class _Differ:
             if old != new:
                 self.add(f"{root}-schema-changed", "breaking", where, f"{name}: schema changed")
             return
-        prefix = f"{direction}-property" if prop else root
-        label = f"{name} property {prop!r}" if prop else name
+        prefix, label = _rule_prefix_and_label(direction, root, name, prop)
         request = direction == "request"
 
         old_core, old_null = _split_nullable(old)
@@ -604,10 +603,16 @@ class _Differ:
                     if closed
                     else "additional-properties-changed"
                 )
-                prefix = f"{direction}-property" if prop else root
-                label = f"{name} property {prop!r}" if prop else name
+                prefix, label = _rule_prefix_and_label(direction, root, name, prop)
                 self.add(f"{prefix}-{rule}", level, where, label)
         return {"properties", "required", "additionalProperties"}
+
+
+def _rule_prefix_and_label(direction: str, root: str, name: str, prop: str) -> tuple[str, str]:
+    """A schema change's rule prefix and label: the root's own at the root, a property's below."""
+    if prop:
+        return f"{direction}-property", f"{name} property {prop!r}"
+    return root, name
 
 
 def _params(parameters: list[Any]) -> dict[tuple[str, str], Any]:
