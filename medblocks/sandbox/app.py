@@ -109,6 +109,27 @@ def base_url_of(scope: Scope) -> str:
     return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
 
 
+def authenticate(runtime: SandboxRuntime, scope: Scope) -> None:
+    """Accept only `Authorization: Bearer <the sandbox key>` (API routes and controls alike)."""
+    value = _header(scope, b"authorization")
+    scheme, _, key = (value or "").strip().partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise ApiError(
+            "authentication_error",
+            "missing_api_key",
+            "No API key: send Authorization: Bearer <key>.",
+        )
+    if key in runtime.config.expired_api_keys:
+        raise ApiError("authentication_error", "expired_api_key", "This API key has expired.")
+    if not hmac.compare_digest(key.encode(), runtime.api_key.encode()):
+        raise ApiError(
+            "authentication_error",
+            "invalid_api_key",
+            "This API key is not valid for this sandbox.",
+        )
+
+
 class ApiDispatcher:
     """Serves every operation of the pinned spec; anything else is 404 in the envelope."""
 
@@ -134,25 +155,6 @@ class ApiDispatcher:
             return
         await send_json(send, status, json.dumps(payload, separators=(",", ":")).encode())
 
-    def _authenticate(self, scope: Scope) -> None:
-        value = _header(scope, b"authorization")
-        scheme, _, key = (value or "").strip().partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
-            raise ApiError(
-                "authentication_error",
-                "missing_api_key",
-                "No API key: send Authorization: Bearer <key>.",
-            )
-        if key in self.runtime.config.expired_api_keys:
-            raise ApiError("authentication_error", "expired_api_key", "This API key has expired.")
-        if not hmac.compare_digest(key.encode(), self.runtime.api_key.encode()):
-            raise ApiError(
-                "authentication_error",
-                "invalid_api_key",
-                "This API key is not valid for this sandbox.",
-            )
-
     def _check_version(self, scope: Scope) -> None:
         version = _header(scope, b"version")
         if version is not None and version.strip() != self.runtime.api_version:
@@ -172,7 +174,7 @@ class ApiDispatcher:
         entry, path_values = matched
         operation = entry.operations.get(scope["method"])
         # Every operation, `/health` included, follows the document's global security.
-        self._authenticate(scope)
+        authenticate(self.runtime, scope)
         if operation is None:
             raise method_not_allowed(entry.allow)
         if operation.declares_version:

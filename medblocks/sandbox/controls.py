@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from medblocks.sandbox import faults, outcomes, resources, webhooks
-from medblocks.sandbox.app import ApiDispatcher, request_id_of
+from medblocks.sandbox.app import authenticate, request_id_of
 from medblocks.sandbox.clock import SandboxClock
 from medblocks.sandbox.errors import (
     ApiError,
@@ -96,7 +96,7 @@ class _Control:
 
     async def _answer(self, request: Request) -> Response:
         try:
-            ApiDispatcher(_runtime(request))._authenticate(request.scope)
+            authenticate(_runtime(request), request.scope)
             endpoint = self.endpoints.get(request.method)
             if endpoint is None:
                 raise method_not_allowed(self.allow)
