@@ -181,32 +181,35 @@ class _Differ:
     def add(self, rule: str, level: Level, location: str, message: str) -> None:
         self.changes.append(Change(rule, level, location, message))
 
+    def value(
+        self, rule: str, level: Level, location: str, old: Any, new: Any, what: str = ""
+    ) -> None:
+        """One value compared as a whole; the change reads `{what}OLD -> NEW`."""
+        if old != new:
+            self.add(rule, level, location, f"{what}{old!r} -> {new!r}")
+
     # -- document level -------------------------------------------------------------------
     def document(self, old: dict[str, Any], new: dict[str, Any]) -> None:
-        if old.get("info", {}).get("version") != new.get("info", {}).get("version"):
-            self.add(
-                "api-version-changed",
-                "info",
-                "info.version",
-                f"{old.get('info', {}).get('version')!r} -> {new.get('info', {}).get('version')!r}",
-            )
-        if old.get("openapi") != new.get("openapi"):
-            self.add(
-                "openapi-version-changed",
-                "info",
-                "openapi",
-                f"{old.get('openapi')!r} -> {new.get('openapi')!r}",
-            )
+        self.value(
+            "api-version-changed",
+            "info",
+            "info.version",
+            old.get("info", {}).get("version"),
+            new.get("info", {}).get("version"),
+        )
+        self.value(
+            "openapi-version-changed", "info", "openapi", old.get("openapi"), new.get("openapi")
+        )
         if old.get("servers") != new.get("servers"):
             self.add("api-servers-changed", "info", "servers", "the server list changed")
         self.security_schemes(old.get("securitySchemes", {}), new.get("securitySchemes", {}))
-        if old.get("security") != new.get("security"):
-            self.add(
-                "api-global-security-changed",
-                "breaking",
-                "security",
-                f"{old.get('security')!r} -> {new.get('security')!r}",
-            )
+        self.value(
+            "api-global-security-changed",
+            "breaking",
+            "security",
+            old.get("security"),
+            new.get("security"),
+        )
         self.paths(old.get("paths", {}), new.get("paths", {}))
 
     def security_schemes(self, old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -250,22 +253,24 @@ class _Differ:
         shared_old: dict[tuple[str, str], Any],
         shared_new: dict[tuple[str, str], Any],
     ) -> None:
-        if old.get("operationId") != new.get("operationId"):
-            self.add(
-                "api-operation-id-removed",
-                "breaking",
-                where,
-                f"operationId {old.get('operationId')!r} -> {new.get('operationId')!r}",
-            )
+        self.value(
+            "api-operation-id-removed",
+            "breaking",
+            where,
+            old.get("operationId"),
+            new.get("operationId"),
+            what="operationId ",
+        )
         if not old.get("deprecated") and new.get("deprecated"):
             self.add("endpoint-deprecated", "info", where, "operation deprecated")
-        if old.get("security") != new.get("security"):
-            self.add(
-                "api-security-changed",
-                "breaking",
-                where,
-                f"security {old.get('security')!r} -> {new.get('security')!r}",
-            )
+        self.value(
+            "api-security-changed",
+            "breaking",
+            where,
+            old.get("security"),
+            new.get("security"),
+            what="security ",
+        )
         self.parameters(
             where,
             {**shared_old, **_params(old.get("parameters", []))},
@@ -449,14 +454,14 @@ class _Differ:
                 self.schema(where, direction, name, a, b, root, inner)
         for keyword in ("format", "pattern"):
             handled.add(keyword)
-            if old_core.get(keyword) != new_core.get(keyword):
-                level = "breaking" if request else "compatible"
-                self.add(
-                    f"{prefix}-{keyword}-changed",
-                    level,
-                    where,
-                    f"{label}: {keyword} {old_core.get(keyword)!r} -> {new_core.get(keyword)!r}",
-                )
+            self.value(
+                f"{prefix}-{keyword}-changed",
+                "breaking" if request else "compatible",
+                where,
+                old_core.get(keyword),
+                new_core.get(keyword),
+                what=f"{label}: {keyword} ",
+            )
         handled.add("default")
         if old_core.get("default") != new_core.get("default"):
             self.add(f"{prefix}-default-value-changed", "info", where, label)
