@@ -76,6 +76,17 @@ def _check_patient_id(patient_id: str, param: str = "patient_id") -> None:
         raise invalid_data(f"{param} must not start with a reserved prefix ({reserved}).", param)
 
 
+def _written(row: Row | None) -> Row:
+    """A row this request has just written, read back (it cannot be missing)."""
+    assert row is not None
+    return row
+
+
+def _deleted(row_id: str, resource_type: str) -> dict[str, Any]:
+    """The answer to a delete that went through."""
+    return {"id": row_id, "resource_type": resource_type, "deleted": True}
+
+
 def _source_id(call: Call, id_or_url: str, param: str) -> str:
     source = call.runtime.store.get_source(id_or_url)
     if source is None:
@@ -114,9 +125,7 @@ def create_patient(call: Call) -> dict[str, Any]:
             "A patient with this patient_id already exists.",
             param="patient_id",
         ) from exc
-    row = store.get_patient(body["patient_id"])
-    assert row is not None
-    return resources.patient(row)
+    return resources.patient(_written(store.get_patient(body["patient_id"])))
 
 
 def list_patients(call: Call) -> dict[str, Any]:
@@ -144,9 +153,7 @@ def update_patient(call: Call) -> dict[str, Any]:
         store.replace_patient(
             db, row["id"], body.get("email"), body.get("name"), body.get("metadata") or {}
         )
-    updated = store.get_patient(row["id"])
-    assert updated is not None
-    return resources.patient(updated)
+    return resources.patient(_written(store.get_patient(row["id"])))
 
 
 def delete_patient(call: Call) -> dict[str, Any]:
@@ -154,7 +161,7 @@ def delete_patient(call: Call) -> dict[str, Any]:
     store = call.runtime.store
     with store.transaction() as db:
         store.delete_patient(db, row["id"])
-    return {"id": row["id"], "resource_type": "patient", "deleted": True}
+    return _deleted(row["id"], "patient")
 
 
 def disconnect_patient_connection(call: Call) -> dict[str, Any]:
@@ -346,9 +353,9 @@ def init_patient_session(call: Call) -> dict[str, Any]:
             metadata=body.get("metadata", {}),
             created_at=now,
         )
-    row = store.get_session(session_id)
-    assert row is not None
-    return resources.patient_session(row, store, now, call.base_url)
+    return resources.patient_session(
+        _written(store.get_session(session_id)), store, now, call.base_url
+    )
 
 
 def retrieve_patient_session(call: Call) -> dict[str, Any]:
@@ -412,9 +419,7 @@ def create_webhook(call: Call) -> dict[str, Any]:
             secret=new_secret(),
             created_at=call.now,
         )
-    row = store.get_webhook(webhook_id)
-    assert row is not None
-    return resources.webhook_endpoint(row, with_secret=True)
+    return resources.webhook_endpoint(_written(store.get_webhook(webhook_id)), with_secret=True)
 
 
 def list_webhooks(call: Call) -> dict[str, Any]:
@@ -447,9 +452,7 @@ def update_webhook(call: Call) -> dict[str, Any]:
         fields["updated_at"] = call.now
         with store.transaction() as db:
             store.update_webhook(db, row["id"], fields)
-    updated = store.get_webhook(row["id"])
-    assert updated is not None
-    return resources.webhook_endpoint(updated)
+    return resources.webhook_endpoint(_written(store.get_webhook(row["id"])))
 
 
 def delete_webhook(call: Call) -> dict[str, Any]:
@@ -457,7 +460,7 @@ def delete_webhook(call: Call) -> dict[str, Any]:
     store = call.runtime.store
     with store.transaction() as db:
         store.delete_webhook(db, row["id"])
-    return {"id": row["id"], "resource_type": "webhook_endpoint", "deleted": True}
+    return _deleted(row["id"], "webhook_endpoint")
 
 
 def rotate_webhook_secret(call: Call) -> dict[str, Any]:
@@ -465,9 +468,7 @@ def rotate_webhook_secret(call: Call) -> dict[str, Any]:
     store = call.runtime.store
     with store.transaction() as db:
         store.update_webhook(db, row["id"], {"secret": new_secret(), "updated_at": call.now})
-    updated = store.get_webhook(row["id"])
-    assert updated is not None
-    return resources.webhook_endpoint(updated, with_secret=True)
+    return resources.webhook_endpoint(_written(store.get_webhook(row["id"])), with_secret=True)
 
 
 def list_webhook_events(call: Call) -> dict[str, Any]:
@@ -501,9 +502,7 @@ def redeliver_webhook_event(call: Call) -> dict[str, Any]:
             )
     with store.transaction() as db:
         store.mark_redelivery(db, event["id"], iso(now))
-    updated = store.get_event(event["id"])
-    assert updated is not None
-    return resources.webhook_event(updated)
+    return resources.webhook_event(_written(store.get_event(event["id"])))
 
 
 HANDLERS: dict[str, Handler] = {
