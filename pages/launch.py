@@ -11,6 +11,7 @@ from medblocks.dashboard.launch import (
     default_return_url,
     intent_for,
     launch_once,
+    recent_launches,
     validate_launch,
 )
 from medblocks.dashboard.links import safe_link
@@ -154,19 +155,4 @@ if st.button("New launch", key="launch_new", help="Forget this form's launch and
     st.rerun()
 
 st.subheader("Recent launches (this machine)")
-recent = _shared.ledger().recent(10)
-st.dataframe(
-    [
-        {
-            "when": r.requested_at,
-            "who": r.launched_by,
-            "target": r.target,
-            "patient_id": r.patient_id,
-            "mode": r.mode,
-            "session": r.session_id,
-            "error": r.error,
-        }
-        for r in recent
-    ],
-    hide_index=True,
-)
+st.dataframe(recent_launches(_shared.ledger(), 10), hide_index=True)

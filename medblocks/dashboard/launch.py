@@ -139,6 +139,22 @@ def launch_once(
     return LaunchOutcome(record, created_now=True)
 
 
+def recent_launches(ledger: Ledger, limit: int = 10) -> list[dict[str, Any]]:
+    """The ledger's latest launches as table rows, newest first (the request body left out)."""
+    return [
+        {
+            "when": r.requested_at,
+            "who": r.launched_by,
+            "target": r.target,
+            "patient_id": r.patient_id,
+            "mode": r.mode,
+            "session": r.session_id,
+            "error": r.error,
+        }
+        for r in ledger.recent(limit)
+    ]
+
+
 def _without_phi(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The ledger keeps the intent, not the patient's name or email."""
     return {k: v for k, v in kwargs.items() if k not in ("patient_name", "patient_email")}

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from medblocks.dashboard.launch import LaunchForm, default_return_url, intent_for, validate_launch
+from medblocks.dashboard.launch import (
+    LaunchForm,
+    default_return_url,
+    intent_for,
+    recent_launches,
+    validate_launch,
+)
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.masking import mask_email, mask_name, shown_email, shown_name
 from medblocks.dashboard.return_page import parse_hint
@@ -113,6 +119,17 @@ def test_ledger_records_an_intent_once(tmp_path: Path) -> None:
     record = Ledger(tmp_path / "ledger.sqlite3").get("i1")
     assert record is not None and record.session_id == "ps_1" and not record.in_flight
     assert [r.intent_id for r in ledger.recent()] == ["i1"]
+    assert recent_launches(ledger) == [
+        {
+            "when": record.requested_at,
+            "who": "qa",
+            "target": "embedded",
+            "patient_id": "u1",
+            "mode": "picker",
+            "session": "ps_1",
+            "error": None,
+        }
+    ]
 
 
 def test_ledger_lets_one_of_many_concurrent_clicks_through(tmp_path: Path) -> None:
