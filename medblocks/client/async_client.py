@@ -26,7 +26,7 @@ import httpx
 from medblocks.client import models as m
 from medblocks.client import operations as ops
 from medblocks.client.base import ClientCore
-from medblocks.client.calls import DEFAULT_MAX_RETRIES, Call, CallOptions, ModelT, Retry, TimeoutArg
+from medblocks.client.calls import Call, CallOptions, ModelT, Retry
 from medblocks.client.fan_out import FanOutResult, ProgressCallback, fan_out
 from medblocks.client.operations import (
     NOT_GIVEN,
@@ -35,35 +35,18 @@ from medblocks.client.operations import (
     WebhookStatusFilter,
 )
 from medblocks.client.pagination import AsyncPaginator
-from medblocks.config import DEFAULT_API_URL
 
 ItemT = TypeVar("ItemT", bound=Hashable)
 ValueT = TypeVar("ValueT")
 
 
-class AsyncMedblocks(ClientCore):
+class AsyncMedblocks(ClientCore[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     """Asyncio Medblocks client over one `httpx.AsyncClient` (closed by `aclose()`/`async with`)."""
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_API_URL,
-        api_version: str | None = None,
-        timeout: TimeoutArg = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            api_version=api_version,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(transport=transport, timeout=self.timeout)
+    def _open_http(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, timeout=self.timeout)
+
+    def _attach_resources(self) -> None:
         self.patients = AsyncPatients(self)
         self.patient_sessions = AsyncPatientSessions(self)
         self.sources = AsyncSources(self)

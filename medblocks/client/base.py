@@ -1,9 +1,11 @@
-"""What the sync and async clients share at construction: target, headers, defaults."""
+"""What the sync and async clients share at construction: target, headers, defaults, the
+httpx client they send through and the resources they offer."""
 
 from __future__ import annotations
 
 import platform
-from typing import Any, Self
+from abc import ABC, abstractmethod
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
@@ -22,8 +24,14 @@ def user_agent() -> str:
     )
 
 
-class ClientCore:
-    """Validates the target and holds the `CallRunner`; never keeps the key in `repr()`."""
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
+
+class ClientCore(ABC, Generic[HttpT, TransportT]):
+    """The one constructor of both clients: validates the target, holds the `CallRunner` and
+    the httpx client (`HttpT`, opened over `transport` unless `http_client` is given, and then
+    left for its owner to close); never keeps the key in `repr()`."""
 
     def __init__(
         self,
@@ -33,6 +41,8 @@ class ClientCore:
         api_version: str | None = None,
         timeout: TimeoutArg = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        transport: TransportT | None = None,
+        http_client: HttpT | None = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ValueError(
@@ -49,6 +59,18 @@ class ClientCore:
             "Accept": "application/json",
         }
         self._runner = CallRunner(self.base_url, headers, as_timeout(timeout), max_retries)
+        self._owns_http = http_client is None
+        self._http: HttpT = http_client or self._open_http(transport)
+        self._attach_resources()
+
+    @abstractmethod
+    def _open_http(self, transport: TransportT | None) -> HttpT:
+        """The httpx client this client owns, with the client's default timeout."""
+
+    @abstractmethod
+    def _attach_resources(self) -> None:
+        """Set the resources: `patients`, `patient_sessions`, `sources`, `webhooks`, `events`,
+        `launch_contexts`."""
 
     @property
     def max_retries(self) -> int:

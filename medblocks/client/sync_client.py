@@ -14,7 +14,7 @@ import httpx
 from medblocks.client import models as m
 from medblocks.client import operations as ops
 from medblocks.client.base import ClientCore
-from medblocks.client.calls import DEFAULT_MAX_RETRIES, Call, CallOptions, ModelT, Retry, TimeoutArg
+from medblocks.client.calls import Call, CallOptions, ModelT, Retry
 from medblocks.client.operations import (
     NOT_GIVEN,
     NotGiven,
@@ -22,32 +22,15 @@ from medblocks.client.operations import (
     WebhookStatusFilter,
 )
 from medblocks.client.pagination import Paginator
-from medblocks.config import DEFAULT_API_URL
 
 
-class Medblocks(ClientCore):
+class Medblocks(ClientCore[httpx.Client, httpx.BaseTransport]):
     """Synchronous Medblocks client over one `httpx.Client` (closed by `close()` or `with`)."""
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_API_URL,
-        api_version: str | None = None,
-        timeout: TimeoutArg = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        transport: httpx.BaseTransport | None = None,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            api_version=api_version,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(transport=transport, timeout=self.timeout)
+    def _open_http(self, transport: httpx.BaseTransport | None) -> httpx.Client:
+        return httpx.Client(transport=transport, timeout=self.timeout)
+
+    def _attach_resources(self) -> None:
         self.patients = Patients(self)
         self.patient_sessions = PatientSessions(self)
         self.sources = Sources(self)
