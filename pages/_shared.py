@@ -20,8 +20,8 @@ from medblocks.client import AsyncMedblocks, Medblocks
 from medblocks.config import ConfigError, load_settings
 from medblocks.dashboard import frames, patient_view, webhooks
 from medblocks.dashboard.ledger import Ledger
-from medblocks.dashboard.links import safe_image, safe_link
 from medblocks.dashboard.problems import explain
+from medblocks.dashboard.sources import sources_by_id, sources_frame
 from medblocks.dashboard.status import HealthCheck, check_health
 from medblocks.dashboard.target import Target, resolve_target
 
@@ -206,7 +206,7 @@ def record_sources(
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _catalog(key: str, _client: Medblocks) -> dict[str, dict[str, Any]]:
-    return patient_view.sources_by_id(_client)
+    return sources_by_id(_client)
 
 
 def catalog() -> dict[str, dict[str, Any]]:
@@ -215,20 +215,7 @@ def catalog() -> dict[str, dict[str, Any]]:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _sources(key: str, q: str, vendor: str, _client: Medblocks) -> pd.DataFrame:
-    rows = [
-        {
-            "id": s.id,
-            "name": s.name,
-            "type": s.type,
-            "fhir_base_url": s.fhir_base_url,
-            "logo_url": safe_image(s.logo_url),
-            "portal_url": safe_link(s.portal_url),
-        }
-        for s in _client.sources.list(q=q or None, type=vendor or None)
-    ]
-    return pd.DataFrame(
-        rows, columns=["id", "name", "type", "fhir_base_url", "logo_url", "portal_url"]
-    )
+    return sources_frame(_client, q=q, vendor=vendor)
 
 
 def sources(q: str = "", vendor: str = "") -> pd.DataFrame:

@@ -13,7 +13,6 @@ import pandas as pd
 from medblocks.client import Medblocks
 from medblocks.dashboard.frames import SESSION_COLUMNS, plain, session_row
 from medblocks.dashboard.health import failure_in_words, guidance_for
-from medblocks.dashboard.links import safe_image, safe_link
 
 RECORDS_SCANNED = 1000
 
@@ -30,19 +29,6 @@ class PatientView:
     newest_record: dict[str, Any] | None
     records_scanned: int
     records_truncated: bool
-
-
-def sources_by_id(client: Medblocks) -> dict[str, dict[str, Any]]:
-    """The catalog keyed by `fhirsrc_` id: name, logo, portal link."""
-    return {
-        s.id: {
-            "name": s.name,
-            "logo_url": safe_image(s.logo_url),
-            "portal_url": safe_link(s.portal_url),
-            "type": s.type,
-        }
-        for s in client.sources.list()
-    }
 
 
 def load_patient(

@@ -1,0 +1,35 @@
+"""The FHIR source catalog: one row per source (only safe links and images), keyed by id or as a
+table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from medblocks.client import Medblocks
+from medblocks.dashboard.links import safe_image, safe_link
+
+SOURCE_COLUMNS = ["id", "name", "type", "fhir_base_url", "logo_url", "portal_url"]
+
+
+def source_row(source: Any) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "name": source.name,
+        "type": source.type,
+        "fhir_base_url": source.fhir_base_url,
+        "logo_url": safe_image(source.logo_url),
+        "portal_url": safe_link(source.portal_url),
+    }
+
+
+def sources_by_id(client: Medblocks) -> dict[str, dict[str, Any]]:
+    """The catalog keyed by `fhirsrc_` id: name, type, logo, portal link."""
+    return {s.id: source_row(s) for s in client.sources.list()}
+
+
+def sources_frame(client: Medblocks, *, q: str = "", vendor: str = "") -> pd.DataFrame:
+    """The catalog as a table, narrowed by the API's `q` (name) and `type` (vendor) filters."""
+    rows = [source_row(s) for s in client.sources.list(q=q or None, type=vendor or None)]
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
