@@ -154,6 +154,28 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def _insert(db: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
+    """INSERT one row into `table` (a name from SCHEMA, never from a caller) from column → value."""
+    columns = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    db.execute(f"INSERT INTO {table}({columns}) VALUES ({marks})", tuple(values.values()))
+
+
+def _record_filter(
+    patient_id: str, types: list[str] | None, since: str | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause and its values that pick a patient's records by type and `since`."""
+    where = "patient_id = ?"
+    params: list[Any] = [patient_id]
+    if types:
+        where += f" AND resource_type IN ({','.join('?' * len(types))})"
+        params.extend(types)
+    if since:
+        where += " AND updated_at > ?"
+        params.append(since)
+    return where, params
+
+
 class Store:
     """Thread-safe access to the sandbox database."""
 
@@ -212,6 +234,10 @@ class Store:
         with self._lock:
             row: Row | None = self._conn.execute(sql, params).fetchone()
             return row
+
+    def _by_id(self, table: str, row_id: str) -> Row | None:
+        """The row of `table` (a name from SCHEMA) whose `id` is `row_id`."""
+        return self.query_one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
 
     def page(
         self,
@@ -295,9 +321,16 @@ class Store:
         metadata: dict[str, Any],
         created_at: str,
     ) -> None:
-        db.execute(
-            "INSERT INTO patients(id, email, name, metadata, created_at) VALUES (?, ?, ?, ?, ?)",
-            (patient_id, email, name, dumps(metadata), created_at),
+        _insert(
+            db,
+            "patients",
+            {
+                "id": patient_id,
+                "email": email,
+                "name": name,
+                "metadata": dumps(metadata),
+                "created_at": created_at,
+            },
         )
 
     def insert_patients_bulk(self, db: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> None:
@@ -308,7 +341,7 @@ class Store:
         )
 
     def get_patient(self, patient_id: str) -> Row | None:
-        return self.query_one("SELECT * FROM patients WHERE id = ?", (patient_id,))
+        return self._by_id("patients", patient_id)
 
     def list_patients(
         self, *, limit: int, before_seq: int | None, patient_id: str | None, email: str | None
@@ -357,23 +390,22 @@ class Store:
         created_at: str,
         refresh_fails_at: str | None = None,
     ) -> None:
-        db.execute(
-            "INSERT INTO connections(id, patient_id, patient_session_id, connection_id, status, "
-            "scopes, failure_code, failure_at, created_at, updated_at, refresh_fails_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                id,
-                patient_id,
-                patient_session_id,
-                connection_id,
-                status,
-                dumps(scopes),
-                failure_code,
-                failure_at,
-                created_at,
-                created_at,
-                refresh_fails_at,
-            ),
+        _insert(
+            db,
+            "connections",
+            {
+                "id": id,
+                "patient_id": patient_id,
+                "patient_session_id": patient_session_id,
+                "connection_id": connection_id,
+                "status": status,
+                "scopes": dumps(scopes),
+                "failure_code": failure_code,
+                "failure_at": failure_at,
+                "created_at": created_at,
+                "updated_at": created_at,
+                "refresh_fails_at": refresh_fails_at,
+            },
         )
 
     def insert_connections_bulk(
@@ -435,29 +467,31 @@ class Store:
         status: str = "open",
         completed_at: str | None = None,
     ) -> None:
-        db.execute(
-            "INSERT INTO patient_sessions(id, token, patient_id, mode, connection_id, "
-            "recommended_connection_ids, return_url, return_button_label, status, expires_at, "
-            "metadata, created_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                id,
-                token,
-                patient_id,
-                mode,
-                connection_id,
-                None if recommended_connection_ids is None else dumps(recommended_connection_ids),
-                return_url,
-                return_button_label,
-                status,
-                expires_at,
-                dumps(metadata),
-                created_at,
-                completed_at,
-            ),
+        recommended = (
+            None if recommended_connection_ids is None else dumps(recommended_connection_ids)
+        )
+        _insert(
+            db,
+            "patient_sessions",
+            {
+                "id": id,
+                "token": token,
+                "patient_id": patient_id,
+                "mode": mode,
+                "connection_id": connection_id,
+                "recommended_connection_ids": recommended,
+                "return_url": return_url,
+                "return_button_label": return_button_label,
+                "status": status,
+                "expires_at": expires_at,
+                "metadata": dumps(metadata),
+                "created_at": created_at,
+                "completed_at": completed_at,
+            },
         )
 
     def get_session(self, session_id: str) -> Row | None:
-        return self.query_one("SELECT * FROM patient_sessions WHERE id = ?", (session_id,))
+        return self._by_id("patient_sessions", session_id)
 
     def get_session_by_token(self, token: str) -> Row | None:
         return self.query_one("SELECT * FROM patient_sessions WHERE token = ?", (token,))
@@ -499,18 +533,18 @@ class Store:
         failure_at: str | None,
         created_at: str,
     ) -> None:
-        db.execute(
-            "INSERT INTO session_attempts(patient_session_id, connection, connection_id, status, "
-            "failure_code, failure_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                patient_session_id,
-                connection,
-                connection_id,
-                status,
-                failure_code,
-                failure_at,
-                created_at,
-            ),
+        _insert(
+            db,
+            "session_attempts",
+            {
+                "patient_session_id": patient_session_id,
+                "connection": connection,
+                "connection_id": connection_id,
+                "status": status,
+                "failure_code": failure_code,
+                "failure_at": failure_at,
+                "created_at": created_at,
+            },
         )
 
     def attempts_for_session(self, session_id: str) -> list[Row]:
@@ -546,14 +580,8 @@ class Store:
         before_seq: int | None,
     ) -> list[Row]:
         """Oldest first after `after_seq`; with `before_seq`, the page just before it."""
-        sql = "SELECT * FROM records WHERE patient_id = ?"
-        params: list[Any] = [patient_id]
-        if types:
-            sql += f" AND resource_type IN ({','.join('?' * len(types))})"
-            params.extend(types)
-        if since:
-            sql += " AND updated_at > ?"
-            params.append(since)
+        where, params = _record_filter(patient_id, types, since)
+        sql = f"SELECT * FROM records WHERE {where}"
         if before_seq is not None:
             sql += " AND seq < ? ORDER BY seq DESC LIMIT ?"
             params.extend([before_seq, limit + 1])
@@ -574,14 +602,8 @@ class Store:
         since: str | None,
     ) -> bool:
         """Whether a matching record lies before `before_seq` or after `after_seq`."""
-        sql = "SELECT 1 FROM records WHERE patient_id = ?"
-        params: list[Any] = [patient_id]
-        if types:
-            sql += f" AND resource_type IN ({','.join('?' * len(types))})"
-            params.extend(types)
-        if since:
-            sql += " AND updated_at > ?"
-            params.append(since)
+        where, params = _record_filter(patient_id, types, since)
+        sql = f"SELECT 1 FROM records WHERE {where}"
         if before_seq is not None:
             sql += " AND seq < ?"
             params.append(before_seq)
@@ -617,25 +639,25 @@ class Store:
         secret: str,
         created_at: str,
     ) -> None:
-        db.execute(
-            "INSERT INTO webhook_endpoints(id, url, events, status, description, metadata, "
-            "api_version, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                id,
-                url,
-                dumps(events),
-                status,
-                description,
-                dumps(metadata),
-                api_version,
-                secret,
-                created_at,
-                created_at,
-            ),
+        _insert(
+            db,
+            "webhook_endpoints",
+            {
+                "id": id,
+                "url": url,
+                "events": dumps(events),
+                "status": status,
+                "description": description,
+                "metadata": dumps(metadata),
+                "api_version": api_version,
+                "secret": secret,
+                "created_at": created_at,
+                "updated_at": created_at,
+            },
         )
 
     def get_webhook(self, webhook_id: str) -> Row | None:
-        return self.query_one("SELECT * FROM webhook_endpoints WHERE id = ?", (webhook_id,))
+        return self._by_id("webhook_endpoints", webhook_id)
 
     def list_webhooks(self, *, limit: int, before_seq: int | None, status: str | None) -> list[Row]:
         conditions = [("seq < ?", before_seq), ("status = ?", status)]
@@ -679,28 +701,27 @@ class Store:
         last_response_body: str | None = None,
         last_redelivered_at: str | None = None,
     ) -> None:
-        db.execute(
-            "INSERT INTO webhook_events(id, webhook_endpoint_id, type, data, api_version, "
-            "attempts, next_attempt_at, delivered_at, last_status_code, last_response_body, "
-            "last_redelivered_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                id,
-                webhook_endpoint_id,
-                type,
-                dumps(data),
-                api_version,
-                attempts,
-                next_attempt_at,
-                delivered_at,
-                last_status_code,
-                last_response_body,
-                last_redelivered_at,
-                created_at,
-            ),
+        _insert(
+            db,
+            "webhook_events",
+            {
+                "id": id,
+                "webhook_endpoint_id": webhook_endpoint_id,
+                "type": type,
+                "data": dumps(data),
+                "api_version": api_version,
+                "attempts": attempts,
+                "next_attempt_at": next_attempt_at,
+                "delivered_at": delivered_at,
+                "last_status_code": last_status_code,
+                "last_response_body": last_response_body,
+                "last_redelivered_at": last_redelivered_at,
+                "created_at": created_at,
+            },
         )
 
     def get_event(self, event_id: str) -> Row | None:
-        return self.query_one("SELECT * FROM webhook_events WHERE id = ?", (event_id,))
+        return self._by_id("webhook_events", event_id)
 
     def list_events(
         self,
@@ -774,30 +795,30 @@ class Store:
         fhir_base_url: str,
         created_at: str,
     ) -> None:
-        db.execute(
-            "INSERT INTO launch_contexts(id, status, patient, encounter, fhir_user, scope, "
-            "fhir_source, fhir_base_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                id,
-                status,
-                patient,
-                encounter,
-                fhir_user,
-                scope,
-                fhir_source,
-                fhir_base_url,
-                created_at,
-            ),
+        _insert(
+            db,
+            "launch_contexts",
+            {
+                "id": id,
+                "status": status,
+                "patient": patient,
+                "encounter": encounter,
+                "fhir_user": fhir_user,
+                "scope": scope,
+                "fhir_source": fhir_source,
+                "fhir_base_url": fhir_base_url,
+                "created_at": created_at,
+            },
         )
 
     def get_launch_context(self, context_id: str) -> Row | None:
-        return self.query_one("SELECT * FROM launch_contexts WHERE id = ?", (context_id,))
+        return self._by_id("launch_contexts", context_id)
 
     # -- hosted flow, sandbox controls and webhook delivery (outcomes.py, controls.py, webhooks.py)
 
     def connection_by_id(self, connection_id: str) -> Row | None:
         """A patient connection by its `conn_` id alone (sandbox controls)."""
-        return self.query_one("SELECT * FROM connections WHERE id = ?", (connection_id,))
+        return self._by_id("connections", connection_id)
 
     def connection_for_source(
         self, db: sqlite3.Connection, patient_id: str, source_id: str
