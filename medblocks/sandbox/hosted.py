@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from medblocks.sandbox import hosted_html as html
 from medblocks.sandbox import outcomes, resources
 from medblocks.sandbox.app import request_id_of
+from medblocks.sandbox.ehr import SCOPES
 from medblocks.sandbox.runtime import SandboxRuntime
 from medblocks.sandbox.store import Row
 
@@ -222,7 +223,7 @@ async def consent_form(request: Request) -> Response:
             source_name=source["name"],
             source_id=source["id"],
             persona=persona,
-            scopes=outcomes.SCOPES,
+            scopes=SCOPES,
         )
     )
 

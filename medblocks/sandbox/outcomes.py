@@ -17,9 +17,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from medblocks.sandbox import resources, webhooks
 from medblocks.sandbox.clock import iso
+from medblocks.sandbox.ehr import SCOPES, chart_records
 from medblocks.sandbox.ids import new_id
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.seed import SCOPES, _fhir_records
 from medblocks.sandbox.store import Row
 
 # failure_code -> what the patient is told (and `error_description` in direct mode).
@@ -265,7 +265,7 @@ def _sync_records(
         webhooks.emit(runtime, db, "records.sync.failed", obj)
         return
     patient = store.get_patient(row["patient_id"])
-    records = _fhir_records(
+    records = chart_records(
         random.Random(connection_id),
         row["patient_id"],
         patient["name"] if patient is not None else None,

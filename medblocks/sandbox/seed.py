@@ -20,10 +20,10 @@ from ulid import ULID
 
 from medblocks.sandbox.clock import SandboxClock, iso
 from medblocks.sandbox.config import SandboxConfig
+from medblocks.sandbox.ehr import SCOPES, chart_records
 from medblocks.sandbox.store import Store, dumps
 
 SEEDED_KEY = "seeded"
-SCOPES = ["launch/patient", "openid", "fhirUser", "offline_access", "patient/*.read"]
 # The sandbox's own failure codes (Medblocks publishes none); see the README.
 FAILURE_CODES = ("user_denied", "oauth_callback_failed", "portal_login_failed", "consent_timeout")
 
@@ -165,107 +165,6 @@ def seed_catalog(store: Store, rng: random.Random, now: datetime) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _fhir_records(
-    rng: random.Random, patient_id: str, name: str | None, source: str, updated: datetime
-) -> list[tuple[Any, ...]]:
-    """A small synthetic FHIR chart: Patient, Observations, Condition, medication, allergy."""
-    given, _, family = (name or "Sample Patient").partition(" ")
-    ehr_id = f"{rng.randrange(10**7, 10**8)}"
-    resources: list[dict[str, Any]] = [
-        {
-            "resourceType": "Patient",
-            "id": ehr_id,
-            "name": [{"given": [given], "family": family}],
-            "gender": rng.choice(["female", "male", "other"]),
-            "birthDate": f"{rng.randrange(1940, 2010)}-0{rng.randrange(1, 10)}-15",
-        },
-        {
-            "resourceType": "Observation",
-            "id": f"obs-{ehr_id}-1",
-            "status": "final",
-            "code": {
-                "coding": [
-                    {"system": "http://loinc.org", "code": "8867-4", "display": "Heart rate"}
-                ]
-            },
-            "subject": {"reference": f"Patient/{ehr_id}"},
-            "valueQuantity": {"value": rng.randrange(55, 95), "unit": "/min"},
-        },
-        {
-            "resourceType": "Observation",
-            "id": f"obs-{ehr_id}-2",
-            "status": "final",
-            "code": {
-                "coding": [
-                    {"system": "http://loinc.org", "code": "4548-4", "display": "Hemoglobin A1c"}
-                ]
-            },
-            "subject": {"reference": f"Patient/{ehr_id}"},
-            "valueQuantity": {"value": round(rng.uniform(4.8, 8.5), 1), "unit": "%"},
-        },
-        {
-            "resourceType": "Condition",
-            "id": f"cond-{ehr_id}",
-            "clinicalStatus": {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                        "code": "active",
-                    }
-                ]
-            },
-            "code": {
-                "text": rng.choice(
-                    [
-                        "Essential hypertension",
-                        "Type 2 diabetes mellitus",
-                        "Seasonal allergic rhinitis",
-                        "Asthma",
-                    ]
-                )
-            },
-            "subject": {"reference": f"Patient/{ehr_id}"},
-        },
-        {
-            "resourceType": "MedicationRequest",
-            "id": f"med-{ehr_id}",
-            "status": "active",
-            "intent": "order",
-            "medicationCodeableConcept": {
-                "text": rng.choice(
-                    [
-                        "Lisinopril 10 mg tablet",
-                        "Metformin 500 mg tablet",
-                        "Cetirizine 10 mg tablet",
-                    ]
-                )
-            },
-            "subject": {"reference": f"Patient/{ehr_id}"},
-        },
-        {
-            "resourceType": "AllergyIntolerance",
-            "id": f"alg-{ehr_id}",
-            "code": {"text": rng.choice(["Penicillin", "Peanut", "Latex"])},
-            "patient": {"reference": f"Patient/{ehr_id}"},
-        },
-        {
-            "resourceType": "Encounter",
-            "id": f"enc-{ehr_id}",
-            "status": "finished",
-            "class": {"code": "AMB"},
-            "subject": {"reference": f"Patient/{ehr_id}"},
-        },
-    ]
-    rows = []
-    for offset, resource in enumerate(resources):
-        changed = iso(updated + timedelta(minutes=offset))
-        resource["meta"] = {"lastUpdated": changed}
-        rows.append(
-            (patient_id, source, resource["resourceType"], resource["id"], dumps(resource), changed)
-        )
-    return rows
-
-
 def seed_demo_organisation(
     store: Store, rng: random.Random, now: datetime, sources: list[str]
 ) -> None:
@@ -387,7 +286,7 @@ def _seed_patient_history(
             )
             if status == "active":
                 store.insert_records(
-                    db, _fhir_records(rng, patient_id, name, source, moment + timedelta(minutes=10))
+                    db, chart_records(rng, patient_id, name, source, moment + timedelta(minutes=10))
                 )
         moment += timedelta(days=rng.randrange(1, 6))
     # One open and one expired session for every third patient, so lists show all statuses.
