@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from medblocks.dashboard.return_page import verify_return
+from medblocks.dashboard.sources import source_name
 from pages import _shared
 
 _shared.frame_page()
@@ -31,7 +32,7 @@ if outcome.session_id:
     st.text(f"Session: {outcome.session_id} ({outcome.session_status or 'unknown'})")
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 for attempt in outcome.attempts:
-    source = catalog.get(attempt.source_id, {}).get("name", attempt.source_id)
+    source = source_name(catalog, attempt.source_id)
     line = f"{source}: {attempt.status}"
     if attempt.failure_code:
         line += f" — {attempt.failure_code}: {attempt.failure_words}"

@@ -6,6 +6,7 @@ import streamlit as st
 
 from medblocks.dashboard.frames import active_sources, health_frame
 from medblocks.dashboard.health import NEEDS_ATTENTION, STATUSES
+from medblocks.dashboard.sources import source_name
 from pages import _shared
 
 _shared.frame_page()
@@ -22,7 +23,7 @@ read = _shared.attempt(
 arrived = read[0] if read else None
 frame = health_frame(org, arrived)
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
-frame["source"] = [catalog.get(s, {}).get("name", s) for s in frame["source_id"]]
+frame["source"] = [source_name(catalog, s) for s in frame["source_id"]]
 
 cols = st.columns(4)
 statuses = cols[0].multiselect(

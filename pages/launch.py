@@ -15,6 +15,7 @@ from medblocks.dashboard.launch import (
     validate_launch,
 )
 from medblocks.dashboard.links import safe_link
+from medblocks.dashboard.sources import source_name
 from pages import _shared
 
 t = _shared.frame_page()
@@ -30,8 +31,8 @@ catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 source_ids = sorted(catalog, key=lambda sid: catalog[sid]["name"])
 
 
-def source_name(sid: str) -> str:
-    return str(catalog.get(sid, {}).get("name", sid))
+def source_label(sid: str) -> str:
+    return str(source_name(catalog, sid))
 
 
 mode = st.radio("Mode", ["picker", "direct"], horizontal=True, key="launch_mode")
@@ -45,12 +46,12 @@ if mode == "picker":
     chosen = st.multiselect(
         "Recommended sources (listed first on the picker)",
         source_ids,
-        format_func=source_name,
+        format_func=source_label,
         key="launch_sources",
     )
 else:
     one = st.selectbox(
-        "Source", source_ids, format_func=source_name, index=None, key="launch_source"
+        "Source", source_ids, format_func=source_label, index=None, key="launch_source"
     )
     chosen = [one] if one else []
 cols = st.columns(2)

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.dashboard import aggregate, frames
+from medblocks.dashboard.sources import source_name
 from pages import _shared
 
 t = _shared.frame_page()
@@ -64,7 +65,7 @@ if org is not None:
     st.subheader("Session funnel: created → complete → connected")
     catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
     named = sessions.assign(
-        source=[catalog.get(s, {}).get("name", s) if s else None for s in sessions["source_id"]]
+        source=[source_name(catalog, s) if s else None for s in sessions["source_id"]]
     )
     stage_order = list(aggregate.FUNNEL_STAGES)
     for by, title in (("mode", "By mode (picker / direct)"), ("source", "By source")):

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.dashboard.aggregate import near_expiry
+from medblocks.dashboard.sources import source_name
 from pages import _shared
 
 _shared.frame_page()
@@ -35,9 +36,7 @@ if statuses:
 if modes:
     view = view[view["mode"].isin(modes)]
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
-view = view.assign(
-    source=[catalog.get(sid, {}).get("name", sid) if sid else None for sid in view["source_id"]]
-)
+view = view.assign(source=[source_name(catalog, sid) if sid else None for sid in view["source_id"]])
 now = pd.Timestamp.now(tz="UTC")
 soon = near_expiry(view, now, pd.Timedelta(minutes=int(minutes)))
 view = view.assign(

@@ -13,6 +13,7 @@ import pandas as pd
 from medblocks.client import Medblocks
 from medblocks.dashboard.frames import SESSION_COLUMNS, plain, session_row
 from medblocks.dashboard.health import failure_in_words, guidance_for
+from medblocks.dashboard.sources import source_name
 
 RECORDS_SCANNED = 1000
 
@@ -40,7 +41,7 @@ def load_patient(
         [
             {
                 "id": c.id,
-                "source": catalog.get(c.connection_id, {}).get("name", c.connection_id),
+                "source": source_name(catalog, c.connection_id),
                 "logo_url": catalog.get(c.connection_id, {}).get("logo_url"),
                 "status": plain(c.status),
                 "scopes": " ".join(c.scopes),

@@ -33,3 +33,8 @@ def sources_frame(client: Medblocks, *, q: str = "", vendor: str = "") -> pd.Dat
     """The catalog as a table, narrowed by the API's `q` (name) and `type` (vendor) filters."""
     rows = [source_row(s) for s in client.sources.list(q=q or None, type=vendor or None)]
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+
+
+def source_name(catalog: dict[str, dict[str, Any]], source_id: str) -> str:
+    """A source's name from `sources_by_id`; the id itself when the catalog does not list it."""
+    return catalog.get(source_id, {}).get("name", source_id)
