@@ -354,14 +354,10 @@ class AsyncWebhooks(_Resource):
         **options: Unpack[CallOptions],
     ) -> m.WebhookEndpoint:
         """Partial update: only the arguments given change; `description=None` clears it."""
-        changes = {
-            "url": url,
-            "events": events,
-            "description": description,
-            "metadata": metadata,
-            "status": status,
-        }
-        return await self._client.send(ops.update_webhook(id, changes), options)
+        call = ops.update_webhook(
+            id, url=url, events=events, description=description, metadata=metadata, status=status
+        )
+        return await self._client.send(call, options)
 
     async def delete(self, id: str, **options: Unpack[CallOptions]) -> m.WebhookEndpointDeleted:
         """Delete the endpoint and, for good, its delivery history."""

@@ -276,7 +276,23 @@ def retrieve_webhook(id: str) -> Call[m.WebhookEndpoint]:
     )
 
 
-def update_webhook(id: str, changes: Mapping[str, Any]) -> Call[m.WebhookEndpoint]:
+def update_webhook(
+    id: str,
+    *,
+    url: str | NotGiven,
+    events: Sequence[m.EventTypeInput] | NotGiven,
+    description: str | NotGiven | None,
+    metadata: Mapping[str, Any] | NotGiven,
+    status: WebhookStatusFilter | NotGiven,
+) -> Call[m.WebhookEndpoint]:
+    """Only the fields given go in the body (`NOT_GIVEN` leaves one out; `None` is sent)."""
+    changes: dict[str, Any] = {
+        "url": url,
+        "events": events,
+        "description": description,
+        "metadata": metadata,
+        "status": status,
+    }
     given = {name: value for name, value in changes.items() if value is not NOT_GIVEN}
     body = m.WebhookEndpointUpdateInput(**given)
     return Call(
