@@ -18,6 +18,22 @@ from medblocks.sandbox.store import dumps
 SCOPES = ["launch/patient", "openid", "fhirUser", "offline_access", "patient/*.read"]
 
 
+def _observation(
+    ehr_id: str, number: int, loinc_code: str, display: str, value: float, unit: str
+) -> dict[str, Any]:
+    """A final Observation of the chart's patient, coded in LOINC."""
+    return {
+        "resourceType": "Observation",
+        "id": f"obs-{ehr_id}-{number}",
+        "status": "final",
+        "code": {
+            "coding": [{"system": "http://loinc.org", "code": loinc_code, "display": display}]
+        },
+        "subject": {"reference": f"Patient/{ehr_id}"},
+        "valueQuantity": {"value": value, "unit": unit},
+    }
+
+
 def chart_records(
     rng: random.Random, patient_id: str, name: str | None, source: str, updated: datetime
 ) -> list[tuple[Any, ...]]:
@@ -36,30 +52,8 @@ def chart_records(
             "gender": rng.choice(["female", "male", "other"]),
             "birthDate": f"{rng.randrange(1940, 2010)}-0{rng.randrange(1, 10)}-15",
         },
-        {
-            "resourceType": "Observation",
-            "id": f"obs-{ehr_id}-1",
-            "status": "final",
-            "code": {
-                "coding": [
-                    {"system": "http://loinc.org", "code": "8867-4", "display": "Heart rate"}
-                ]
-            },
-            "subject": {"reference": f"Patient/{ehr_id}"},
-            "valueQuantity": {"value": rng.randrange(55, 95), "unit": "/min"},
-        },
-        {
-            "resourceType": "Observation",
-            "id": f"obs-{ehr_id}-2",
-            "status": "final",
-            "code": {
-                "coding": [
-                    {"system": "http://loinc.org", "code": "4548-4", "display": "Hemoglobin A1c"}
-                ]
-            },
-            "subject": {"reference": f"Patient/{ehr_id}"},
-            "valueQuantity": {"value": round(rng.uniform(4.8, 8.5), 1), "unit": "%"},
-        },
+        _observation(ehr_id, 1, "8867-4", "Heart rate", rng.randrange(55, 95), "/min"),
+        _observation(ehr_id, 2, "4548-4", "Hemoglobin A1c", round(rng.uniform(4.8, 8.5), 1), "%"),
         {
             "resourceType": "Condition",
             "id": f"cond-{ehr_id}",
