@@ -133,13 +133,19 @@ def behaviour(
     return Expectation(state, operation, check, response)
 
 
+def keep_if_created(state: RunState, response: httpx.Response, patient_id: str) -> None:
+    """A request meant to be refused that created the patient anyway (200) leaves it for
+    clean-up, not behind."""
+    if response.status_code == 200:
+        state.created_patient(patient_id)
+
+
 def create_patient(api: httpx.Client, state: RunState, name: str, **fields: Any) -> dict[str, Any]:
     """A run-prefixed patient (recorded for clean-up)."""
     patient_id = state.patient_id(name, unique=True)
     response = api.post("/patients", json={"patient_id": patient_id, **fields})
     body = expect_ok(state, "api.createPatient", "create_run_patient", response)
-    with state.lock:
-        state.created_patients.add(body["id"])
+    state.created_patient(body["id"])
     return body
 
 
@@ -147,8 +153,7 @@ def create_webhook(api: httpx.Client, state: RunState, url: str) -> dict[str, An
     """A webhook endpoint for every event (recorded for clean-up)."""
     response = api.post("/webhooks", json={"url": url, "events": ["*"]})
     body = expect_ok(state, "api.createWebhook", "create_run_webhook", response)
-    with state.lock:
-        state.created_webhooks.add(body["id"])
+    state.created_webhook(body["id"])
     return body
 
 
@@ -162,8 +167,7 @@ def connected_session(
     body = {"patient_id": patient_id, "return_url": RETURN_URL, "connection_id": source_id}
     response = api.post("/patient-sessions", json=body)
     session = expect_ok(state, "api.initPatientSession", "create_run_session", response)
-    with state.lock:
-        state.created_patients.add(patient_id)
+    state.created_patient(patient_id)
     completed = api.post(
         f"{SANDBOX_CONTROLS}/patient-sessions/{path_id(session['id'])}/complete",
         json={"outcome": "active"},

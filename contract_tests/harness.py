@@ -275,13 +275,12 @@ def _route(case: Case) -> tuple[str, str]:
 def remember_created(state: RunState, op: str, body: Any) -> None:
     if not isinstance(body, dict):
         return
-    with state.lock:
-        if op == "api.createPatient" and isinstance(body.get("id"), str):
-            state.created_patients.add(body["id"])
-        elif op == "api.initPatientSession" and isinstance(body.get("patient_id"), str):
-            state.created_patients.add(body["patient_id"])
-        elif op == "api.createWebhook" and isinstance(body.get("id"), str):
-            state.created_webhooks.add(body["id"])
+    if op == "api.createPatient" and isinstance(body.get("id"), str):
+        state.created_patient(body["id"])
+    elif op == "api.initPatientSession" and isinstance(body.get("patient_id"), str):
+        state.created_patient(body["patient_id"])
+    elif op == "api.createWebhook" and isinstance(body.get("id"), str):
+        state.created_webhook(body["id"])
 
 
 def _json(response: Response) -> Any:

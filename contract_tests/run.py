@@ -110,3 +110,12 @@ class RunState:
 
     def passed(self, operation: str, check: str) -> None:
         self.check_result(operation, check, True)
+
+    # -- created resources (removed by `contract_tests.cleanup`) -----------------------------
+    def created_patient(self, patient_id: str) -> None:
+        with self.lock:
+            self.created_patients.add(patient_id)
+
+    def created_webhook(self, webhook_id: str) -> None:
+        with self.lock:
+            self.created_webhooks.add(webhook_id)

@@ -117,7 +117,7 @@ def test_session_creation_upserts_the_patient(api: httpx.Client, state: RunState
         "session_upserts",
         api.post("/patient-sessions", json=first),
     )
-    state.created_patients.add(patient_id)
+    state.created_patient(patient_id)
     response = api.get(f"/patients/{path_id(patient_id)}")
     patient = expect_ok(state, "api.getPatient", "upserted_patient_exists", response)
     check = behaviour(state, "api.initPatientSession", "session_upserts_patient", response)

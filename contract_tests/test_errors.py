@@ -11,6 +11,7 @@ from contract_tests.calls import (
     create_patient,
     expect_error,
     expect_ok,
+    keep_if_created,
     path_id,
     webhook_event,
 )
@@ -120,8 +121,7 @@ def test_connection_id_with_recommended_ids_is_400_naming_the_param(
         "recommended_connection_ids": [source_id],
     }
     response = api.post("/patient-sessions", json=body)
-    if response.status_code == 200:  # do not leave the upserted patient behind
-        state.created_patients.add(body["patient_id"])
+    keep_if_created(state, response, body["patient_id"])
     expect_error(
         state,
         "api.initPatientSession",
@@ -153,8 +153,7 @@ def test_put_with_mismatched_patient_id_is_400(api: httpx.Client, state: RunStat
 def test_bad_email_is_invalid_data_naming_email(api: httpx.Client, state: RunState) -> None:
     patient_id = state.patient_id("bad-email", unique=True)
     response = api.post("/patients", json={"patient_id": patient_id, "email": "not-an-email"})
-    if response.status_code == 200:
-        state.created_patients.add(patient_id)
+    keep_if_created(state, response, patient_id)
     expect_error(
         state,
         "api.createPatient",
@@ -173,8 +172,7 @@ def test_unknown_recommended_source_is_404(api: httpx.Client, state: RunState) -
         "recommended_connection_ids": ["fhirsrc_01JZZZZZZZZZZZZZZZZZZZZZZZ"],
     }
     response = api.post("/patient-sessions", json=body)
-    if response.status_code == 200:
-        state.created_patients.add(body["patient_id"])
+    keep_if_created(state, response, body["patient_id"])
     expect_error(
         state,
         "api.initPatientSession",
@@ -190,8 +188,7 @@ def test_oversized_body_is_413(api: httpx.Client, state: RunState) -> None:
     patient_id = state.patient_id("oversized", unique=True)
     blob = "x" * (2 * 1024 * 1024)
     response = api.post("/patients", json={"patient_id": patient_id, "metadata": {"blob": blob}})
-    if response.status_code == 200:
-        state.created_patients.add(patient_id)
+    keep_if_created(state, response, patient_id)
     expect_error(
         state,
         "api.createPatient",
