@@ -154,73 +154,49 @@ def record_attempt(
     with store.transaction() as db:
         existing = store.connection_for_source(db, patient_id, source_id)
         connection_id: str = existing["id"] if existing is not None else new_id("conn_")
-        if outcome.status == "active":
-            refresh_at = (
-                iso(now + outcome.refresh_fails_after) if outcome.refresh_fails_after else None
-            )
-            if existing is not None:
-                store.reactivate_connection(
-                    db,
-                    existing["id"],
-                    patient_session_id=session["id"],
-                    scopes=SCOPES,
-                    updated_at=now_s,
-                    refresh_fails_at=refresh_at,
-                )
-            else:
-                store.insert_connection(
-                    db,
-                    id=connection_id,
-                    patient_id=patient_id,
-                    patient_session_id=session["id"],
-                    connection_id=source_id,
-                    status="active",
-                    scopes=SCOPES,
-                    failure_code=None,
-                    failure_at=None,
-                    created_at=now_s,
-                    refresh_fails_at=refresh_at,
-                )
-            store.insert_attempt(
+        active = outcome.status == "active"
+        failure_code = None if active else outcome.failure_code
+        failure_at = None if active else now_s
+        refresh_after = outcome.refresh_fails_after if active else None
+        refresh_at = iso(now + refresh_after) if refresh_after else None
+        if existing is None:
+            store.insert_connection(
                 db,
+                id=connection_id,
+                patient_id=patient_id,
                 patient_session_id=session["id"],
-                connection=connection_id,
                 connection_id=source_id,
-                status="active",
-                failure_code=None,
-                failure_at=None,
+                status=outcome.status,
+                scopes=SCOPES if active else [],
+                failure_code=failure_code,
+                failure_at=failure_at,
                 created_at=now_s,
+                refresh_fails_at=refresh_at,
             )
+        elif active:
+            store.reactivate_connection(
+                db,
+                existing["id"],
+                patient_session_id=session["id"],
+                scopes=SCOPES,
+                updated_at=now_s,
+                refresh_fails_at=refresh_at,
+            )
+        elif existing["status"] != "active":
+            store.set_connection_status(db, existing["id"], "failed", now_s, failure_code, now_s)
+        store.insert_attempt(
+            db,
+            patient_session_id=session["id"],
+            connection=connection_id if active else None,
+            connection_id=source_id,
+            status=outcome.status,
+            failure_code=failure_code,
+            failure_at=failure_at,
+            created_at=now_s,
+        )
+        if active:
             _sync_records(runtime, db, connection_id, fails=outcome.records_sync_fails)
-        else:
-            if existing is None:
-                store.insert_connection(
-                    db,
-                    id=connection_id,
-                    patient_id=patient_id,
-                    patient_session_id=session["id"],
-                    connection_id=source_id,
-                    status="failed",
-                    scopes=[],
-                    failure_code=outcome.failure_code,
-                    failure_at=now_s,
-                    created_at=now_s,
-                )
-            elif existing["status"] != "active":
-                store.set_connection_status(
-                    db, existing["id"], "failed", now_s, outcome.failure_code, now_s
-                )
-            store.insert_attempt(
-                db,
-                patient_session_id=session["id"],
-                connection=None,
-                connection_id=source_id,
-                status="failed",
-                failure_code=outcome.failure_code,
-                failure_at=now_s,
-                created_at=now_s,
-            )
-        if session["mode"] == "direct" and outcome.status == "active":
+        if session["mode"] == "direct" and active:
             _complete(runtime, db, session["id"], now_s, base_url)
     webhooks.notify(runtime)
     return AttemptResult(source_id, outcome, connection_id)
