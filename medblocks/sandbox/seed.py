@@ -235,59 +235,35 @@ def _seed_patient_history(
             completed_at=iso(moment + timedelta(minutes=4)),
         )
         attempt_at = iso(moment + timedelta(minutes=3))
-        if status == "failed":
-            code = rng.choice(FAILURE_CODES)
-            store.insert_attempt(
-                db,
-                patient_session_id=session_id,
-                connection=None,
-                connection_id=source,
-                status="failed",
-                failure_code=code,
-                failure_at=attempt_at,
-                created_at=attempt_at,
+        failed = status == "failed"
+        code = rng.choice(FAILURE_CODES) if failed else None
+        connection_id = seeder.ulid("conn_", moment)
+        store.insert_connection(
+            db,
+            id=connection_id,
+            patient_id=patient_id,
+            patient_session_id=session_id,
+            connection_id=source,
+            status=status,
+            scopes=[] if failed else SCOPES,
+            failure_code=code,
+            failure_at=attempt_at if failed else None,
+            created_at=attempt_at,
+        )
+        store.insert_attempt(
+            db,
+            patient_session_id=session_id,
+            connection=None if failed else connection_id,
+            connection_id=source,
+            status=status,
+            failure_code=code,
+            failure_at=attempt_at if failed else None,
+            created_at=attempt_at,
+        )
+        if status == "active":
+            store.insert_records(
+                db, chart_records(rng, patient_id, name, source, moment + timedelta(minutes=10))
             )
-            connection_id = seeder.ulid("conn_", moment)
-            store.insert_connection(
-                db,
-                id=connection_id,
-                patient_id=patient_id,
-                patient_session_id=session_id,
-                connection_id=source,
-                status="failed",
-                scopes=[],
-                failure_code=code,
-                failure_at=attempt_at,
-                created_at=attempt_at,
-            )
-        else:
-            connection_id = seeder.ulid("conn_", moment)
-            store.insert_connection(
-                db,
-                id=connection_id,
-                patient_id=patient_id,
-                patient_session_id=session_id,
-                connection_id=source,
-                status=status,
-                scopes=SCOPES,
-                failure_code=None,
-                failure_at=None,
-                created_at=attempt_at,
-            )
-            store.insert_attempt(
-                db,
-                patient_session_id=session_id,
-                connection=connection_id,
-                connection_id=source,
-                status=status,
-                failure_code=None,
-                failure_at=None,
-                created_at=attempt_at,
-            )
-            if status == "active":
-                store.insert_records(
-                    db, chart_records(rng, patient_id, name, source, moment + timedelta(minutes=10))
-                )
         moment += timedelta(days=rng.randrange(1, 6))
     # One open and one expired session for every third patient, so lists show all statuses.
     if with_open_sessions:
