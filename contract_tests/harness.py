@@ -72,13 +72,16 @@ def operation_id(case: Case) -> str:
     return str(case.operation.definition.raw.get("operationId", case.operation.label))
 
 
+def first_header(response: Response, name: str) -> str | None:
+    """A header's first value (schemathesis may hold a header's values as a list)."""
+    value = response.headers.get(name)
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
 def request_id_of(response: Response | None) -> str | None:
-    if response is None:
-        return None
-    header = response.headers.get("x-request-id")
-    if isinstance(header, list):
-        return header[0] if header else None
-    return header
+    return None if response is None else first_header(response, "x-request-id")
 
 
 def document_with_links() -> dict[str, Any]:
@@ -291,9 +294,7 @@ def _json(response: Response) -> Any:
 
 
 def _retry_after(response: Response) -> int | None:
-    value = response.headers.get("retry-after")
-    if isinstance(value, list):
-        value = value[0] if value else None
+    value = first_header(response, "retry-after")
     try:
         return max(1, int(value)) if value is not None else None
     except ValueError:
