@@ -102,25 +102,14 @@ class FaultState:
             return None
 
 
-_STATE_ATTRIBUTE = "_fault_state"
-_state_lock = threading.Lock()
-
-
 def state_for(runtime: SandboxRuntime) -> FaultState:
     """This sandbox's fault state (kept on the runtime; re-read after a reset)."""
-    with _state_lock:
-        state = getattr(runtime, _STATE_ATTRIBUTE, None)
-        if not isinstance(state, FaultState):
-            state = FaultState(runtime)
-            setattr(runtime, _STATE_ATTRIBUTE, state)
-        return state
+    return runtime.companion(FaultState, FaultState)
 
 
 def forget(runtime: SandboxRuntime) -> None:
     """Drop the cached state (the store was reset underneath it)."""
-    with _state_lock:
-        if hasattr(runtime, _STATE_ATTRIBUTE):
-            delattr(runtime, _STATE_ATTRIBUTE)
+    runtime.drop_companion(FaultState)
 
 
 def prefer_error(header: str, retry_after: int) -> ApiError | None:
@@ -168,7 +157,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         runtime = scope["app"].state.sandbox
-        state = getattr(runtime, _STATE_ATTRIBUTE, None) or state_for(runtime)
+        state = state_for(runtime)
         faults = state.faults
         prefer = _prefer_header(scope)
         if not faults.any and prefer is None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from medblocks.sandbox.clock import SandboxClock
 from medblocks.sandbox.config import SandboxConfig, resolve_api_key
 from medblocks.sandbox.store import Store
 from medblocks.sandbox.validation import PathEntry, compile_spec
 from medblocks.spec import PINNED_PATH, dereferenced_pinned, pinned_version
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -22,6 +27,9 @@ class SandboxRuntime:
     api_version: str
     paths: list[PathEntry]
     spec_bytes: bytes
+    # One object per kind that lives as long as this sandbox (fault state, webhook worker).
+    _companions: dict[type, Any] = field(default_factory=dict, init=False, repr=False)
+    _companions_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def build(cls, config: SandboxConfig) -> SandboxRuntime:
@@ -39,3 +47,21 @@ class SandboxRuntime:
             paths=compile_spec(dereferenced_pinned()),
             spec_bytes=PINNED_PATH.read_bytes(),
         )
+
+    def companion(self, kind: type[T], make: Callable[[SandboxRuntime], T]) -> T:
+        """This sandbox's one `kind` object, made by `make(self)` on first use.
+
+        `make` runs outside the lock (it may read the store), so two racing first calls may
+        each build one; only the first stored is ever returned, so `make` must not start work.
+        """
+        found = self._companions.get(kind)
+        if found is None:
+            made = make(self)
+            with self._companions_lock:
+                found = self._companions.setdefault(kind, made)
+        return cast(T, found)
+
+    def drop_companion(self, kind: type) -> None:
+        """Forget this sandbox's `kind` object; the next `companion` call makes a fresh one."""
+        with self._companions_lock:
+            self._companions.pop(kind, None)

@@ -232,18 +232,9 @@ class WebhookWorker:
         return min(max(seconds, 0.05), IDLE_WAKE_SECONDS)
 
 
-_WORKER_ATTRIBUTE = "_webhook_worker"
-_workers_lock = threading.Lock()
-
-
 def worker_for(runtime: SandboxRuntime) -> WebhookWorker:
     """The one background worker of this sandbox, kept on the runtime (started on notify)."""
-    with _workers_lock:
-        worker = getattr(runtime, _WORKER_ATTRIBUTE, None)
-        if not isinstance(worker, WebhookWorker):
-            worker = WebhookWorker(runtime)
-            setattr(runtime, _WORKER_ATTRIBUTE, worker)
-        return worker
+    return runtime.companion(WebhookWorker, WebhookWorker)
 
 
 def notify(runtime: SandboxRuntime) -> None:
