@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from medblocks.dashboard.frames import active_sources, health_frame
+from medblocks.dashboard.frames import active_sources, health_frame, rows_with
 from medblocks.dashboard.health import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.sources import source_name
 from pages import _shared
@@ -47,13 +47,9 @@ _shared.keep_in_query("source", chosen_sources)
 _shared.keep_in_query("code", chosen_codes)
 _shared.keep_in_query("min_age_days", f"{min_age:g}" if min_age else None)
 
-view = frame
-if statuses:
-    view = view[view["status"].isin(statuses)]
-if chosen_sources:
-    view = view[view["source"].isin(chosen_sources)]
-if chosen_codes:
-    view = view[view["failure_code"].isin(chosen_codes)]
+view = rows_with(frame, "status", statuses)
+view = rows_with(view, "source", chosen_sources)
+view = rows_with(view, "failure_code", chosen_codes)
 if min_age:
     view = view[view["age_days"] >= min_age]
 

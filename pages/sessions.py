@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.dashboard.aggregate import near_expiry
+from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
 from pages import _shared
 
@@ -30,11 +31,7 @@ minutes = cols[2].number_input("Highlight open sessions expiring within (minutes
 _shared.keep_in_query("status", statuses)
 _shared.keep_in_query("mode", modes)
 
-view = sessions
-if statuses:
-    view = view[view["status"].isin(statuses)]
-if modes:
-    view = view[view["mode"].isin(modes)]
+view = rows_with(rows_with(sessions, "status", statuses), "mode", modes)
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 view = view.assign(source=[source_name(catalog, sid) if sid else None for sid in view["source_id"]])
 now = pd.Timestamp.now(tz="UTC")

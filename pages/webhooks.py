@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from medblocks.dashboard.frames import rows_with
 from pages import _shared
 
 t = _shared.frame_page()
@@ -27,7 +28,7 @@ states = st.multiselect(
     "Delivery", ["delivered", "retrying", "failed"], default=_shared.query_list("delivery")
 )
 _shared.keep_in_query("delivery", states)
-view = events[events["delivery"].isin(states)] if states else events
+view = rows_with(events, "delivery", states)
 st.dataframe(view, hide_index=True)
 
 if len(view) and _shared.require_writes(t):

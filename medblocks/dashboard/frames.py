@@ -222,6 +222,11 @@ def _parse_times(frame: pd.DataFrame, columns: list[str]) -> None:
         frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
 
 
+def rows_with(frame: pd.DataFrame, column: str, values: Sequence[Any]) -> pd.DataFrame:
+    """The rows whose `column` holds one of `values`; every row when no value is chosen."""
+    return frame[frame[column].isin(values)] if values else frame
+
+
 def patient_summary(org: OrgFrames) -> pd.DataFrame:
     """One row per patient: counts of connections by status and the last activity."""
     counts = (

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.launch import (
     LaunchForm,
     default_return_url,
@@ -164,3 +166,9 @@ def test_only_safe_urls_become_links_or_images() -> None:
     assert safe_link(None) is None
     assert safe_image("data:image/svg+xml;utf8,<svg/>") == "data:image/svg+xml;utf8,<svg/>"
     assert safe_image("data:text/html;base64,PHNjcmlwdD4=") is None
+
+
+def test_rows_with_keeps_chosen_values_and_everything_when_none_is_chosen() -> None:
+    frame = pd.DataFrame({"status": ["active", "failed", "expired", "active"]})
+    assert list(rows_with(frame, "status", ["active", "expired"]).index) == [0, 2, 3]
+    assert rows_with(frame, "status", []) is frame
