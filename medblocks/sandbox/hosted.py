@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from medblocks.sandbox import hosted_html as html
 from medblocks.sandbox import outcomes, resources
@@ -292,13 +293,39 @@ async def done(request: Request) -> Response:
     return _see_other(outcomes.picker_return(session))
 
 
+class _Page:
+    """One hosted path as an ASGI app (so every method reaches it): run the step of the
+    request's method (HEAD as GET); any other method gets the 405 page with `Allow`, like
+    every other refusal of the hosted flow."""
+
+    def __init__(self, steps: dict[str, Step]) -> None:
+        by_method = {**steps, "HEAD": steps["GET"]} if "GET" in steps else dict(steps)
+        self.allow = ", ".join(sorted(by_method))
+        self.steps = {method: _guarded(step) for method, step in by_method.items()}
+        self.refuse = _guarded(self._wrong_method)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await self.steps.get(request.method, self.refuse)(request)
+        await response(scope, receive, send)
+
+    async def _wrong_method(self, request: Request) -> Response:
+        page = _message(
+            request,
+            405,
+            "This page cannot do that",
+            "Use the links and buttons on the page.",
+            "method-not-allowed",
+        )
+        page.headers["Allow"] = self.allow
+        raise _Refused(page)
+
+
 ROUTES: list[BaseRoute] = [
-    Route("/c/{token}", _guarded(start), methods=["GET"]),
-    Route("/c/{token}/sources/{source_id}", _guarded(sign_in_form), methods=["GET"]),
-    Route("/c/{token}/sources/{source_id}/sign-in", _guarded(sign_in), methods=["POST"]),
-    Route("/c/{token}/sources/{source_id}/consent", _guarded(consent_form), methods=["GET"]),
-    Route("/c/{token}/sources/{source_id}/consent", _guarded(consent), methods=["POST"]),
-    Route("/c/{token}/sources/{source_id}/result", _guarded(attempt_result), methods=["GET"]),
-    Route("/c/{token}/done", _guarded(completion), methods=["GET"]),
-    Route("/c/{token}/done", _guarded(done), methods=["POST"]),
+    Route("/c/{token}", _Page({"GET": start})),
+    Route("/c/{token}/sources/{source_id}", _Page({"GET": sign_in_form})),
+    Route("/c/{token}/sources/{source_id}/sign-in", _Page({"POST": sign_in})),
+    Route("/c/{token}/sources/{source_id}/consent", _Page({"GET": consent_form, "POST": consent})),
+    Route("/c/{token}/sources/{source_id}/result", _Page({"GET": attempt_result})),
+    Route("/c/{token}/done", _Page({"GET": completion, "POST": done})),
 ]

@@ -317,3 +317,25 @@ def test_finish_without_connecting_completes_an_empty_session(api: httpx.Client,
     ]
     after = api.get(f"/patient-sessions/{session['id']}").json()
     assert (after["status"], after["connections"]) == ("complete", [])
+
+
+def test_a_wrong_method_gets_the_hosted_error_page(api: httpx.Client, raw: httpx.Client):
+    session = _create(api)
+    path = _path(session)
+    source = _sources(api)[0]["id"]
+    for method, url, allow in (
+        ("POST", path, "GET, HEAD"),
+        ("GET", f"{path}/sources/{source}/sign-in", "POST"),
+        ("DELETE", f"{path}/sources/{source}/consent", "GET, HEAD, POST"),
+        ("PUT", f"{path}/done", "GET, HEAD, POST"),
+    ):
+        refused = raw.request(method, url)
+        assert refused.status_code == 405, (method, url)
+        assert refused.headers["allow"] == allow
+        assert refused.headers["content-type"].startswith("text/html")
+        assert 'id="method-not-allowed"' in refused.text
+        # Like every other hosted-page failure, it carries the request id.
+        assert f'<code id="request-id">{refused.headers["x-request-id"]}</code>' in refused.text
+    # The refused requests changed nothing: the session is still open with no attempt.
+    after = api.get(f"/patient-sessions/{session['id']}").json()
+    assert after["status"] == "open" and after["connections"] == []
