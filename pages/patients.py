@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from medblocks.dashboard.frames import patient_summary
-from medblocks.dashboard.masking import shown_email, shown_name
+from medblocks.dashboard.frames import patient_summary, patients_containing
+from medblocks.dashboard.masking import shown_email, shown_name, shown_people
 from pages import _shared
 
 t = _shared.frame_page()
@@ -31,16 +31,9 @@ if exact_id.strip() or exact_email.strip():
     )
     summary = summary[summary["patient_id"].isin(found or [])]
 if text.strip():
-    needle = text.strip().lower()
-    haystack = summary["patient_id"].str.lower()
-    if reveal:
-        haystack = haystack + " " + summary["name"].fillna("").str.lower()
-    summary = summary[haystack.str.contains(needle, regex=False)]
+    summary = patients_containing(summary, text.strip(), reveal=reveal)
 
-table = summary.assign(
-    name=[shown_name(n, reveal=reveal) for n in summary["name"]],
-    email=[shown_email(e, reveal=reveal) for e in summary["email"]],
-)[
+table = shown_people(summary, reveal=reveal)[
     [
         "patient_id",
         "name",

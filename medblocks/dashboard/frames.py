@@ -227,6 +227,15 @@ def rows_with(frame: pd.DataFrame, column: str, values: Sequence[Any]) -> pd.Dat
     return frame[frame[column].isin(values)] if values else frame
 
 
+def patients_containing(summary: pd.DataFrame, text: str, *, reveal: bool) -> pd.DataFrame:
+    """Patients whose id, or (only when names are revealed) name, contains `text`, any case."""
+    needle = text.lower()
+    haystack = summary["patient_id"].str.lower()
+    if reveal:
+        haystack = haystack + " " + summary["name"].fillna("").str.lower()
+    return summary[haystack.str.contains(needle, regex=False)]
+
+
 def patient_summary(org: OrgFrames) -> pd.DataFrame:
     """One row per patient: counts of connections by status and the last activity."""
     counts = (

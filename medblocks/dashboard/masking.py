@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 
 def mask_name(name: str | None) -> str:
     """`Maria Lopez` -> `M**** L****`: the initials stay so a person can tell rows apart."""
@@ -34,3 +36,11 @@ def shown_email(email: str | None, *, reveal: bool) -> str:
     if not reveal:
         return mask_email(email)
     return email if isinstance(email, str) else ""
+
+
+def shown_people(frame: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:
+    """A copy of `frame` with its `name` and `email` columns as the UI shows them."""
+    return frame.assign(
+        name=[shown_name(n, reveal=reveal) for n in frame["name"]],
+        email=[shown_email(e, reveal=reveal) for e in frame["email"]],
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from medblocks.dashboard.frames import rows_with
+from medblocks.dashboard.frames import patients_containing, rows_with
 from medblocks.dashboard.launch import (
     LaunchForm,
     default_return_url,
@@ -17,7 +17,13 @@ from medblocks.dashboard.launch import (
     validate_launch,
 )
 from medblocks.dashboard.ledger import Ledger
-from medblocks.dashboard.masking import mask_email, mask_name, shown_email, shown_name
+from medblocks.dashboard.masking import (
+    mask_email,
+    mask_name,
+    shown_email,
+    shown_name,
+    shown_people,
+)
 from medblocks.dashboard.return_page import parse_hint
 
 
@@ -172,3 +178,27 @@ def test_rows_with_keeps_chosen_values_and_everything_when_none_is_chosen() -> N
     frame = pd.DataFrame({"status": ["active", "failed", "expired", "active"]})
     assert list(rows_with(frame, "status", ["active", "expired"]).index) == [0, 2, 3]
     assert rows_with(frame, "status", []) is frame
+
+
+def test_patient_text_search_looks_at_names_only_when_they_are_shown() -> None:
+    summary = pd.DataFrame(
+        {
+            "patient_id": ["user_1", "USER_2", "other"],
+            "name": ["Maria Lopez", None, "Ann User"],
+            "email": ["maria@example.com", None, "ann@example.org"],
+        }
+    )
+    assert list(patients_containing(summary, "user", reveal=False)["patient_id"]) == [
+        "user_1",
+        "USER_2",
+    ]
+    assert list(patients_containing(summary, "user", reveal=True)["patient_id"]) == [
+        "user_1",
+        "USER_2",
+        "other",
+    ]
+    masked = shown_people(summary, reveal=False)
+    assert list(masked["name"]) == ["M**** L****", "", "A** U***"]
+    assert list(masked["email"]) == ["m***@e***.com", "", "a***@e***.org"]
+    assert summary["name"].iloc[0] == "Maria Lopez"  # the original frame is untouched
+    assert list(shown_people(summary, reveal=True)["name"]) == ["Maria Lopez", "", "Ann User"]
