@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from medblocks.dashboard.aggregate import near_expiry
+from medblocks.dashboard.aggregate import with_expiry
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
 from pages import _shared
@@ -35,13 +35,9 @@ view = rows_with(rows_with(sessions, "status", statuses), "mode", modes)
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 view = view.assign(source=[source_name(catalog, sid) if sid else None for sid in view["source_id"]])
 now = pd.Timestamp.now(tz="UTC")
-soon = near_expiry(view, now, pd.Timedelta(minutes=int(minutes)))
-view = view.assign(
-    expires_soon=soon, minutes_left=((view["expires_at"] - now).dt.total_seconds() / 60).round(1)
-)
-st.caption(
-    f"{len(view)} sessions · {int(soon.sum())} open sessions expire within {int(minutes)} minutes"
-)
+view = with_expiry(view, now, pd.Timedelta(minutes=int(minutes)))
+soon = int(view["expires_soon"].sum())
+st.caption(f"{len(view)} sessions · {soon} open sessions expire within {int(minutes)} minutes")
 columns = [
     "id",
     "patient_id",

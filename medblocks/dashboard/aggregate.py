@@ -73,3 +73,11 @@ def near_expiry(sessions: pd.DataFrame, now: pd.Timestamp, within: pd.Timedelta)
     """True for open sessions whose link stops working within `within`."""
     left = sessions["expires_at"] - now
     return (sessions["status"] == "open") & (left <= within)
+
+
+def with_expiry(sessions: pd.DataFrame, now: pd.Timestamp, within: pd.Timedelta) -> pd.DataFrame:
+    """`sessions` with `expires_soon` (`near_expiry`) and `minutes_left` (one decimal)."""
+    return sessions.assign(
+        expires_soon=near_expiry(sessions, now, within),
+        minutes_left=((sessions["expires_at"] - now).dt.total_seconds() / 60).round(1),
+    )

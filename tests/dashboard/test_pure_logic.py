@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from medblocks.dashboard.aggregate import with_expiry
 from medblocks.dashboard.frames import patients_containing, rows_with
 from medblocks.dashboard.launch import (
     LaunchForm,
@@ -202,3 +203,19 @@ def test_patient_text_search_looks_at_names_only_when_they_are_shown() -> None:
     assert list(masked["email"]) == ["m***@e***.com", "", "a***@e***.org"]
     assert summary["name"].iloc[0] == "Maria Lopez"  # the original frame is untouched
     assert list(shown_people(summary, reveal=True)["name"]) == ["Maria Lopez", "", "Ann User"]
+
+
+def test_with_expiry_flags_open_sessions_near_their_end_and_counts_minutes() -> None:
+    now = pd.Timestamp("2026-04-25T12:00:00Z")
+    sessions = pd.DataFrame(
+        {
+            "status": ["open", "open", "complete"],
+            "expires_at": pd.to_datetime(
+                ["2026-04-25T12:05:00Z", "2026-04-25T13:00:00Z", "2026-04-25T12:01:30Z"]
+            ),
+        }
+    )
+    out = with_expiry(sessions, now, pd.Timedelta(minutes=10))
+    assert list(out["expires_soon"]) == [True, False, False]
+    assert list(out["minutes_left"]) == [5.0, 60.0, 1.5]
+    assert "expires_soon" not in sessions
