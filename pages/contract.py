@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from medblocks.dashboard import contract_runs
@@ -29,22 +28,10 @@ else:
     cols[3].metric("Drift", str(summary.get("drift_headline", "?")))
     when = f"{summary.get('started_at', '')} → {summary.get('finished_at', '')}"
     st.text(f"{summary.get('base_url', '')} · {when}")
-    failures = pd.DataFrame(
-        summary.get("failures") or [], columns=["operation", "check", "message", "request_id"]
-    )
     st.subheader("Failures")
-    st.dataframe(failures, hide_index=True)
-    coverage = summary.get("coverage") or {}
+    st.dataframe(contract_runs.failures_frame(summary), hide_index=True)
     st.subheader("Status codes seen per operation")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {"operation": op, "codes": ", ".join(map(str, codes))}
-                for op, codes in coverage.items()
-            ]
-        ),
-        hide_index=True,
-    )
+    st.dataframe(contract_runs.coverage_frame(summary), hide_index=True)
 
 st.subheader("Drift report")
 if drift is None:

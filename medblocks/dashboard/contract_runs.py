@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from medblocks.dashboard.target import Target
 
 REPORTS_ENV = "MEDBLOCKS_REPORTS_DIR"
@@ -51,6 +53,22 @@ def latest_drift(directory: Path | None = None) -> dict[str, Any] | None:
 def latest_report_markdown(directory: Path | None = None) -> str | None:
     path = (directory or reports_dir()) / REPORT_MD
     return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+FAILURE_COLUMNS = ["operation", "check", "message", "request_id"]
+
+
+def failures_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """The summary's failed checks, one row each, with the request id."""
+    return pd.DataFrame(summary.get("failures") or [], columns=FAILURE_COLUMNS)
+
+
+def coverage_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """The status codes the run saw, one row per operation."""
+    coverage = summary.get("coverage") or {}
+    return pd.DataFrame(
+        [{"operation": op, "codes": ", ".join(map(str, codes))} for op, codes in coverage.items()]
+    )
 
 
 @dataclass(frozen=True)

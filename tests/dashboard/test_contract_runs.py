@@ -37,3 +37,20 @@ def test_the_child_gets_the_target_and_its_output_never_shows_the_key(
     [result] = contract_runs.run_harness(target("sandbox"))
     assert result.returncode == 0
     assert result.output.strip() == "[key] http://127.0.0.1:1"
+
+
+def test_summary_tables_name_each_failure_and_the_codes_seen() -> None:
+    summary = {
+        "failures": [
+            {"operation": "api.getPatient", "check": "c", "message": "m", "request_id": "r1"}
+        ],
+        "coverage": {"api.getPatient": [200, 404], "api.health": [200]},
+    }
+    failures = contract_runs.failures_frame(summary)
+    assert failures.to_dict("records") == summary["failures"]
+    assert contract_runs.coverage_frame(summary).to_dict("records") == [
+        {"operation": "api.getPatient", "codes": "200, 404"},
+        {"operation": "api.health", "codes": "200"},
+    ]
+    empty = contract_runs.failures_frame({"failures": None})
+    assert empty.empty and list(empty.columns) == contract_runs.FAILURE_COLUMNS
