@@ -26,6 +26,7 @@ def contract() -> ContractSession:
         # No traceback: its frames would show the refused key as a local variable.
         pytest.fail(f"{type(session.refused).__name__}: {session.refused}", pytrace=False)
     if not _USED:
+        session.state.start_clock()
         _USED.append(session)
     return session
 

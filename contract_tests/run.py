@@ -91,6 +91,11 @@ class RunState:
         return sorted(op for op in pinned_operations().values() if not self.coverage.get(op))
 
     # -- time -----------------------------------------------------------------------------
+    def start_clock(self) -> None:
+        """Count the budget from the suite's first test rather than from collection: in a
+        whole-repository run every other test directory runs in between."""
+        self.started = time.monotonic()
+
     def remaining(self) -> float:
         return self.budget_seconds - (time.monotonic() - self.started)
 
