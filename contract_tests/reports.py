@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from contract_tests.run import RunState, pinned_operations
-from contract_tests.sanitize import sanitize
+from medblocks.redaction import sanitize
 
 REPORTS_ENV = "MEDBLOCKS_REPORTS_DIR"
 # The response checks every schemathesis call runs: the columns of the checks table.

@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from contract_tests.reports import FILES
-from contract_tests.sanitize import sanitize
 from contract_tests.session import OPERATIONS_ENV
 from contract_tests.subprocess_run import run_suite
 from contract_tests.target import BREAK_ENV
+from medblocks.redaction import sanitize
 
 KNOWN_KEY = "mb_sk_sbx_" + "R3p0rtK3y" * 3
 # The pinned document's own example patient: the fuzzer sends it, the sandbox echoes it back.

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from medblocks.dashboard.target import Target
+from medblocks.redaction import sanitize
 
 REPORTS_ENV = "MEDBLOCKS_REPORTS_DIR"
 SUMMARY = "contract-summary.json"
@@ -108,6 +109,6 @@ def run_harness(
             timeout=timeout,
             check=False,
         )
-        output = (done.stdout + done.stderr).replace(target.api_key, "[key]")
+        output = sanitize(done.stdout + done.stderr, (target.api_key,))
         results.append(RunResult(" ".join(command[1:]), done.returncode, output[-20000:]))
     return results

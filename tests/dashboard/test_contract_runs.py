@@ -29,14 +29,20 @@ def test_the_harness_never_runs_with_a_live_key() -> None:
         contract_runs.run_harness(target("live"))
 
 
-def test_the_child_gets_the_target_and_its_output_never_shows_the_key(
+def test_the_child_gets_the_target_and_its_output_never_shows_the_key_or_phi(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    echo = "import os; print(os.environ['MEDBLOCKS_API_KEY'], os.environ['MEDBLOCKS_API_URL'])"
+    echo = (
+        "import os; print(os.environ['MEDBLOCKS_API_KEY'], os.environ['MEDBLOCKS_API_URL']); "
+        """print('{"name": "Jane Doe", "email": "jane@example.com"}')"""
+    )
     monkeypatch.setattr(contract_runs, "harness_commands", lambda: [[sys.executable, "-c", echo]])
     [result] = contract_runs.run_harness(target("sandbox"))
     assert result.returncode == 0
-    assert result.output.strip() == "[key] http://127.0.0.1:1"
+    assert result.output.splitlines() == [
+        "[api-key] http://127.0.0.1:1",
+        '{"name": "[redacted]", "email": "[redacted]"}',
+    ]
 
 
 def test_summary_tables_name_each_failure_and_the_codes_seen() -> None:

@@ -1,4 +1,6 @@
-"""Scrub what must never reach a report: API keys and patient PHI (names, emails)."""
+"""Scrub what must never reach a report or a page: API keys and patient PHI (names, emails).
+
+Used by the contract suite's reports and by the dashboard when it shows the suite's output."""
 
 from __future__ import annotations
 
