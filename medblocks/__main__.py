@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from medblocks.mirror import cli as mirror_cli
 from medblocks.spec import PINNED_PATH, SpecError, load_pinned, read_document
 from medblocks.spec.document import Document
 from medblocks.spec.drift import DriftReport, diff_documents, unknown_report
@@ -142,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["mirror"]:  # `python -m medblocks mirror …`: medblocks/mirror/cli.py
+        return mirror_cli.main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         report = run_diff(args.old, args.new) if args.action == "diff" else run_check(args.source)

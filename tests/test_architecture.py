@@ -62,6 +62,10 @@ RULES = {
         ("medblocks.sandbox", "medblocks.dashboard"),
     ),
     "the data layer never reaches up into pages": (("medblocks",), ("pages", "dashboard")),
+    "the mirror uses the client, never the sandbox or the dashboard": (
+        ("medblocks/mirror",),
+        ("medblocks.sandbox", "medblocks.dashboard"),
+    ),
 }
 
 
