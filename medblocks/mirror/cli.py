@@ -30,6 +30,13 @@ from medblocks.mirror.sync import DEFAULT_CONCURRENCY, sync_mirror
 SYNC_CLIENTS = 4  # several small connection pools cost less CPU than one large one
 
 
+def client_for(settings: Settings) -> AsyncMedblocks:
+    assert settings.api_key is not None and settings.base_url is not None
+    return AsyncMedblocks(
+        settings.api_key, base_url=settings.base_url, api_version=settings.api_version
+    )
+
+
 def configured_target() -> Settings:
     settings = load_settings()
     if settings.api_key is None or settings.base_url is None:
@@ -75,8 +82,7 @@ async def run_sync(args: argparse.Namespace, settings: Settings) -> int:
 
         async with AsyncExitStack() as stack:
             clients = [
-                await stack.enter_async_context(AsyncMedblocks.from_settings(settings))
-                for _ in range(SYNC_CLIENTS)
+                await stack.enter_async_context(client_for(settings)) for _ in range(SYNC_CLIENTS)
             ]
             report = await sync_mirror(
                 mirror, clients, rate=args.rate, concurrency=args.concurrency, on_progress=update
@@ -91,7 +97,7 @@ async def run_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_listen(args: argparse.Namespace, settings: Settings) -> int:
     mirror = open_mirror(args.database_url)
-    app = create_receiver(mirror, webhook_secret(), lambda: AsyncMedblocks.from_settings(settings))
+    app = create_receiver(mirror, webhook_secret(), lambda: client_for(settings))
     print(f"mirror receiver: http://{args.host}:{args.port}/webhooks/medblocks", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
@@ -99,7 +105,7 @@ def run_listen(args: argparse.Namespace, settings: Settings) -> int:
 
 async def run_poll(args: argparse.Namespace, settings: Settings) -> int:
     mirror = open_mirror(args.database_url)
-    async with AsyncMedblocks.from_settings(settings) as client:
+    async with client_for(settings) as client:
         endpoint = args.endpoint or webhook_endpoint_id() or await find_endpoint(client)
         done = 0
         while True:

@@ -29,6 +29,7 @@ from medblocks.mirror import schema
 from medblocks.mirror.settings import database_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+CHANGED = "changed"
 MIGRATION_LOCK = 7_305_113  # any constant: the advisory lock id for migrations on PostgreSQL
 
 
@@ -143,6 +144,14 @@ class Mirror:
     def save_checkpoint(self, db: Connection, name: str, value: Mapping[str, Any]) -> None:
         row = {"name": name, "value": json.dumps(dict(value)), "updated_at": now_iso()}
         self.upsert(db, schema.checkpoints, [row], "name")
+
+    def touch(self, db: Connection) -> None:
+        """Note that the mirror's content changed (readers key their caches on it)."""
+        self.save_checkpoint(db, CHANGED, {"at": now_iso()})
+
+    def data_version(self) -> str:
+        """Changes whenever the mirror's content does: a cache key for frames built from it."""
+        return str((self.checkpoint(CHANGED) or {}).get("at", "empty"))
 
     def clear_checkpoint(self, db: Connection, name: str) -> None:
         db.execute(sa.delete(schema.checkpoints).where(schema.checkpoints.c.name == name))

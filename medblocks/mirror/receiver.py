@@ -3,11 +3,12 @@
 `POST /webhooks/medblocks` checks `Medblocks-Signature` against the endpoint secret (the
 client's `verify_signature`: HMAC-SHA256, constant-time, 5-minute window), checks that the
 body is an event, stores it once by id, and answers 200 at once; re-reading the patient or
-session and updating the mirror happen after the answer, on a queue worked by one task (so a
-burst of deliveries never holds an answer up). A bad or missing signature or a stale
-timestamp is 401, a body that is not an event 400, and neither stores anything. A repeated
-event id is 200 (so Medblocks stops retrying) and is not applied twice. Events stored but not
-yet applied when the receiver stopped are applied when it starts again.
+session and updating the mirror happen after the answer, on a queue worked by `workers` tasks
+(so a burst of deliveries never holds an answer up, and events about different patients are
+applied side by side; their order does not matter, see `events`). A bad or missing signature
+or a stale timestamp is 401, a body that is not an event 400, and neither stores anything. A
+repeated event id is 200 (so Medblocks stops retrying) and is not applied twice. Events stored
+but not yet applied when the receiver stopped are applied when it starts again.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def create_receiver(
     client_factory: Callable[[], AsyncMedblocks],
     *,
     tolerance: int = 300,
+    workers: int = 8,
 ) -> Starlette:
     """The receiver app; `client_factory` makes the client it re-reads through (opened at
     start-up, closed at shutdown)."""
@@ -112,13 +114,15 @@ def create_receiver(
         app.state.events = queue
         for event in await run_in_threadpool(unapplied_events, mirror):
             queue.queue.put_nowait(event)
-        worker = asyncio.create_task(queue.work())
+        tasks = [asyncio.create_task(queue.work()) for _ in range(workers)]
         try:
             yield
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await client.aclose()
 
     return Starlette(

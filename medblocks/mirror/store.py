@@ -232,6 +232,8 @@ class MirrorWriter:
         with_sessions = [r for r in reads if r.sessions is not None]
         if with_sessions:
             changes.sessions += self._replace_sessions(db, with_sessions, now)
+        if changes.total:
+            self.mirror.touch(db)
         return changes
 
     @staticmethod
@@ -277,14 +279,11 @@ class MirrorWriter:
             old = db.execute(
                 sa.select(schema.sessions).where(schema.sessions.c.id == session.id)
             ).first()
+            changed = old is None or any(old._mapping[f] != row[f] for f in SESSION_FIELDS)
             self.mirror.upsert(db, schema.sessions, [row], "id")
-        changed = old is None or any(old._mapping[f] != row[f] for f in SESSION_FIELDS)
+            if changed:
+                self.mirror.touch(db)
         return Changes(sessions=int(changed))
-
-    def set_records_arrived(self, connection_id: str, arrived: bool) -> None:
-        c = schema.connections
-        with self.mirror.write() as db:
-            db.execute(sa.update(c).where(c.c.id == connection_id).values(records_arrived=arrived))
 
     def delete_patients(self, ids: Iterable[str], db: Connection | None = None) -> int:
         """Remove patients that no longer exist, with their connections and sessions."""
@@ -297,6 +296,8 @@ class MirrorWriter:
         db.execute(sa.delete(schema.connections).where(schema.connections.c.patient_id.in_(ids)))
         db.execute(sa.delete(schema.sessions).where(schema.sessions.c.patient_id.in_(ids)))
         result = db.execute(sa.delete(schema.patients).where(schema.patients.c.id.in_(ids)))
+        if result.rowcount:
+            self.mirror.touch(db)
         return int(result.rowcount)
 
     def delete_unseen(self, sync_run: str, started_at: str) -> int:
