@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from medblocks.dashboard.frames import active_sources, health_frame, rows_with
+from medblocks.dashboard import mirror_reads
+from medblocks.dashboard.frames import health_frame, rows_with
 from medblocks.dashboard.health import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.sources import source_name
-from pages import _shared
+from pages import _mirror, _shared
 
 _shared.frame_page()
 st.title("Connection health")
 
-org = _shared.attempt("Reading patients and connections", _shared.org_connections)
-if org is None:
-    st.stop()
-read = _shared.attempt(
-    "Checking which sources have delivered records",
-    _shared.record_sources,
-    active_sources(org.connections),
-)
-arrived = read[0] if read else None
-frame = health_frame(org, arrived)
+_mirror.status_line()
+org = _mirror.org()
+frame = health_frame(org, mirror_reads.record_sources(org))
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 frame["source"] = [source_name(catalog, s) for s in frame["source_id"]]
 
@@ -59,6 +53,7 @@ columns = [
     "status",
     "failure_code",
     "failure_at",
+    "failing_since",
     "age_days",
     "records_arrived",
     "stuck_pull",
@@ -81,15 +76,11 @@ st.download_button(
 st.subheader("Needs attention")
 attention = view[view["status"].isin(NEEDS_ATTENTION)]
 st.caption("Failed, refresh_failed or expired: the patient must connect again.")
-st.dataframe(
-    attention[["patient_id", "source", "status", "failure_code", "who_acts", "tell_patient"]],
-    hide_index=True,
-)
+failing = ["patient_id", "source", "status", "failure_code", "failing_since", "who_acts"]
+st.dataframe(attention[[*failing, "tell_patient"]].sort_values("failing_since"), hide_index=True)
 
 st.subheader("Stuck pulls")
 st.caption("Active connections with no record from their source 15 minutes after connecting.")
-if arrived is None:
-    st.text("Records could not be checked (see the message above).")
 st.dataframe(
     view[view["stuck_pull"]][["patient_id", "source", "updated_at", "id"]], hide_index=True
 )

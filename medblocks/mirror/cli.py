@@ -20,11 +20,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from medblocks.client import AsyncMedblocks
 from medblocks.config import ConfigError, Settings, load_settings
-from medblocks.mirror.db import open_mirror
+from medblocks.mirror.db import Mirror, open_mirror
 from medblocks.mirror.pacing import Pacer
 from medblocks.mirror.poll import find_endpoint, poll_events
 from medblocks.mirror.receiver import create_receiver
-from medblocks.mirror.settings import webhook_endpoint_id, webhook_secret
+from medblocks.mirror.settings import target_fingerprint, webhook_endpoint_id, webhook_secret
+from medblocks.mirror.store import MirrorWriter
 from medblocks.mirror.sync import DEFAULT_CONCURRENCY, sync_mirror
 
 SYNC_CLIENTS = 4  # several small connection pools cost less CPU than one large one
@@ -66,8 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def run_sync(args: argparse.Namespace, settings: Settings) -> int:
+def open_for(args: argparse.Namespace, settings: Settings) -> Mirror:
+    """The mirror, bound to the configured organisation (emptied if it held another)."""
     mirror = open_mirror(args.database_url)
+    assert settings.api_key is not None and settings.base_url is not None
+    if MirrorWriter(mirror).bind_target(target_fingerprint(settings.base_url, settings.api_key)):
+        print("the mirror held another organisation: emptied it first", file=sys.stderr)
+    return mirror
+
+
+async def run_sync(args: argparse.Namespace, settings: Settings) -> int:
+    mirror = open_for(args, settings)
     columns = (
         TextColumn("mirror sync"),
         BarColumn(),
@@ -96,7 +106,7 @@ async def run_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_listen(args: argparse.Namespace, settings: Settings) -> int:
-    mirror = open_mirror(args.database_url)
+    mirror = open_for(args, settings)
     app = create_receiver(mirror, webhook_secret(), lambda: client_for(settings))
     print(f"mirror receiver: http://{args.host}:{args.port}/webhooks/medblocks", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -104,7 +114,7 @@ def run_listen(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_poll(args: argparse.Namespace, settings: Settings) -> int:
-    mirror = open_mirror(args.database_url)
+    mirror = open_for(args, settings)
     async with client_for(settings) as client:
         endpoint = args.endpoint or webhook_endpoint_id() or await find_endpoint(client)
         done = 0

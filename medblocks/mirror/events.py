@@ -81,7 +81,7 @@ class EventApplier:
                 lambda: self.client.patient_sessions.retrieve(obj["id"], max_retries=0)
             )
             await asyncio.to_thread(self.writer.apply_session, session)
-            changes = await self._refresh_patient(session.patient_id)
+            changes = await self.refresh_patient(session.patient_id)
             return f"applied: session and patient re-read ({changes.total} changes)"
         if event_type in CONNECTION_EVENTS:
             patient_id = await self._patient_of(obj)
@@ -90,7 +90,7 @@ class EventApplier:
             arrived = None
             if event_type.startswith("records.sync."):
                 arrived = event_type == "records.sync.completed"
-            changes = await self._refresh_patient(patient_id, {obj["id"]: arrived})
+            changes = await self.refresh_patient(patient_id, {obj["id"]: arrived})
             return f"applied: patient re-read ({changes.total} changes)"
         return f"stored: {event_type} changes nothing the mirror holds"
 
@@ -108,9 +108,10 @@ class EventApplier:
         )
         return session.patient_id
 
-    async def _refresh_patient(
+    async def refresh_patient(
         self, patient_id: str, arrived: Mapping[str, bool | None] | None = None
     ) -> Changes:
+        """Re-read one patient into the mirror (removed there when the API no longer has it)."""
         try:
             detail: m.PatientDetail = await self.pacer.call(
                 lambda: self.client.patients.retrieve(patient_id, max_retries=0)

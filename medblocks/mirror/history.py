@@ -89,6 +89,8 @@ def reconnects(
     result = pd.DataFrame(
         rows, columns=["connection_id", "patient_id", "source_id", "failed_at", "reconnected_at"]
     )
+    for column in ("failed_at", "reconnected_at"):
+        result[column] = pd.to_datetime(result[column], utc=True)
     result["hours"] = (result["reconnected_at"] - result["failed_at"]).dt.total_seconds() / 3600
     start = pd.Timestamp(now - timedelta(days=days))
     return result[result["reconnected_at"] >= start].reset_index(drop=True)

@@ -70,22 +70,27 @@ def unapplied_events(mirror: Mirror) -> list[dict[str, Any]]:
 
 def create_receiver(
     mirror: Mirror,
-    secret: str,
+    secret: str | None,
     client_factory: Callable[[], AsyncMedblocks],
     *,
     tolerance: int = 300,
     workers: int = 8,
 ) -> Starlette:
     """The receiver app; `client_factory` makes the client it re-reads through (opened at
-    start-up, closed at shutdown)."""
+    start-up, closed at shutdown). `secret` may be set later as `app.state.secret` (a receiver
+    must serve before its URL can be registered, and the secret comes with the registration);
+    until then every delivery is answered 503 and Medblocks retries it."""
     writer = MirrorWriter(mirror)
     state: dict[str, EventQueue] = {}
 
     async def receive(request: Request) -> JSONResponse:
         body = await request.body()
+        current_secret = request.app.state.secret
+        if not current_secret:
+            return JSONResponse({"error": "the receiver has no signing secret yet"}, 503)
         try:
             verify_signature(
-                body, request.headers.get(SIGNATURE_HEADER, ""), secret, tolerance=tolerance
+                body, request.headers.get(SIGNATURE_HEADER, ""), current_secret, tolerance=tolerance
             )
         except SignatureVerificationError as exc:
             return JSONResponse({"error": f"signature refused: {exc}"}, status_code=401)
@@ -125,10 +130,12 @@ def create_receiver(
                     await task
             await client.aclose()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route(WEBHOOK_PATH, receive, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
+    app.state.secret = secret
+    return app
