@@ -35,8 +35,8 @@ def parse_document(raw: bytes, source: str) -> Document:
     before parsing, so what a comparison holds in memory stays bounded."""
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise SpecError(
-            f"{source}: {len(raw):,} bytes, larger than the {MAX_DOCUMENT_BYTES:,} bytes a "
-            "document may have; refused, not compared"
+            f"{source}: larger than the {MAX_DOCUMENT_BYTES:,} bytes a document may have; "
+            "refused, not compared"
         )
     try:
         document = json.loads(raw)

@@ -430,6 +430,8 @@ class _Differ:
         prop: str = "",
     ) -> None:
         """Compare two schemas. `prop` is the property path inside the root (empty at the root)."""
+        if old == new:  # equal subtrees hold no change: skip the walk
+            return
         if not isinstance(old, dict) or not isinstance(new, dict):
             if old != new:
                 self.add(f"{root}-schema-changed", "breaking", where, f"{name}: schema changed")

@@ -26,7 +26,7 @@ from typing import Any
 
 from medblocks.spec.errors import SpecError
 
-MAX_NODES = 200_000  # about 20 times the pinned document inlined (10.6k nodes)
+MAX_NODES = 100_000  # about ten times the pinned document inlined (10.6k nodes)
 MAX_DEPTH = 100  # the pinned document inlined is 19 deep; a reference followed counts one
 RECURSION_KEY = "$recursion"
 
@@ -67,6 +67,7 @@ class _Inliner:
         self.max_nodes = max_nodes
         self.max_depth = max_depth
         self.nodes = 0
+        self.resolved: dict[str, Any] = {}  # pointer -> node, each pointer walked once
 
     def node(self, value: Any, trail: tuple[str, ...], depth: int, chain: tuple[str, ...]) -> Any:
         """`trail`: the references being inlined above this node; `chain`: those followed since
@@ -107,11 +108,12 @@ class _Inliner:
         if ref in trail:
             target: Any = {RECURSION_KEY: len(trail) - trail.index(ref)}
         else:
-            resolved = resolve_pointer(self.document, ref)
-            target = self.node(resolved, (*trail, ref), depth + 1, (*chain, ref))
-        siblings = {
-            key: self.node(item, trail, depth + 1, ())
-            for key, item in holder.items()
-            if key != "$ref"
-        }
-        return {**target, **siblings} if isinstance(target, dict) else target
+            if ref not in self.resolved:
+                self.resolved[ref] = resolve_pointer(self.document, ref)
+            target = self.node(self.resolved[ref], (*trail, ref), depth + 1, (*chain, ref))
+        if len(holder) == 1 or not isinstance(target, dict):
+            return target  # `target` is a fresh copy already
+        for key, item in holder.items():  # siblings of `$ref` win over the target's keys
+            if key != "$ref":
+                target[key] = self.node(item, trail, depth + 1, ())
+        return target
