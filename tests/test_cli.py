@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,10 @@ import pytest
 
 from medblocks.__main__ import main
 from medblocks.spec import PINNED_PATH, load_pinned
+from tests import drift_fixtures
 from tests.test_drift import ORACLE, docs_era
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _write(path: Path, document: dict[str, Any]) -> Path:
@@ -28,11 +33,10 @@ def docs_era_file(tmp_path: Path) -> Path:
     return _write(tmp_path / "docs-era.json", docs_era(load_pinned()))
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """A loopback server answering the pinned document at /openapi/medblocks.json (else 404);
-    it records each request's headers so a test can see what was sent."""
-    body = PINNED_PATH.read_bytes()
+@contextmanager
+def serving(body: bytes) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A loopback server answering `body` at /openapi/medblocks.json (else 404); it records each
+    request's headers so a test can see what was sent."""
     seen: list[dict[str, str]] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -42,7 +46,9 @@ def served() -> Iterator[tuple[str, list[dict[str, str]]]]:
             self.send_response(200 if ok else 404)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
-            self.wfile.write(body if ok else b'{"error": {}}')
+            # The client may stop reading (a body over the size limit).
+            with suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body if ok else b'{"error": {}}')
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -55,6 +61,13 @@ def served() -> Iterator[tuple[str, list[dict[str, str]]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """The pinned document served over loopback."""
+    with serving(PINNED_PATH.read_bytes()) as running:
+        yield running
 
 
 def test_diff_of_pinned_and_published_is_in_sync(capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,13 +172,64 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
-def test_check_without_configuration_reads_the_embedded_sandbox(
+def test_check_without_configuration_says_it_compared_pinned_with_the_embedded_sandbox(
+    tmp_path: Path,
+) -> None:
+    # As a user runs it: a fresh process, no MEDBLOCKS_* variables, no .env in the directory.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
+    env["PYTHONPATH"] = str(REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "medblocks", "spec", "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "drift: in-sync"
+    assert lines[1] == (
+        "compared: pinned medblocks/spec/medblocks.json (version 2026-04-25) vs embedded sandbox "
+        "/openapi/medblocks.json, started in-process as nothing is configured "
+        "(version 2026-04-25, same)"
+    )
+
+
+def test_check_names_a_configured_target_it_compared_with(
+    served: tuple[str, list[dict[str, str]]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    base, _ = served
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MEDBLOCKS_API_URL", base)
+    monkeypatch.setenv("MEDBLOCKS_API_KEY", "mb_sk_sbx_" + "d" * 24)
+    assert main(["spec", "check"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == (
+        f"compared: pinned medblocks/spec/medblocks.json (version 2026-04-25) vs "
+        f"{base}/openapi/medblocks.json (version 2026-04-25, same)"
+    )
+
+
+def test_a_target_serving_a_fan_out_document_gets_unknown_saying_why(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_API_VERSION"):
-        monkeypatch.delenv(name, raising=False)
-    assert main(["spec", "check"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("drift: in-sync")
-    assert "embedded sandbox /openapi/medblocks.json" in out
+    body = drift_fixtures.render(drift_fixtures.fan_out(13)).encode()
+    with serving(body) as (base, _):
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("MEDBLOCKS_API_URL", base)
+        monkeypatch.setenv("MEDBLOCKS_API_KEY", "mb_sk_sbx_" + "e" * 24)
+        assert main(["spec", "check"]) == 2
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"drift: unknown ({base}/openapi/medblocks.json: its $refs fan out")
+    assert "refused, not compared" in first
+
+
+def test_a_served_document_over_the_size_limit_is_refused_unread(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serving(b" " * (3 * 1024 * 1024)) as (base, _):
+        assert main(["spec", "check", base + "/openapi/medblocks.json"]) == 2
+    assert "larger than the 2,097,152 bytes a document may have" in capsys.readouterr().out
