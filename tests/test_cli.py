@@ -70,6 +70,15 @@ def served() -> Iterator[tuple[str, list[dict[str, str]]]]:
         yield running
 
 
+def configure_target(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, base: str) -> str:
+    """Point the configuration at `base` with a sandbox key (returned); no .env is read."""
+    key = "mb_sk_sbx_" + "c" * 24
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MEDBLOCKS_API_URL", base)
+    monkeypatch.setenv("MEDBLOCKS_API_KEY", key)
+    return key
+
+
 def test_diff_of_pinned_and_published_is_in_sync(capsys: pytest.CaptureFixture[str]) -> None:
     if not ORACLE.is_file():
         pytest.skip("the published structure is not available")
@@ -133,15 +142,16 @@ def test_check_uses_the_configured_target_when_no_source_is_given(
     tmp_path: Path,
 ) -> None:
     base, seen = served
-    key = "mb_sk_sbx_" + "c" * 24
-    monkeypatch.chdir(tmp_path)  # no .env from the working tree
-    monkeypatch.setenv("MEDBLOCKS_API_URL", base)
-    monkeypatch.setenv("MEDBLOCKS_API_KEY", key)
+    key = configure_target(monkeypatch, tmp_path, base)
     assert main(["spec", "check", "--format", "json"]) == 0
     out = capsys.readouterr().out
     report = json.loads(out)
     assert report["headline"] == "in-sync"
     assert report["new"]["source"] == base + "/openapi/medblocks.json"
+    assert report["compared"] == (
+        f"pinned medblocks/spec/medblocks.json (version 2026-04-25) vs "
+        f"{base}/openapi/medblocks.json (version 2026-04-25, same)"
+    )
     assert key not in out and all(key not in str(h) for h in seen)
 
 
@@ -196,31 +206,12 @@ def test_check_without_configuration_says_it_compared_pinned_with_the_embedded_s
     )
 
 
-def test_check_names_a_configured_target_it_compared_with(
-    served: tuple[str, list[dict[str, str]]],
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
-    base, _ = served
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MEDBLOCKS_API_URL", base)
-    monkeypatch.setenv("MEDBLOCKS_API_KEY", "mb_sk_sbx_" + "d" * 24)
-    assert main(["spec", "check"]) == 0
-    assert capsys.readouterr().out.splitlines()[1] == (
-        f"compared: pinned medblocks/spec/medblocks.json (version 2026-04-25) vs "
-        f"{base}/openapi/medblocks.json (version 2026-04-25, same)"
-    )
-
-
 def test_a_target_serving_a_fan_out_document_gets_unknown_saying_why(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     body = drift_fixtures.render(drift_fixtures.fan_out(13)).encode()
     with serving(body) as (base, _):
-        monkeypatch.chdir(tmp_path)
-        monkeypatch.setenv("MEDBLOCKS_API_URL", base)
-        monkeypatch.setenv("MEDBLOCKS_API_KEY", "mb_sk_sbx_" + "e" * 24)
+        configure_target(monkeypatch, tmp_path, base)
         assert main(["spec", "check"]) == 2
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith(f"drift: unknown ({base}/openapi/medblocks.json: its $refs fan out")
