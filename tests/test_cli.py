@@ -1,4 +1,5 @@
-"""`python -m medblocks spec diff|check`: outputs, exit statuses, files and URLs."""
+"""`python -m medblocks spec diff|check`: outputs, exit statuses, files and URLs; the served-spec
+check and the in-process sandbox it starts when nothing is configured."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from typing import Any
 import pytest
 
 from medblocks.__main__ import main
-from medblocks.spec import PINNED_PATH, load_pinned
+from medblocks.embedded import start_embedded_sandbox
+from medblocks.served_spec import check_served_spec
+from medblocks.spec import PINNED_PATH, load_pinned, pinned_version
 from tests import drift_fixtures
 from tests.test_drift import ORACLE, docs_era
 
@@ -224,3 +227,14 @@ def test_a_served_document_over_the_size_limit_is_refused_unread(
     with serving(b" " * (3 * 1024 * 1024)) as (base, _):
         assert main(["spec", "check", base + "/openapi/medblocks.json"]) == 2
     assert "larger than the 2,097,152 bytes a document may have" in capsys.readouterr().out
+
+
+def test_the_in_process_sandbox_both_callers_start_serves_the_pinned_document() -> None:
+    sandbox = start_embedded_sandbox(seed_demo=False)
+    with sandbox.client() as anonymous:
+        report = check_served_spec(anonymous, "in-process")
+        assert anonymous.get("/patients").status_code == 401  # no key was sent
+    assert report.headline == "in-sync" and report.error is None
+    headers = {"Authorization": f"Bearer {sandbox.api_key}", "Version": pinned_version()}
+    with sandbox.client(headers=headers) as authenticated:
+        assert authenticated.get("/patients").status_code == 200

@@ -75,8 +75,8 @@ class _Inliner:
         self.nodes += 1
         if self.nodes > self.max_nodes:
             raise SpecError(
-                f"its $refs fan out: inlined, the document passes {self.max_nodes:,} nodes "
-                "(a schema referring to others many times over); refused, not compared"
+                f"its $refs fan out: inlining every use of every schema passes "
+                f"{self.max_nodes:,} nodes; refused, not compared"
             )
         if depth > self.max_depth:
             raise SpecError(
