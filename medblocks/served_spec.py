@@ -7,6 +7,8 @@ cost neither unbounded memory nor unbounded time.
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from medblocks.spec import PINNED_LABEL, SpecError, load_pinned, parse_document
@@ -14,14 +16,17 @@ from medblocks.spec.document import MAX_DOCUMENT_BYTES, Document
 from medblocks.spec.drift import DriftReport, diff_documents, unknown_report
 
 SERVED_PATH = "/openapi/medblocks.json"
-FETCH_TIMEOUT = httpx.Timeout(10.0)
+FETCH_TIMEOUT = httpx.Timeout(10.0)  # per connect / read
+FETCH_DEADLINE_SECONDS = 30.0  # the whole body, however slowly it trickles in
 
 
 def fetch_document(client: httpx.Client, url: str, source: str | None = None) -> Document:
     """GET a JSON OpenAPI document with `client` (`url` absolute, or relative to the client's
     base URL); `source` names it in messages (default `url`). A specific `SpecError` for every
-    way that can fail; the body is read only up to `MAX_DOCUMENT_BYTES` (and one byte more)."""
+    way that can fail; the body is read only up to `MAX_DOCUMENT_BYTES` (and one byte more) and
+    for at most `FETCH_DEADLINE_SECONDS`."""
     source = source or url
+    deadline = time.monotonic() + FETCH_DEADLINE_SECONDS
     try:
         with client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -31,6 +36,11 @@ def fetch_document(client: httpx.Client, url: str, source: str | None = None) ->
                 body += chunk
                 if len(body) > MAX_DOCUMENT_BYTES:
                     break
+                if time.monotonic() > deadline:
+                    raise SpecError(
+                        f"{source}: still arriving after {FETCH_DEADLINE_SECONDS:g} s; "
+                        "refused, not compared"
+                    )
     except httpx.HTTPError as exc:
         raise SpecError(f"{source}: could not be fetched ({type(exc).__name__}: {exc})") from exc
     return parse_document(bytes(body), source)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from medblocks import served_spec
 from medblocks.__main__ import main
 from medblocks.embedded import start_embedded_sandbox
 from medblocks.served_spec import check_served_spec
@@ -37,9 +39,10 @@ def docs_era_file(tmp_path: Path) -> Path:
 
 
 @contextmanager
-def serving(body: bytes) -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """A loopback server answering `body` at /openapi/medblocks.json (else 404); it records each
-    request's headers so a test can see what was sent."""
+def serving(body: bytes, trickle: float = 0.0) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A loopback server answering `body` at /openapi/medblocks.json (else 404), a byte every
+    `trickle` seconds if set; it records each request's headers so a test can see what was
+    sent."""
     seen: list[dict[str, str]] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -51,7 +54,12 @@ def serving(body: bytes) -> Iterator[tuple[str, list[dict[str, str]]]]:
             self.end_headers()
             # The client may stop reading (a body over the size limit).
             with suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(body if ok else b'{"error": {}}')
+                if not trickle:
+                    self.wfile.write(body if ok else b'{"error": {}}')
+                for index in range(len(body) if trickle else 0):
+                    self.wfile.write(body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(trickle)
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -238,3 +246,14 @@ def test_the_in_process_sandbox_both_callers_start_serves_the_pinned_document() 
     headers = {"Authorization": f"Bearer {sandbox.api_key}", "Version": pinned_version()}
     with sandbox.client(headers=headers) as authenticated:
         assert authenticated.get("/patients").status_code == 200
+
+
+def test_a_served_document_trickling_in_is_refused_at_the_deadline(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(served_spec, "FETCH_DEADLINE_SECONDS", 0.5)
+    with serving(PINNED_PATH.read_bytes(), trickle=0.05) as (base, _):
+        started = time.monotonic()
+        assert main(["spec", "check", base + "/openapi/medblocks.json"]) == 2
+        assert time.monotonic() - started < 5  # the whole body would take 40 minutes
+    assert "still arriving after 0.5 s; refused, not compared" in capsys.readouterr().out

@@ -30,10 +30,8 @@ MAX_NODES = 100_000  # about ten times the pinned document inlined (10.6k nodes)
 MAX_DEPTH = 100  # the pinned document inlined is 19 deep; a reference followed counts one
 RECURSION_KEY = "$recursion"
 
-Document = dict[str, Any]
 
-
-def resolve_pointer(document: Document, ref: str) -> Any:
+def resolve_pointer(document: dict[str, Any], ref: str) -> Any:
     """Follow a local JSON pointer such as `#/components/schemas/Patient`."""
     if not ref.startswith("#/"):
         raise SpecError(f"only local references are supported, got {ref!r}")
@@ -48,8 +46,8 @@ def resolve_pointer(document: Document, ref: str) -> Any:
 
 
 def dereference(
-    document: Document, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
-) -> Document:
+    document: dict[str, Any], *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
+) -> dict[str, Any]:
     """A copy of `document` with every local `$ref` inlined (siblings of `$ref` are kept).
 
     Raises `SpecError` for a dangling or non-local reference, a loop of references, or a
@@ -62,7 +60,7 @@ def dereference(
 
 
 class _Inliner:
-    def __init__(self, document: Document, max_nodes: int, max_depth: int) -> None:
+    def __init__(self, document: dict[str, Any], max_nodes: int, max_depth: int) -> None:
         self.document = document
         self.max_nodes = max_nodes
         self.max_depth = max_depth
