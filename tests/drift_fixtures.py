@@ -131,6 +131,23 @@ def large_with_shared_refs(pinned: Doc, size: int = 1_000_000) -> Doc:
     return padded_to(pinned, size, operation)
 
 
+def large_enum(pinned: Doc, size: int = 1_000_000, first: int = 0) -> Doc:
+    """The pinned document with the `status` filter of `GET /webhooks` allowing the values
+    `v{first}`, `v{first + 1}`, ... as many as fit in `size` bytes (comparing two such lists
+    pairwise would take minutes)."""
+    doc = json.loads(json.dumps(pinned))
+    parameters = doc["paths"]["/webhooks"]["get"]["parameters"]
+    schema = next(p for p in parameters if p.get("name") == "status")["schema"]
+    values_size = size - len(render(doc)) + len(json.dumps(schema["enum"]))
+    schema["enum"] = []
+    room, index = values_size - 2, first
+    while (cost := len(json.dumps(f"v{index}")) + 1) <= room:
+        schema["enum"].append(f"v{index}")
+        room -= cost
+        index += 1
+    return doc
+
+
 def nested_too_deeply(size: int = 1_000_000) -> str:
     """JSON text of `size` bytes: one array nested as deep as the bytes allow."""
     prefix, suffix = '{"paths":{},"x":', "}"

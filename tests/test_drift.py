@@ -376,6 +376,7 @@ BOUNDED: dict[str, tuple[str, str]] = {
     "nested-too-deeply-1mb.json": ("unknown", "nested too deeply"),
     "over-the-size-limit.json": ("unknown", "larger than"),
     "fan-out-under-the-budget.json vs changed": ("breaking-drift", ""),
+    "large-enum-1mb.json vs shifted": ("breaking-drift", ""),
 }
 
 
@@ -414,6 +415,12 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
         "fan-out-under-the-budget.json vs changed": [
             write("under.json", drift_fixtures.render(under_budget)),
             write("changed.json", drift_fixtures.render(changed)),
+        ],
+        "large-enum-1mb.json vs shifted": [
+            write("enum.json", drift_fixtures.render(drift_fixtures.large_enum(pinned))),
+            write(
+                "shifted.json", drift_fixtures.render(drift_fixtures.large_enum(pinned, first=7))
+            ),
         ],
     }
     for path in [p for job in jobs.values() for p in job]:
@@ -457,3 +464,10 @@ def test_under_the_budget_every_changed_copy_is_reported(
 ) -> None:
     # Compared, not refused: the leaf changed once and is used 10^4 times.
     assert measured["fan-out-under-the-budget.json vs changed"]["changes"] == 10_000
+    # Values dropped at the start of the list and added at its end, each one change.
+    enums = [
+        _param(drift_fixtures.large_enum(load_pinned(), first=first), "/webhooks", "get", "status")
+        for first in (0, 7)
+    ]
+    old, new = (set(param["schema"]["enum"]) for param in enums)
+    assert measured["large-enum-1mb.json vs shifted"]["changes"] == len(old ^ new) > 7

@@ -160,10 +160,16 @@ def test_a_recursive_schema_is_inlined_once_and_marked_where_it_recurs() -> None
 
 
 def test_fan_out_past_the_node_budget_is_refused_saying_why() -> None:
-    doc = drift_fixtures.fan_out(3)  # 10^3 leaves: a few thousand nodes
-    assert dereference(doc, max_nodes=10_000)
+    doc = drift_fixtures.fan_out(3)  # 10^3 leaves: 4.7k nodes copied in by references
+    assert dereference(doc, max_inlined=10_000)
     with pytest.raises(SpecError, match=r"\$refs fan out: .* passes 1,000 nodes"):
-        dereference(doc, max_nodes=1_000)
+        dereference(doc, max_inlined=1_000)
+
+
+def test_the_documents_own_nodes_do_not_count_against_the_inlining_budget() -> None:
+    # A long enum is large but copies nothing in.
+    doc = {"paths": {}, "values": {"enum": list(range(5_000))}, "x": {"$ref": "#/y"}, "y": {}}
+    assert dereference(doc, max_inlined=10)["values"]["enum"][-1] == 4_999
 
 
 def test_nesting_past_the_depth_limit_is_refused_saying_why() -> None:

@@ -433,8 +433,7 @@ class _Differ:
         if old == new:  # equal subtrees hold no change: skip the walk
             return
         if not isinstance(old, dict) or not isinstance(new, dict):
-            if old != new:
-                self.add(f"{root}-schema-changed", "breaking", where, f"{name}: schema changed")
+            self.add(f"{root}-schema-changed", "breaking", where, f"{name}: schema changed")
             return
         prefix, label = _rule_prefix_and_label(direction, root, name, prop)
         request = direction == "request"
@@ -646,11 +645,17 @@ def _rule_prefix_and_label(direction: str, root: str, name: str, prop: str) -> t
 
 def _missing_from(known: Any, values: Any) -> list[Any]:
     """The entries of `values` not in `known`, in linear time (enums of a hostile document may be
-    long); entries are compared by their JSON text, so unhashable ones work too."""
+    long). Scalars compare by value; objects and arrays by their JSON text."""
     known_list = known if isinstance(known, list) else [known]
-    seen = {json.dumps(v, sort_keys=True) for v in known_list}
+    seen = {_enum_key(v) for v in known_list}
     values_list = values if isinstance(values, list) else [values]
-    return [v for v in values_list if json.dumps(v, sort_keys=True) not in seen]
+    return [v for v in values_list if _enum_key(v) not in seen]
+
+
+def _enum_key(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return ("json", json.dumps(value, sort_keys=True))  # a tuple never equals a scalar
+    return value
 
 
 def _params(parameters: list[Any]) -> dict[tuple[str, str], Any]:

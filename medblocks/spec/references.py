@@ -5,8 +5,9 @@ drift checker, and `document.dereferenced_pinned`). A document comes from a file
 whatever a target serves, so it is treated as hostile:
 
 * **Fan-out.** A schema that refers to the next one ten times, repeated a few levels, inlines
-  to 10^levels copies (2.6 KB became a gigabyte). Every node the inlining produces counts
-  against `MAX_NODES`; past it the document is refused with a `SpecError` naming why.
+  to 10^levels copies (2.6 KB became a gigabyte). Every node a reference copies in counts
+  against `MAX_INLINED`; past it the document is refused with a `SpecError` naming why. (The
+  document's own nodes are bounded by its size: `document.MAX_DOCUMENT_BYTES`.)
 * **Depth.** Nesting (counting each reference followed as one level) is limited to
   `MAX_DEPTH`, so a long chain of references cannot exhaust the stack of this walk or of the
   walks that read its result.
@@ -26,7 +27,7 @@ from typing import Any
 
 from medblocks.spec.errors import SpecError
 
-MAX_NODES = 100_000  # about ten times the pinned document inlined (10.6k nodes)
+MAX_INLINED = 100_000  # nodes copied in by references; the pinned document: 8.5k
 MAX_DEPTH = 100  # the pinned document inlined is 19 deep; a reference followed counts one
 RECURSION_KEY = "$recursion"
 
@@ -46,36 +47,31 @@ def resolve_pointer(document: dict[str, Any], ref: str) -> Any:
 
 
 def dereference(
-    document: dict[str, Any], *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
+    document: dict[str, Any], *, max_inlined: int = MAX_INLINED, max_depth: int = MAX_DEPTH
 ) -> dict[str, Any]:
     """A copy of `document` with every local `$ref` inlined (siblings of `$ref` are kept).
 
     Raises `SpecError` for a dangling or non-local reference, a loop of references, or a
-    document that would inline past `max_nodes` nodes or `max_depth` levels.
+    document whose references would copy in more than `max_inlined` nodes or nest past
+    `max_depth` levels. (The document's own nodes are bounded by its size in bytes.)
     """
-    inlined = _Inliner(document, max_nodes, max_depth).node(document, (), 0, ())
+    inlined = _Inliner(document, max_inlined, max_depth).node(document, (), 0, ())
     if not isinstance(inlined, dict):
         raise SpecError("the document is not a JSON object once its references are inlined")
     return inlined
 
 
 class _Inliner:
-    def __init__(self, document: dict[str, Any], max_nodes: int, max_depth: int) -> None:
+    def __init__(self, document: dict[str, Any], max_inlined: int, max_depth: int) -> None:
         self.document = document
-        self.max_nodes = max_nodes
+        self.max_inlined = max_inlined
         self.max_depth = max_depth
-        self.nodes = 0
+        self.inlined = 0  # nodes produced below a reference
         self.resolved: dict[str, Any] = {}  # pointer -> node, each pointer walked once
 
     def node(self, value: Any, trail: tuple[str, ...], depth: int, chain: tuple[str, ...]) -> Any:
         """`trail`: the references being inlined above this node; `chain`: those followed since
         the last node with content (a repeat there is a loop that never reaches a schema)."""
-        self.nodes += 1
-        if self.nodes > self.max_nodes:
-            raise SpecError(
-                f"its $refs fan out: inlining every use of every schema passes "
-                f"{self.max_nodes:,} nodes; refused, not compared"
-            )
         if depth > self.max_depth:
             raise SpecError(
                 f"it nests deeper than {self.max_depth} levels, counting each $ref followed "
@@ -85,10 +81,32 @@ class _Inliner:
             ref = value.get("$ref")
             if isinstance(ref, str):
                 return self.reference(value, ref, trail, depth, chain)
-            return {key: self.node(item, trail, depth + 1, ()) for key, item in value.items()}
+            self.count(len(value), trail)
+            return {
+                key: self.node(item, trail, depth + 1, ())
+                if isinstance(item, (dict, list))
+                else item
+                for key, item in value.items()
+            }
         if isinstance(value, list):
-            return [self.node(item, trail, depth + 1, ()) for item in value]
+            self.count(len(value), trail)
+            return [
+                self.node(item, trail, depth + 1, ()) if isinstance(item, (dict, list)) else item
+                for item in value
+            ]
         return value
+
+    def count(self, children: int, trail: tuple[str, ...]) -> None:
+        """Count a container's children (each node is counted once, by its parent) when it is
+        being copied in by a reference; refuse past the budget."""
+        if not trail:
+            return
+        self.inlined += children
+        if self.inlined > self.max_inlined:
+            raise SpecError(
+                f"its $refs fan out: inlining every use of every schema passes "
+                f"{self.max_inlined:,} nodes; refused, not compared"
+            )
 
     def reference(
         self,

@@ -28,11 +28,13 @@ def structural_view(document: Document) -> Any:
         if isinstance(node, dict):
             return {
                 key: strip(value, key in NAME_MAPS and not names)
+                if isinstance(value, (dict, list))
+                else value
                 for key, value in node.items()
                 if names or key not in PROSE_KEYS
             }
         if isinstance(node, list):
-            return [strip(item, False) for item in node]
+            return [strip(item, False) if isinstance(item, (dict, list)) else item for item in node]
         return node
 
     view = strip(dereference(document), False)
