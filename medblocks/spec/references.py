@@ -28,7 +28,7 @@ from typing import Any
 from medblocks.spec.errors import SpecError
 
 MAX_INLINED = 100_000  # nodes copied in by references; the pinned document: 8.5k
-MAX_DEPTH = 100  # the pinned document inlined is 19 deep; a reference followed counts one
+MAX_DEPTH = 100  # the pinned document needs 19, a reference followed counting one
 RECURSION_KEY = "$recursion"
 
 
