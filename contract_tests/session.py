@@ -13,10 +13,9 @@ import schemathesis
 from contract_tests.harness import RunHooks, build_schema, document_with_links
 from contract_tests.run import RunState
 from contract_tests.target import LiveKeyRefused, Target, select_target
-from medblocks.spec import load_pinned
-from medblocks.spec.drift import DriftReport, diff_documents, unknown_report
+from medblocks.served_spec import SERVED_PATH, check_served_spec
+from medblocks.spec.drift import DriftReport
 
-SERVED_PATH = "/openapi/medblocks.json"
 BUDGET_ENV = "MEDBLOCKS_CONTRACT_BUDGET"
 OPERATIONS_ENV = "MEDBLOCKS_CONTRACT_OPERATIONS"  # comma-separated operationIds
 DEFAULT_BUDGET_SECONDS = 110.0
@@ -64,16 +63,5 @@ def contract_session() -> ContractSession:
 
 def check_drift(target: Target) -> DriftReport:
     """The pinned document against the one the target serves (the suite's first request)."""
-    pinned = load_pinned()
-    url = target.base_url + SERVED_PATH
-    try:
-        with target.client(authenticated=False, version=False) as client:
-            response = client.get(SERVED_PATH)
-        if response.status_code != 200:
-            return unknown_report("pinned", url, pinned, f"HTTP {response.status_code}")
-        served = response.json()
-    except Exception as exc:  # unreachable, not JSON: the headline says `unknown`
-        return unknown_report("pinned", url, pinned, f"{type(exc).__name__}: {exc}")
-    if not isinstance(served, dict) or "paths" not in served:
-        return unknown_report("pinned", url, pinned, "not an OpenAPI document")
-    return diff_documents(pinned, served, "pinned medblocks.json", url)
+    with target.client(authenticated=False, version=False) as client:
+        return check_served_spec(client, target.base_url + SERVED_PATH)

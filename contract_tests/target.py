@@ -21,6 +21,7 @@ import httpx
 from anyio.from_thread import start_blocking_portal
 
 from medblocks.config import LIVE_KEY_PREFIX, ConfigError, load_settings
+from medblocks.embedded import start_embedded_sandbox
 from medblocks.spec import pinned_version
 
 EMBEDDED_BASE_URL = "http://testserver"
@@ -114,10 +115,8 @@ def select_target(environ: Mapping[str, str] | None = None) -> Target:
 
 def embedded_target(broken: str | None = None) -> Target:
     """A fresh in-process sandbox (key from MEDBLOCKS_SANDBOX_API_KEY or minted)."""
-    from medblocks.sandbox import SandboxConfig, create_app
-
-    app = create_app(SandboxConfig(db_path=None, seed_demo=True))
-    api_key = app.state.sandbox.api_key
+    sandbox = start_embedded_sandbox()
+    app, api_key = sandbox.app, sandbox.api_key
     label = "embedded sandbox (in-process)"
     if broken:
         from contract_tests.broken import break_app
