@@ -13,7 +13,7 @@ from contract_tests.cleanup import clean_up
 from contract_tests.reports import FILES, TestOutcome, coverage_table, summary, write_reports
 from contract_tests.run import RunState, pinned_operations
 from contract_tests.session import ContractSession, contract_session
-from contract_tests.target import Target
+from contract_tests.target import ContractTarget
 
 _OUTCOMES: dict[str, TestOutcome] = {}
 _USED: list[ContractSession] = []
@@ -32,7 +32,7 @@ def contract() -> ContractSession:
 
 
 @pytest.fixture(scope="session")
-def target(contract: ContractSession) -> Target:
+def target(contract: ContractSession) -> ContractTarget:
     assert contract.target is not None
     return contract.target
 
@@ -43,7 +43,7 @@ def state(contract: ContractSession) -> RunState:
 
 
 @pytest.fixture(scope="session")
-def api(target: Target) -> Iterator[httpx.Client]:
+def api(target: ContractTarget) -> Iterator[httpx.Client]:
     """An authenticated client with the pinned `Version` header."""
     with target.client() as client:
         yield client

@@ -18,7 +18,7 @@ from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import FailureGroup
 
 from contract_tests.run import RunState, pinned_operations
-from contract_tests.target import Target
+from contract_tests.target import ContractTarget
 from medblocks.spec import load_overlay, load_pinned, pinned_version
 
 SEED = 20260425
@@ -105,7 +105,9 @@ def document_with_links() -> dict[str, Any]:
     return document
 
 
-def config_dict(target: Target, *, seed: int = SEED, max_examples: int = MAX_EXAMPLES) -> dict:
+def config_dict(
+    target: ContractTarget, *, seed: int = SEED, max_examples: int = MAX_EXAMPLES
+) -> dict:
     """The schemathesis configuration of a run (kept as data so the report can show it)."""
     all_checks = {
         "not_a_server_error": {"enabled": True},
@@ -180,7 +182,7 @@ def config_dict(target: Target, *, seed: int = SEED, max_examples: int = MAX_EXA
 
 
 def build_schema(
-    target: Target, hooks: RunHooks, operations: list[str] | None = None, **config: Any
+    target: ContractTarget, hooks: RunHooks, operations: list[str] | None = None, **config: Any
 ) -> Any:
     """A schemathesis schema bound to the target, with the run's hooks registered on it;
     `operations` (operationIds) narrows the conformance tests to those operations."""
@@ -203,7 +205,7 @@ class RunHooks:
     `after_call` and `after_validate` are registered on this schema alone.
     """
 
-    def __init__(self, target: Target, state: RunState) -> None:
+    def __init__(self, target: ContractTarget, state: RunState) -> None:
         self.target = target
         self.state = state
         self.pauses: dict[tuple[str, str], float] = {}

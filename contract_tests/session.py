@@ -12,7 +12,7 @@ import schemathesis
 
 from contract_tests.harness import RunHooks, build_schema, document_with_links
 from contract_tests.run import RunState
-from contract_tests.target import LiveKeyRefused, Target, select_target
+from contract_tests.target import ContractTarget, LiveKeyRefused, select_target
 from medblocks.spec import load_pinned
 from medblocks.spec.drift import DriftReport, diff_documents, unknown_report
 
@@ -28,7 +28,7 @@ class ContractSession:
 
     schema: Any
     state: RunState
-    target: Target | None = None
+    target: ContractTarget | None = None
     hooks: RunHooks | None = None
     refused: Exception | None = None
 
@@ -62,7 +62,7 @@ def contract_session() -> ContractSession:
     )
 
 
-def check_drift(target: Target) -> DriftReport:
+def check_drift(target: ContractTarget) -> DriftReport:
     """The pinned document against the one the target serves (the suite's first request)."""
     pinned = load_pinned()
     url = target.base_url + SERVED_PATH

@@ -33,7 +33,7 @@ class LiveKeyRefused(RuntimeError):
 
 
 @dataclass
-class Target:
+class ContractTarget:
     """A server under test. `app` is set for the in-process sandbox, None over the network."""
 
     label: str
@@ -91,7 +91,7 @@ def refuse_live_key(api_key: str | None) -> None:
         )
 
 
-def select_target(environ: Mapping[str, str] | None = None) -> Target:
+def select_target(environ: Mapping[str, str] | None = None) -> ContractTarget:
     """The target the environment asks for; raises before any network object is created."""
     environ = os.environ if environ is None else environ
     refuse_live_key(environ.get("MEDBLOCKS_API_KEY"))
@@ -104,7 +104,7 @@ def select_target(environ: Mapping[str, str] | None = None) -> Target:
         raise ConfigError(f"contract suite: {exc}") from None
     refuse_live_key(settings.api_key)  # also catches a live key that came from `.env`
     if settings.base_url is not None and settings.api_key is not None:
-        return Target(
+        return ContractTarget(
             label=f"sandbox at {settings.base_url}",
             base_url=settings.base_url,
             api_key=settings.api_key,
@@ -112,7 +112,7 @@ def select_target(environ: Mapping[str, str] | None = None) -> Target:
     return embedded_target()
 
 
-def embedded_target(broken: str | None = None) -> Target:
+def embedded_target(broken: str | None = None) -> ContractTarget:
     """A fresh in-process sandbox (key from MEDBLOCKS_SANDBOX_API_KEY or minted)."""
     from medblocks.sandbox import SandboxConfig, create_app
 
@@ -124,4 +124,6 @@ def embedded_target(broken: str | None = None) -> Target:
 
         app = break_app(app, broken)
         label += f", deliberately broken: {broken}"
-    return Target(label=label, base_url=EMBEDDED_BASE_URL, api_key=api_key, app=app, broken=broken)
+    return ContractTarget(
+        label=label, base_url=EMBEDDED_BASE_URL, api_key=api_key, app=app, broken=broken
+    )
