@@ -254,7 +254,14 @@ class RunHooks:
             detail = getattr(result.failure, "message", "")
             if detail:
                 message += f" - {detail}"
-            self.state.fail(op, result.name, message, request_id_of(response))
+            self.state.fail(
+                op,
+                result.name,
+                message,
+                request_id_of(response),
+                status=response.status_code,
+                curl=self.state.curl(response.request),
+            )
 
     def validate(self, case: Case, response: Response, **kwargs: Any) -> None:
         """`case.validate_response` with the extra checks; a failure is annotated with the
@@ -284,6 +291,8 @@ def remember_created(state: RunState, op: str, body: Any) -> None:
         state.created_patient(body["id"])
     elif op == "api.initPatientSession" and isinstance(body.get("patient_id"), str):
         state.created_patient(body["patient_id"])
+        if isinstance(body.get("id"), str):
+            state.created_session(body["id"])
     elif op == "api.createWebhook" and isinstance(body.get("id"), str):
         state.created_webhook(body["id"])
 

@@ -16,20 +16,27 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from anyio.from_thread import start_blocking_portal
 
 from medblocks.config import LIVE_KEY_PREFIX, ConfigError, load_settings
+from medblocks.sandbox.__main__ import parse_args as sandbox_arguments
 from medblocks.spec import pinned_version
 
 EMBEDDED_BASE_URL = "http://testserver"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 BREAK_ENV = "MEDBLOCKS_CONTRACT_BREAK"
 TIMEOUT = httpx.Timeout(20.0)
 
 
 class LiveKeyRefused(RuntimeError):
     """A production key was configured; the suite never fuzzes production."""
+
+
+class TargetUnusable(RuntimeError):
+    """The configured server cannot be reached, or refuses the key: nothing to test."""
 
 
 @dataclass
@@ -45,6 +52,18 @@ class ContractTarget:
     @property
     def is_in_process(self) -> bool:
         return self.app is not None
+
+    @property
+    def is_sandbox(self) -> bool:
+        """The embedded sandbox, in-process or on loopback (not a Medblocks workspace)."""
+        host = urlsplit(self.base_url).hostname or ""
+        return self.is_in_process or host in LOOPBACK_HOSTS
+
+    @property
+    def reproduce_url(self) -> str:
+        """Where a printed curl command goes: the target itself, or for the in-process sandbox
+        (no address) `python -m medblocks.sandbox`'s default address."""
+        return sandbox_default_url() if self.is_in_process else self.base_url
 
     def client(self, *, authenticated: bool = True, version: bool = True) -> httpx.Client:
         """An httpx client for hand-written requests (errors, behaviour, cleanup)."""
@@ -81,6 +100,12 @@ class InProcessTransport(httpx.BaseTransport):
         self._portal_cm.__exit__(None, None, None)
 
 
+def sandbox_default_url() -> str:
+    """The address `python -m medblocks.sandbox` serves on when given no options."""
+    defaults = sandbox_arguments([])
+    return f"http://{defaults.host}:{defaults.port}"
+
+
 def refuse_live_key(api_key: str | None) -> None:
     if api_key and api_key.strip().startswith(LIVE_KEY_PREFIX):
         raise LiveKeyRefused(
@@ -88,6 +113,30 @@ def refuse_live_key(api_key: str | None) -> None:
             "with random and invalid data and never runs against production. Use a sandbox key "
             "(mb_sk_sbx_...) or unset MEDBLOCKS_API_KEY and MEDBLOCKS_API_URL for the embedded "
             "sandbox. No request was sent."
+        )
+
+
+def probe_target(target: ContractTarget) -> None:
+    """One authenticated read before the run, so that an unreachable server or a refused key
+    stops the run once with one message (instead of every test failing alike)."""
+    if target.is_in_process:
+        return
+    try:
+        with target.client() as client:
+            response = client.get("/patients", params={"limit": 1})
+    except httpx.HTTPError as exc:
+        raise TargetUnusable(
+            f"cannot reach the target {target.base_url} ({type(exc).__name__}); check "
+            "MEDBLOCKS_API_URL. No contract test ran."
+        ) from None
+    if response.status_code == 401:
+        try:
+            code = response.json()["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = "no error envelope"
+        raise TargetUnusable(
+            f"the target {target.base_url} refused MEDBLOCKS_API_KEY (HTTP 401 {code}, request "
+            f"id {response.headers.get('x-request-id')}). No contract test ran."
         )
 
 
