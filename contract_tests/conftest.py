@@ -43,8 +43,8 @@ def _outcome_id(nodeid: str, location_name: str) -> str:
     return f"{nodeid.split('::')[0]}::{location_name}"
 
 
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    """The target, first thing in the output (building it also runs the drift check)."""
+def target_lines() -> list[str]:
+    """What the run is about to test, and where its curl commands will go."""
     contract = contract_session()
     state = contract.state
     if contract.refused is not None:
@@ -56,8 +56,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             "the default address of `python -m medblocks.sandbox` (start it and export "
             "MEDBLOCKS_API_KEY=<the key it prints>)"
         )
-    _CLOCK["ready"] = time.monotonic()
     return lines
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The target, first thing after collection (also with -q), before any test runs."""
+    if not any(_in_suite(item.nodeid) for item in session.items):
+        return
+    _CLOCK["ready"] = time.monotonic()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for line in target_lines() if reporter is not None else []:
+        reporter.write_line(line, bold=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -65,7 +74,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     contract = [item for item in items if _in_suite(item.nodeid)]
     if not contract or contract_session().refused is None:
         return
-    dropped = [item for item in contract if item.nodeid != CONFIGURATION_TEST]
+    # The configuration test if selected, else the first contract test (its `contract`
+    # fixture fails with the same message).
+    kept = next((item for item in contract if item.nodeid == CONFIGURATION_TEST), contract[0])
+    dropped = [item for item in contract if item is not kept]
     config.hook.pytest_deselected(items=dropped)
     items[:] = [item for item in items if item not in dropped]
 
@@ -73,12 +85,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def contract() -> ContractSession:
     session = contract_session()
-    if session.refused is not None:
-        # No traceback: its frames would show the refused key as a local variable.
-        pytest.fail(
-            f"configuration error, the contract run stopped: {session.state.configuration_error}",
-            pytrace=False,
-        )
+    if session.refused is not None:  # the one test kept on a configuration error
+        pytest.fail(f"configuration error: {session.state.configuration_error}", pytrace=False)
     if not _USED:
         session.state.start_clock()
         _USED.append(session)

@@ -40,5 +40,8 @@ def test_clean_up_reports_what_it_could_not_delete() -> None:
         clean_up(api, state)  # the listing and the delete both meet a 429
         assert stuck in _ids(api)
     assert state.cleaned == 0
-    assert any("listing patients (only recorded ids deleted) answered HTTP 429" in p for p in state.cleanup_problems)
+    assert any(
+        "listing patients (only recorded ids deleted) answered HTTP 429" in p
+        for p in state.cleanup_problems
+    )
     assert any(stuck in p and "HTTP 429" in p for p in state.cleanup_problems)

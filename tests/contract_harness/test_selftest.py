@@ -14,7 +14,6 @@ from contract_tests.session import OPERATIONS_ENV
 from contract_tests.subprocess_run import run_suite
 from contract_tests.target import BREAK_ENV
 
-
 # The prose rules' breaks have their own, faster test (test_prose_rules.py).
 SCHEMA_BREAKS = {name: b for name, b in BREAKS.items() if name not in RULES}
 
