@@ -151,7 +151,8 @@ def markdown(data: dict[str, Any], drift_markdown: str) -> str:
     lines += [
         f"- target: {data['target']} (`{data['base_url']}`)",
         f"- started {data['started_at']}, finished {data['finished_at']}",
-        f"- tests: {data['passed']} passed, {data['failed']} failed, {data['skipped']} skipped",
+        f"- tests: {data['passed']} passed, {data['failed']} failed, {data['skipped']} skipped, "
+        f"{data['xfailed']} known sandbox gaps",
         f"- drift headline: **{data['drift_headline']}**",
         f"- run prefix for created patient ids: `{data['run_prefix']}`",
         f"- {cleanup_line(data)}",

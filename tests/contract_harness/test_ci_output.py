@@ -228,3 +228,14 @@ def test_a_configuration_error_stops_the_run_once(
     assert reason in report
     cases = junit_cases(run)
     assert [c.get("name") for c in cases] == ["test_target_is_usable"]
+
+
+def test_a_key_the_target_refuses_stops_the_run_once(served_sandbox: str, tmp_path: Path) -> None:
+    wrong = "mb_sk_sbx_" + "0" * 26
+    env = {"MEDBLOCKS_API_KEY": wrong, "MEDBLOCKS_API_URL": served_sandbox}
+    run = run_suite(["contract_tests"], env, tmp_path / "reports")
+    assert run.returncode == 1, run.output[-2000:]
+    error = run.summary()["configuration_error"]
+    assert error.startswith(f"TargetUnusable: the target {served_sandbox} refused")
+    assert "HTTP 401 invalid_api_key, request id " in error and wrong not in run.output
+    assert [c.get("name") for c in junit_cases(run)] == ["test_target_is_usable"]
