@@ -308,6 +308,29 @@ async def _patch_resets_metadata(ex: Exchange, fetch: Fetch) -> Exchange:
     return ex
 
 
+async def _ignored_filters(ex: Exchange, fetch: Fetch) -> Exchange:
+    """A server that ignores the patient_id and email filters of the patient list."""
+    if ex.method == "GET" and ex.path == "/patients":
+        return ex.without_param("patient_id").without_param("email")
+    return ex
+
+
+async def _active_ignored(ex: Exchange, fetch: Fetch) -> Exchange:
+    body = ex.json()
+    if ex.method == "PATCH" and isinstance(body, dict) and body.get("status") == "active":
+        return ex.with_json({k: v for k, v in body.items() if k != "status"})
+    return ex
+
+
+def _base_url_refused_on_sessions(ex: Exchange, answer: Answer) -> Answer:
+    body = ex.json()
+    source = body.get("connection_id") if isinstance(body, dict) else None
+    by_base_url = bool(source) and not str(source).startswith("fhirsrc_")
+    if ex.method == "POST" and ex.path == "/patient-sessions" and by_base_url:
+        return _error(answer, 404, "not_found_error", "resource_not_found", "connection_id")
+    return answer
+
+
 def _health_wants_key(ex: Exchange, answer: Answer) -> Answer:
     if ex.path == "/health" and "authorization" not in ex.headers:
         return _error(answer, 401, "authentication_error", "missing_api_key", None)
@@ -368,10 +391,7 @@ PROSE_BREAKS: dict[str, tuple[Change, Rewrite | None]] = {
     "health-needs-no-key": (_health_wants_key, None),
     "version-header-optional": (_version_required, None),
     "errors-always-enveloped": (_plain_405, None),
-    "patients-filter-exact": (
-        _unchanged,
-        _dropping("patient_id", lambda ex: ex.path == "/patients"),
-    ),
+    "patients-filter-exact": (_unchanged, _ignored_filters),
     "catalog-search-case-insensitive": (_case_sensitive_q, None),
     "catalog-type-filter": (_unchanged, _dropping("type", lambda ex: ex.path == "/connections")),
     "source-by-fhir-base-url": (_base_url_unknown, None),
@@ -440,6 +460,11 @@ PROSE_BREAKS: dict[str, tuple[Change, Rewrite | None]] = {
         ),
         None,
     ),
+    "session-url-is-a-hosted-page": (
+        _sessions(lambda s: {**s, "url": s["url"].replace("/c/", "/connect?token=")}),
+        None,
+    ),
+    "session-accepts-fhir-base-url": (_base_url_refused_on_sessions, None),
     "session-default-expiry": (
         _sessions(lambda s: {**s, "expires_at": _later(s["created_at"], 3600)}),
         None,
@@ -475,6 +500,12 @@ PROSE_BREAKS: dict[str, tuple[Change, Rewrite | None]] = {
         None,
     ),
     "webhook-delete-drops-history": (_history_kept, None),
+    "webhooks-status-filter": (_unchanged, _dropping("status", lambda ex: ex.path == "/webhooks")),
+    "webhook-status-active-reenables": (_unchanged, _active_ignored),
+    "events-belong-to-their-endpoint": (
+        _when(_events, lambda d: _items(d, lambda e: {**e, "webhook_endpoint_id": "wh_other"})),
+        None,
+    ),
     "webhook-api-version-on-events": (
         _when(_events, lambda d: _items(d, lambda e: {**e, "api_version": "2025-01-01"})),
         None,

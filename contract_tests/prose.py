@@ -11,6 +11,7 @@ none. `NOT_CHECKABLE` lists the prose rules no client can observe, with the reas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,6 +102,27 @@ NOT_CHECKABLE: list[tuple[str, str]] = [
     (
         "§10 deliveries to a disabled endpoint are skipped; status active re-enables it",
         "an endpoint is disabled only after 9 failed deliveries (hours of retry schedule)",
+    ),
+    (
+        "§3 a secret rotation invalidates the old secret",
+        "only visible in the signatures of deliveries to a receiver the target can reach",
+    ),
+    (
+        "§6 the return URL's query (picker and direct mode, success flag, error codes)",
+        "the hosted browser flow makes the redirect; the API has no part in it",
+    ),
+    (
+        "§10 one session may connect several EHRs",
+        "connecting happens in the hosted browser flow (the sandbox controls make one attempt "
+        "per session)",
+    ),
+    (
+        "§10 a cleared name displays as the patient_id",
+        "a rule for screens that show patients, not an API behaviour",
+    ),
+    (
+        "§10 attempts, next_attempt_at and delivered_at after a delivery finishes",
+        "needs a receiver the target can reach; the run's endpoints point at a closed port",
     ),
     (
         "§10 the events list holds recent delivery records only",
@@ -328,20 +350,22 @@ def _errors_always_enveloped(ctx: RuleContext) -> None:
     "patients-filter-exact",
     "§3",
     "api.listPatients",
-    "the patient_id filter of GET /patients matches exactly: that patient only, not ids that "
-    "merely start with the value",
+    "the patient_id and email filters of GET /patients match exactly: that patient only, not "
+    "values that merely contain the one asked for",
 )
 def _patients_filter_exact(ctx: RuleContext) -> None:
-    mine = ctx.new_patient("prose-exact").json()["id"]
+    email = f"{ctx.state.prefix.lower()}exact@example.test"
+    mine = ctx.new_patient("prose-exact", email=email).json()["id"]
     longer = mine + "0"
-    created = ctx.api.post("/patients", json={"patient_id": longer})
+    created = ctx.api.post("/patients", json={"patient_id": longer, "email": "a" + email})
     expect_ok(ctx.state, "api.createPatient", "rule_setup", created)
     ctx.state.created_patient(longer)
-    response = ctx.api.get("/patients", params={"patient_id": mine, "limit": 100})
-    ids = [p["id"] for p in ctx.ok("api.listPatients", response)["data"]]
-    check = ctx.expect("api.listPatients", response)
-    check.require(ids == [mine], f"patient_id={mine!r} listed {len(ids)} patients: {ids[:3]}")
-    check.verify()
+    for name, value in (("patient_id", mine), ("email", email)):
+        response = ctx.api.get("/patients", params={name: value, "limit": 100})
+        ids = [p["id"] for p in ctx.ok("api.listPatients", response)["data"]]
+        check = ctx.expect("api.listPatients", response)
+        check.require(ids == [mine], f"the {name} filter listed {len(ids)} patients: {ids[:3]}")
+        check.verify()
 
 
 @rule(
@@ -627,6 +651,49 @@ rule(
 
 
 @rule(
+    "session-url-is-a-hosted-page",
+    "§2, §4",
+    "api.initPatientSession",
+    "a session's url is its hosted patient page, /c/ followed by 32 hex characters",
+)
+def _session_url(ctx: RuleContext) -> None:
+    response = ctx.direct_session()
+    url = str(response.json().get("url"))
+    check = ctx.expect("api.initPatientSession", response)
+    check.require(re.fullmatch(r"https?://[^/]+/c/[0-9a-f]{32}", url) is not None, f"url {url!r}")
+    check.verify()
+
+
+@rule(
+    "session-accepts-fhir-base-url",
+    "§10",
+    "api.initPatientSession",
+    "a source's fhir_base_url may be passed instead of its fhirsrc_ id as connection_id when "
+    "creating a session",
+)
+def _session_by_base_url(ctx: RuleContext) -> None:
+    source = ctx.catalog()[0]
+    patient_id = ctx.state.patient_id("prose-base-url", unique=True)
+    body = {
+        "patient_id": patient_id,
+        "return_url": ODD_RETURN_URL,
+        "connection_id": source["fhir_base_url"],
+    }
+    response = ctx.api.post("/patient-sessions", json=body)
+    if response.status_code == 200:
+        ctx.state.created_patient(patient_id)
+        ctx.state.created_session(response.json()["id"])
+    check = ctx.expect("api.initPatientSession", response)
+    check.require(response.status_code == 200, f"HTTP {response.status_code}")
+    found = check.body().get("connection_id") if response.status_code == 200 else None
+    check.require(
+        response.status_code != 200 or found in (source["id"], source["fhir_base_url"]),
+        f"the session names source {found!r}",
+    )
+    check.verify()
+
+
+@rule(
     "session-default-expiry",
     "§4",
     "api.initPatientSession",
@@ -834,6 +901,59 @@ def _webhook_delete_history(ctx: RuleContext) -> None:
     response = ctx.api.get(f"{path}/events")
     check = ctx.expect("api.listWebhookEvents", response)
     check.require(response.status_code == 404, f"events answered {response.status_code}")
+    check.verify()
+
+
+@rule(
+    "webhooks-status-filter",
+    "§3",
+    "api.listWebhooks",
+    "status narrows the webhook endpoints to that status",
+)
+def _webhooks_status(ctx: RuleContext) -> None:
+    mine = ctx.new_webhook("http://localhost:9/prose-status").json()["id"]
+    for status in ("disabled", "active"):
+        response = ctx.api.get("/webhooks", params={"status": status, "limit": 100})
+        listed = ctx.ok("api.listWebhooks", response)["data"]
+        check = ctx.expect("api.listWebhooks", response)
+        wrong = [w["id"] for w in listed if w["status"] != status]
+        check.require(not wrong, f"status={status} lists endpoints that are not: {wrong[:3]}")
+        if status == "active":
+            ids = {w["id"] for w in listed}
+            check.require(mine in ids, "status=active misses the run's new endpoint")
+        check.verify()
+
+
+@rule(
+    "webhook-status-active-reenables",
+    "§10",
+    "api.updateWebhook",
+    "PATCH with status active re-enables a disabled endpoint",
+)
+def _webhook_reenable(ctx: RuleContext) -> None:
+    endpoint = ctx.new_webhook("http://localhost:9/prose-reenable").json()
+    path = f"/webhooks/{path_id(endpoint['id'])}"
+    ctx.ok("api.updateWebhook", ctx.api.patch(path, json={"status": "disabled"}))
+    response = ctx.api.patch(path, json={"status": "active"})
+    status = ctx.ok("api.updateWebhook", response).get("status")
+    check = ctx.expect("api.updateWebhook", response)
+    check.require(status == "active", f"status {status!r} after PATCH status active")
+    check.verify()
+
+
+@rule(
+    "events-belong-to-their-endpoint",
+    "§10",
+    "api.listWebhookEvents",
+    "each event is one delivery to one endpoint: an endpoint's events name that endpoint",
+)
+def _events_endpoint(ctx: RuleContext) -> None:
+    endpoint = ctx.event_endpoint()
+    response, events = ctx.events()
+    check = ctx.expect("api.listWebhookEvents", response)
+    check.require(bool(events), "a completed session made no event for '*'")
+    wrong = [e["id"] for e in events if e["webhook_endpoint_id"] != endpoint["id"]]
+    check.require(not wrong, f"events of another endpoint listed: {wrong[:3]}")
     check.verify()
 
 
