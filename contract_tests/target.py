@@ -56,8 +56,7 @@ class ContractTarget:
     @property
     def is_sandbox(self) -> bool:
         """The embedded sandbox, in-process or on loopback (not a Medblocks workspace)."""
-        host = urlsplit(self.base_url).hostname or ""
-        return self.is_in_process or host in LOOPBACK_HOSTS
+        return self.is_in_process or is_loopback(self.base_url)
 
     @property
     def reproduce_url(self) -> str:
@@ -98,6 +97,10 @@ class InProcessTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._portal_cm.__exit__(None, None, None)
+
+
+def is_loopback(url: str) -> bool:
+    return urlsplit(url).hostname in LOOPBACK_HOSTS
 
 
 def sandbox_default_url() -> str:
@@ -154,7 +157,9 @@ def select_target(environ: Mapping[str, str] | None = None) -> ContractTarget:
     refuse_live_key(settings.api_key)  # also catches a live key that came from `.env`
     if settings.base_url is not None and settings.api_key is not None:
         return ContractTarget(
-            label=f"sandbox at {settings.base_url}",
+            label="local sandbox server"
+            if is_loopback(settings.base_url)
+            else "Medblocks sandbox workspace",
             base_url=settings.base_url,
             api_key=settings.api_key,
         )
