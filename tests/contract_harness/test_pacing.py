@@ -14,13 +14,13 @@ from contract_tests.harness import RunHooks, build_schema
 from contract_tests.run import RunState
 from contract_tests.session import BUDGET_ENV
 from contract_tests.subprocess_run import run_suite
-from contract_tests.target import Target
+from contract_tests.target import ContractTarget
 from medblocks.sandbox import SandboxConfig, start_in_thread
 
 
 def test_retry_after_is_waited_out_on_the_same_route(monkeypatch: pytest.MonkeyPatch) -> None:
     with start_in_thread(SandboxConfig(db_path=None, seed_demo=True)) as server:
-        target = Target("loopback sandbox", server.base_url, server.api_key)
+        target = ContractTarget("loopback sandbox", server.base_url, server.api_key)
         state = RunState(target.label, target.base_url, budget_seconds=300)
         hooks = RunHooks(target, state)
         schema = build_schema(target, hooks)

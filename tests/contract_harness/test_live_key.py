@@ -3,6 +3,7 @@ was pointed at and that never sees a request."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from contract_tests.reports import FILES
 from contract_tests.subprocess_run import run_suite
 from contract_tests.target import LiveKeyRefused, select_target
 
@@ -75,3 +77,10 @@ def test_the_suite_refuses_a_live_key_and_sends_nothing(
     assert "LiveKeyRefused" in run.output and "No request was sent" in run.output
     assert seen == [], f"requests reached the server: {seen}"
     assert LIVE_KEY not in run.output
+    # One message, once: the one test kept fails; the report says why.
+    outcome = run.output.strip().splitlines()[-1]
+    assert re.fullmatch(r"(\d+ deselected, )?1 (failed|error)(, \d+ deselected)? in .*", outcome)
+    summary = run.summary()
+    assert summary["configuration_error"].startswith("LiveKeyRefused: MEDBLOCKS_API_KEY is a live")
+    for name in FILES:
+        assert LIVE_KEY not in (run.reports / name).read_text(encoding="utf-8")
