@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from medblocks.client import Medblocks
 from medblocks.dashboard.ledger import LaunchRecord, Ledger
+from medblocks.spec.ids import RESERVED_PATIENT_PREFIXES
 
-RESERVED_PREFIXES = ("pat_", "pf_", "conn_", "fhirsrc_", "wh_", "evt_")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Mode = Literal["picker", "direct"]
 
@@ -51,10 +51,10 @@ def validate_launch(form: LaunchForm) -> LaunchRequest:
         errors["patient_id"] = "Patient id is required."
     elif len(patient_id) > 200:
         errors["patient_id"] = f"Patient id is {len(patient_id)} characters; the limit is 200."
-    elif patient_id.startswith(RESERVED_PREFIXES):
+    elif patient_id.startswith(RESERVED_PATIENT_PREFIXES):
         errors["patient_id"] = (
             "Patient id must not start with a reserved prefix ("
-            + ", ".join(RESERVED_PREFIXES)
+            + ", ".join(RESERVED_PATIENT_PREFIXES)
             + ")."
         )
     name = form.patient_name.strip()
