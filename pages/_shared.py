@@ -23,7 +23,7 @@ from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
 from medblocks.dashboard.sources import sources_by_id, sources_frame
 from medblocks.dashboard.status import HealthCheck, check_health
-from medblocks.dashboard.target import Target, resolve_target
+from medblocks.dashboard.target import Target, connected_target
 
 TTL = 60
 # Org-wide fan-outs: 8 async clients with 3 requests in flight each (24 at once); small pools
@@ -42,20 +42,22 @@ def auth_configured() -> bool:
 
 
 @st.cache_resource(show_spinner="Starting the embedded sandbox…")
-def _target(cache_key: str, _settings: Any) -> Target:
-    return resolve_target(_settings)
+def _configured_target() -> Target | ConfigError:
+    """Configuration is read once per process (restart the dashboard to change it)."""
+    try:
+        return connected_target(load_settings())
+    except ConfigError as exc:
+        return exc
 
 
 def target() -> Target:
     """The configured target; a configuration error stops the page with its message."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
+    configured = _configured_target()
+    if isinstance(configured, ConfigError):
         st.error("The configuration cannot be used.")
-        st.text(str(exc))
+        st.text(str(configured))
         st.stop()
-    fingerprint = hashlib.sha256(repr((settings, settings.api_key)).encode()).hexdigest()
-    return _target(fingerprint, settings)
+    return configured
 
 
 def target_id(t: Target) -> str:

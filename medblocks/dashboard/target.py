@@ -1,7 +1,8 @@
 """Which API the dashboard talks to, and the clients for it.
 
-`Settings` from `medblocks.config` decide the target. The embedded target starts the sandbox in a
-background thread once per process (with its demo organisation) and talks to it over loopback.
+`connected_target(settings)` is the one way from configuration to a server the dashboard can
+call: for the embedded kind it starts the sandbox in a background thread once per process (with
+its demo organisation) and talks to it over loopback.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 
 from medblocks.client import AsyncMedblocks, Medblocks
-from medblocks.config import Settings
+from medblocks.config import Settings, TargetKind
 from medblocks.dashboard.request_ids import remember_request_id
 from medblocks.spec import pinned_version
 
@@ -34,7 +35,7 @@ _embedded: Any = None
 class Target:
     """A resolved target: where to send requests and what the dashboard may do there."""
 
-    kind: str
+    kind: TargetKind
     base_url: str
     api_version: str
     writes_allowed: bool
@@ -83,7 +84,8 @@ def embedded_sandbox() -> Any:
         return _embedded
 
 
-def resolve_target(settings: Settings) -> Target:
+def connected_target(settings: Settings) -> Target:
+    """The server `settings` select, ready to call (the embedded sandbox started if needed)."""
     if settings.is_embedded:
         sandbox = embedded_sandbox()
         return Target(
@@ -95,7 +97,7 @@ def resolve_target(settings: Settings) -> Target:
         )
     assert settings.base_url is not None and settings.api_key is not None
     return Target(
-        kind=settings.target,
+        kind=settings.kind,
         base_url=settings.base_url,
         api_version=settings.api_version,
         writes_allowed=settings.writes_allowed,
