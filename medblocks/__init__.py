@@ -16,8 +16,7 @@ if TYPE_CHECKING:
     )
 
 
-__all__ = [
-    "APIConnectionError", "APITimeoutError", "AsyncMedblocks", "Medblocks", "MedblocksError"]
+__all__ = ["APIConnectionError", "APITimeoutError", "AsyncMedblocks", "Medblocks", "MedblocksError"]
 
 
 def __getattr__(name: str) -> Any:
