@@ -11,11 +11,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from medblocks.client import AsyncMedblocks, Medblocks
 from medblocks.config import Settings, TargetKind
-from medblocks.dashboard.request_ids import remember_request_id
 from medblocks.spec import pinned_version
 
 LABELS = {
@@ -23,8 +20,6 @@ LABELS = {
     "sandbox": "Medblocks sandbox workspace",
     "live": "LIVE — production Medblocks, real patient data",
 }
-
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 _embedded_lock = threading.Lock()
 
@@ -57,14 +52,8 @@ class Target:
         return self.api_version == pinned_version()
 
     def client(self, **options: Any) -> Medblocks:
-        """A sync client whose responses' request ids are kept for `last_request_id()`."""
-        http = httpx.Client(timeout=TIMEOUT, event_hooks={"response": [remember_request_id]})
         return Medblocks(
-            self.api_key,
-            base_url=self.base_url,
-            api_version=self.api_version,
-            http_client=http,
-            **options,
+            self.api_key, base_url=self.base_url, api_version=self.api_version, **options
         )
 
     def async_client(self, **options: Any) -> AsyncMedblocks:
