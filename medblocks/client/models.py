@@ -91,6 +91,16 @@ class MedblocksModel(BaseModel):
     model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
     _request_id: str | None = PrivateAttr(default=None)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal data is equal, whichever response each object was read from."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return (
+            type(self) is type(other)
+            and self.__dict__ == other.__dict__
+            and self.__pydantic_extra__ == other.__pydantic_extra__
+        )
+
     def unknown_enum_values(self) -> dict[str, str]:
         """Dotted field path -> value, for every enum value the pinned spec does not list."""
         found: dict[str, str] = {}

@@ -56,3 +56,13 @@ async def test_async_results_carry_their_responses_id() -> None:
         assert page._request_id == sent[-1]
         source = await client.sources.retrieve(page.data[0].id)
         assert source._request_id == sent[-1] != page._request_id
+
+
+def test_the_request_id_does_not_take_part_in_equality(sandbox: RunningSandbox) -> None:
+    with Medblocks(KEY, base_url=sandbox.base_url) as client:
+        first, second = client.health(), client.health()
+        source = client.sources.list_page(limit=1).data[0]
+        again, other = client.sources.retrieve(source.id), client.sources.list_page(limit=2)
+    assert first._request_id != second._request_id
+    assert again == source and again._request_id != source._request_id
+    assert other.data[1] != source
