@@ -21,8 +21,8 @@ from medblocks.config import ConfigError, load_settings
 from medblocks.dashboard import frames, patient_view, webhooks
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
+from medblocks.dashboard.server_health import HealthCheck, check_health
 from medblocks.dashboard.sources import sources_by_id, sources_frame
-from medblocks.dashboard.status import HealthCheck, check_health
 from medblocks.dashboard.target import Target, connected_target
 
 TTL = 60
@@ -252,14 +252,13 @@ def events(endpoint_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def _health(key: str, version: str, _client: Medblocks) -> HealthCheck:
-    return check_health(_client, version)
+def _health(key: str, _client: Medblocks) -> HealthCheck:
+    return check_health(_client)
 
 
 def health() -> HealthCheck:
     """`/health` and clock skew, re-read at most every 10 seconds."""
-    t = target()
-    return _health(target_id(t), t.api_version, client())
+    return _health(target_id(target()), client())
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

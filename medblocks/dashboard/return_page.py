@@ -13,8 +13,8 @@ from typing import Literal
 
 from medblocks.client import Medblocks
 from medblocks.client.errors import NotFoundError
+from medblocks.dashboard.connection_guidance import failure_in_words
 from medblocks.dashboard.frames import plain
-from medblocks.dashboard.health import failure_in_words
 
 SESSION_ID = re.compile(r"^ps_[A-Za-z0-9]{1,64}$")
 CODE = re.compile(r"^[a-z0-9_.\-]{1,64}$")
