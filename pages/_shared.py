@@ -7,18 +7,17 @@ Streamlit. API strings are shown through `st.text`, `st.code` or dataframes, nev
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from collections.abc import Callable
-from contextlib import AsyncExitStack
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 
-from medblocks.client import AsyncMedblocks, Medblocks
+from medblocks.client import Medblocks
 from medblocks.config import ConfigError, load_settings
-from medblocks.dashboard import frames, patient_view, webhooks
+from medblocks.dashboard import frames, org_reads, patient_view, webhooks
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
 from medblocks.dashboard.server_health import HealthCheck, check_health
@@ -26,10 +25,6 @@ from medblocks.dashboard.sources import sources_by_id, sources_frame
 from medblocks.dashboard.target import Target, connected_target
 
 TTL = 60
-# Org-wide fan-outs: 8 async clients with 3 requests in flight each (24 at once); small pools
-# cost less CPU per request than one big one (see medblocks/dashboard/sharded.py).
-SHARDS = 8
-PER_CLIENT = 3
 T = TypeVar("T")
 
 
@@ -136,10 +131,11 @@ def require_writes(t: Target) -> bool:
 # -- cached reads -------------------------------------------------------------------------------
 
 
-def _fan_out_with_progress(label: str, t: Target, work: Callable[..., Any]) -> Any:
-    """Run `work(clients, on_progress)` on `SHARDS` async clients under a progress bar.
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for an org-wide read, removed when the read is done.
 
-    Called inside the cached functions, so a cache hit replays the bar and its removal instead
+    Used inside the cached functions, so a cache hit replays the bar and its removal instead
     of referring to an element from another run.
     """
     bar = st.progress(0.0, text=label)
@@ -147,25 +143,16 @@ def _fan_out_with_progress(label: str, t: Target, work: Callable[..., Any]) -> A
     def update(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=f"{label} {done}/{total}")
 
-    async def run() -> Any:
-        async with AsyncExitStack() as stack:
-            clients: list[AsyncMedblocks] = [
-                await stack.enter_async_context(t.async_client()) for _ in range(SHARDS)
-            ]
-            return await work(clients, update)
-
     try:
-        return asyncio.run(run())
+        yield update
     finally:
         bar.empty()
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _org_connections(key: str, _t: Target) -> frames.OrgFrames:
-    async def run(clients: list[AsyncMedblocks], progress: Any) -> frames.OrgFrames:
-        return await frames.fetch_connections(clients, per_client=PER_CLIENT, on_progress=progress)
-
-    return _fan_out_with_progress("Reading every patient's connections…", _t, run)
+    with _progress_bar("Reading every patient's connections…") as progress:
+        return org_reads.org_connections(_t, progress)
 
 
 def org_connections() -> frames.OrgFrames:
@@ -175,12 +162,8 @@ def org_connections() -> frames.OrgFrames:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _org_sessions(key: str, ids: tuple[str, ...], _t: Target) -> Any:
-    async def run(clients: list[AsyncMedblocks], progress: Any) -> Any:
-        return await frames.fetch_sessions(
-            clients, ids, per_client=PER_CLIENT, on_progress=progress
-        )
-
-    return _fan_out_with_progress("Reading every patient's sessions…", _t, run)
+    with _progress_bar("Reading every patient's sessions…") as progress:
+        return org_reads.org_sessions(_t, ids, progress)
 
 
 def org_sessions(patient_ids: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -190,12 +173,8 @@ def org_sessions(patient_ids: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _record_sources(key: str, wanted: tuple[tuple[str, tuple[str, ...]], ...], _t: Target) -> Any:
-    async def run(clients: list[AsyncMedblocks], progress: Any) -> Any:
-        return await frames.fetch_record_sources(
-            clients, dict(wanted), per_client=PER_CLIENT, on_progress=progress
-        )
-
-    return _fan_out_with_progress("Checking which sources have delivered records…", _t, run)
+    with _progress_bar("Checking which sources have delivered records…") as progress:
+        return org_reads.record_sources(_t, dict(wanted), progress)
 
 
 def record_sources(
