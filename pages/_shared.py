@@ -70,24 +70,6 @@ def client() -> Medblocks:
     return _client(target_id(t), t)
 
 
-def frame_page() -> Target:
-    """What every page shows first: the live banner, the target, the PHI toggle, refresh."""
-    t = target()
-    if t.is_live:
-        st.error(
-            "LIVE — production Medblocks with real patient data. "
-            + ("Writes are ENABLED." if t.writes_allowed else "Read-only: writes are disabled.")
-        )
-    with st.sidebar:
-        st.caption("Target")
-        st.text(t.label)
-        st.text(t.base_url)
-        st.toggle("Reveal names and emails", key="reveal_phi", value=False)
-        if st.button("Refresh data", key="refresh_data"):
-            st.cache_data.clear()
-    return t
-
-
 def reveal() -> bool:
     return bool(st.session_state.get("reveal_phi", False))
 

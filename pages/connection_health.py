@@ -9,7 +9,6 @@ from medblocks.dashboard.frames import active_sources, health_frame, rows_with
 from medblocks.dashboard.sources import source_name
 from pages import _shared
 
-_shared.frame_page()
 st.title("Connection health")
 
 org = _shared.attempt("Reading patients and connections", _shared.org_connections)

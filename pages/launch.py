@@ -18,10 +18,8 @@ from medblocks.dashboard.links import safe_link
 from medblocks.dashboard.sources import source_name
 from pages import _shared
 
-t = _shared.frame_page()
-st.title("Launch a session")
-if not _shared.require_writes(t):
-    st.stop()
+t = _shared.target()
+st.title("Launch a session")  # listed only where writes are allowed (dashboard.py)
 
 state = st.session_state
 state.setdefault("launch_nonce", uuid.uuid4().hex)
