@@ -1,5 +1,7 @@
 """Streamlit glue shared by the pages: target, cached clients and reads, errors, filters, PHI.
 
+The frame around every page (banner, sidebar, page list) is drawn by `dashboard.py`, not here.
+
 Every API read goes through `st.cache_data(ttl=…)` keyed by the target; the sync client lives in
 `st.cache_resource`. Data work happens in `medblocks.dashboard`; this module only wires it to
 Streamlit. API strings are shown through `st.text`, `st.code` or dataframes, never as markdown.
@@ -61,13 +63,13 @@ def target_id(t: Target) -> str:
 
 
 @st.cache_resource
-def _client(cache_key: str, _t: Target) -> Medblocks:
+def _client(_t: Target) -> Medblocks:
     return _t.client()
 
 
 def client() -> Medblocks:
-    t = target()
-    return _client(target_id(t), t)
+    """The sync client for the target: one per process, like the target itself."""
+    return _client(target())
 
 
 def reveal() -> bool:
