@@ -13,6 +13,7 @@ from typing import Any
 
 from medblocks.client import AsyncMedblocks, Medblocks
 from medblocks.config import Settings, TargetKind
+from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from medblocks.spec import pinned_version
 
 LABELS = {
@@ -22,8 +23,7 @@ LABELS = {
 }
 
 _embedded_lock = threading.Lock()
-
-_embedded: Any = None
+_embedded: RunningSandbox | None = None
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,11 @@ class Target:
         )
 
 
-def embedded_sandbox() -> Any:
+def embedded_sandbox() -> RunningSandbox:
     """The process's embedded sandbox, started on first use (in memory, demo data seeded)."""
     global _embedded
     with _embedded_lock:
         if _embedded is None:
-            from medblocks.sandbox import SandboxConfig, start_in_thread
-
             _embedded = start_in_thread(SandboxConfig(db_path=None, seed_demo=True))
         return _embedded
 
