@@ -1,5 +1,7 @@
 """Streamlit glue shared by the pages: target, cached clients and reads, errors, filters, PHI.
 
+The frame around every page (banner, sidebar, page list) is drawn by `dashboard.py`, not here.
+
 Every API read goes through `st.cache_data(ttl=…)` keyed by the target; the sync client lives in
 `st.cache_resource`. Data work happens in `medblocks.dashboard`; this module only wires it to
 Streamlit. API strings are shown through `st.text`, `st.code` or dataframes, never as markdown.
@@ -7,29 +9,24 @@ Streamlit. API strings are shown through `st.text`, `st.code` or dataframes, nev
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from collections.abc import Callable
-from contextlib import AsyncExitStack
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 
-from medblocks.client import AsyncMedblocks, Medblocks
+from medblocks.client import Medblocks
 from medblocks.config import ConfigError, load_settings
-from medblocks.dashboard import frames, patient_view, webhooks
+from medblocks.dashboard import frames, org_reads, patient_view, webhooks
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
+from medblocks.dashboard.server_health import HealthCheck, check_health
 from medblocks.dashboard.sources import sources_by_id, sources_frame
-from medblocks.dashboard.status import HealthCheck, check_health
-from medblocks.dashboard.target import Target, resolve_target
+from medblocks.dashboard.target import Target, connected_target
 
 TTL = 60
-# Org-wide fan-outs: 8 async clients with 3 requests in flight each (24 at once); small pools
-# cost less CPU per request than one big one (see medblocks/dashboard/sharded.py).
-SHARDS = 8
-PER_CLIENT = 3
 T = TypeVar("T")
 
 
@@ -42,20 +39,22 @@ def auth_configured() -> bool:
 
 
 @st.cache_resource(show_spinner="Starting the embedded sandbox…")
-def _target(cache_key: str, _settings: Any) -> Target:
-    return resolve_target(_settings)
+def _configured_target() -> Target | ConfigError:
+    """Configuration is read once per process (restart the dashboard to change it)."""
+    try:
+        return connected_target(load_settings())
+    except ConfigError as exc:
+        return exc
 
 
 def target() -> Target:
     """The configured target; a configuration error stops the page with its message."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
+    configured = _configured_target()
+    if isinstance(configured, ConfigError):
         st.error("The configuration cannot be used.")
-        st.text(str(exc))
+        st.text(str(configured))
         st.stop()
-    fingerprint = hashlib.sha256(repr((settings, settings.api_key)).encode()).hexdigest()
-    return _target(fingerprint, settings)
+    return configured
 
 
 def target_id(t: Target) -> str:
@@ -64,31 +63,13 @@ def target_id(t: Target) -> str:
 
 
 @st.cache_resource
-def _client(cache_key: str, _t: Target) -> Medblocks:
+def _client(_t: Target) -> Medblocks:
     return _t.client()
 
 
 def client() -> Medblocks:
-    t = target()
-    return _client(target_id(t), t)
-
-
-def frame_page() -> Target:
-    """What every page shows first: the live banner, the target, the PHI toggle, refresh."""
-    t = target()
-    if t.is_live:
-        st.error(
-            "LIVE — production Medblocks with real patient data. "
-            + ("Writes are ENABLED." if t.writes_allowed else "Read-only: writes are disabled.")
-        )
-    with st.sidebar:
-        st.caption("Target")
-        st.text(t.label)
-        st.text(t.base_url)
-        st.toggle("Reveal names and emails", key="reveal_phi", value=False)
-        if st.button("Refresh data", key="refresh_data"):
-            st.cache_data.clear()
-    return t
+    """The sync client for the target: one per process, like the target itself."""
+    return _client(target())
 
 
 def reveal() -> bool:
@@ -134,10 +115,11 @@ def require_writes(t: Target) -> bool:
 # -- cached reads -------------------------------------------------------------------------------
 
 
-def _fan_out_with_progress(label: str, t: Target, work: Callable[..., Any]) -> Any:
-    """Run `work(clients, on_progress)` on `SHARDS` async clients under a progress bar.
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for an org-wide read, removed when the read is done.
 
-    Called inside the cached functions, so a cache hit replays the bar and its removal instead
+    Used inside the cached functions, so a cache hit replays the bar and its removal instead
     of referring to an element from another run.
     """
     bar = st.progress(0.0, text=label)
@@ -145,25 +127,16 @@ def _fan_out_with_progress(label: str, t: Target, work: Callable[..., Any]) -> A
     def update(done: int, total: int) -> None:
         bar.progress(done / total if total else 1.0, text=f"{label} {done}/{total}")
 
-    async def run() -> Any:
-        async with AsyncExitStack() as stack:
-            clients: list[AsyncMedblocks] = [
-                await stack.enter_async_context(t.async_client()) for _ in range(SHARDS)
-            ]
-            return await work(clients, update)
-
     try:
-        return asyncio.run(run())
+        yield update
     finally:
         bar.empty()
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _org_connections(key: str, _t: Target) -> frames.OrgFrames:
-    async def run(clients: list[AsyncMedblocks], progress: Any) -> frames.OrgFrames:
-        return await frames.fetch_connections(clients, per_client=PER_CLIENT, on_progress=progress)
-
-    return _fan_out_with_progress("Reading every patient's connections…", _t, run)
+    with _progress_bar("Reading every patient's connections…") as progress:
+        return org_reads.org_connections(_t, progress)
 
 
 def org_connections() -> frames.OrgFrames:
@@ -173,12 +146,8 @@ def org_connections() -> frames.OrgFrames:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _org_sessions(key: str, ids: tuple[str, ...], _t: Target) -> Any:
-    async def run(clients: list[AsyncMedblocks], progress: Any) -> Any:
-        return await frames.fetch_sessions(
-            clients, ids, per_client=PER_CLIENT, on_progress=progress
-        )
-
-    return _fan_out_with_progress("Reading every patient's sessions…", _t, run)
+    with _progress_bar("Reading every patient's sessions…") as progress:
+        return org_reads.org_sessions(_t, ids, progress)
 
 
 def org_sessions(patient_ids: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -188,12 +157,8 @@ def org_sessions(patient_ids: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _record_sources(key: str, wanted: tuple[tuple[str, tuple[str, ...]], ...], _t: Target) -> Any:
-    async def run(clients: list[AsyncMedblocks], progress: Any) -> Any:
-        return await frames.fetch_record_sources(
-            clients, dict(wanted), per_client=PER_CLIENT, on_progress=progress
-        )
-
-    return _fan_out_with_progress("Checking which sources have delivered records…", _t, run)
+    with _progress_bar("Checking which sources have delivered records…") as progress:
+        return org_reads.record_sources(_t, dict(wanted), progress)
 
 
 def record_sources(
@@ -250,14 +215,13 @@ def events(endpoint_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def _health(key: str, version: str, _client: Medblocks) -> HealthCheck:
-    return check_health(_client, version)
+def _health(key: str, _client: Medblocks) -> HealthCheck:
+    return check_health(_client)
 
 
 def health() -> HealthCheck:
     """`/health` and clock skew, re-read at most every 10 seconds."""
-    t = target()
-    return _health(target_id(t), t.api_version, client())
+    return _health(target_id(target()), client())
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

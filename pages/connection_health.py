@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.frames import active_sources, health_frame, rows_with
-from medblocks.dashboard.health import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.sources import source_name
 from pages import _shared
 
-_shared.frame_page()
 st.title("Connection health")
 
 org = _shared.attempt("Reading patients and connections", _shared.org_connections)

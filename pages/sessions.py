@@ -10,7 +10,6 @@ from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
 from pages import _shared
 
-_shared.frame_page()
 st.title("Sessions")
 org = _shared.attempt("Reading patients", _shared.org_connections)
 if org is None:

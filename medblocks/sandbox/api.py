@@ -25,8 +25,8 @@ from medblocks.sandbox.ids import new_id, new_secret, new_token
 from medblocks.sandbox.pagination import decode_cursor, list_page
 from medblocks.sandbox.runtime import SandboxRuntime
 from medblocks.sandbox.store import Row, dumps
+from medblocks.spec.ids import RESERVED_PATIENT_PREFIXES
 
-RESERVED_PATIENT_PREFIXES = ("pat_", "pf_", "conn_", "fhirsrc_", "wh_", "evt_")
 DEFAULT_EXPIRES_IN = 1800
 REDELIVERY_INTERVAL = 60
 RECORD_CURSOR_ALPHABET = string.ascii_letters + string.digits

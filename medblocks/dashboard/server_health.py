@@ -1,4 +1,4 @@
-"""The Overview's status line: `/health`, clock skew against the server, the Version sent."""
+"""The Overview's server check: `/health`, and our clock's skew against the server's."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from medblocks.client import Medblocks
-from medblocks.spec import pinned_version
 
 
 @dataclass(frozen=True)
@@ -14,15 +13,9 @@ class HealthCheck:
     ok: bool
     server_time: datetime
     skew_seconds: float
-    version_sent: str
-    version_pinned: str
-
-    @property
-    def version_matches(self) -> bool:
-        return self.version_sent == self.version_pinned
 
 
-def check_health(client: Medblocks, version_sent: str) -> HealthCheck:
+def check_health(client: Medblocks) -> HealthCheck:
     """Call `/health`; skew is local clock minus `server_time` (positive: we are ahead)."""
     before = datetime.now(UTC)
     answer = client.health()
@@ -35,6 +28,4 @@ def check_health(client: Medblocks, version_sent: str) -> HealthCheck:
         ok=bool(answer.ok),
         server_time=server_time,
         skew_seconds=(midpoint - server_time).total_seconds(),
-        version_sent=version_sent,
-        version_pinned=pinned_version(),
     )

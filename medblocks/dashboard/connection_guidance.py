@@ -1,4 +1,4 @@
-"""What each connection status means for ops: who must act, and what to tell the patient."""
+"""What each connection status means: who must act, and what to tell the patient."""
 
 from __future__ import annotations
 
