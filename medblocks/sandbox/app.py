@@ -9,10 +9,8 @@ method, parameters and body against precompiled validators, then the handler.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,10 +20,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from medblocks.sandbox import controls, faults, hosted, outcomes, webhooks
 from medblocks.sandbox.api import HANDLERS, Call
+from medblocks.sandbox.asgi import (
+    Receive,
+    RequestIdMiddleware,
+    Scope,
+    Send,
+    authenticate,
+    header,
+    request_id_of,
+    send_error,
+    send_json,
+)
 from medblocks.sandbox.config import SandboxConfig
-from medblocks.sandbox.errors import ApiError, error_body, method_not_allowed
-from medblocks.sandbox.ids import new_request_id
+from medblocks.sandbox.errors import ApiError, method_not_allowed
 from medblocks.sandbox.runtime import SandboxRuntime
 from medblocks.sandbox.validation import (
     coerce_parameters,
@@ -34,100 +43,20 @@ from medblocks.sandbox.validation import (
     validate_body,
 )
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-log = logging.getLogger("medblocks.sandbox")
-
 MAX_BODY_BYTES = 1024 * 1024
 SPEC_ROUTE = "/openapi/medblocks.json"
 
 
-def request_id_of(scope: Scope) -> str:
-    """The request id `RequestIdMiddleware` gave this request (a fresh one if it did not run)."""
-    state = scope.setdefault("state", {})
-    if "request_id" not in state:
-        state["request_id"] = new_request_id()
-    return str(state["request_id"])
-
-
-class RequestIdMiddleware:
-    """Give every HTTP request a fresh id (`request.state.request_id`) and answer it in
-    `X-Request-Id`, whichever route produced the response."""
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        scope.setdefault("state", {})["request_id"] = request_id = new_request_id()
-        header = (b"x-request-id", request_id.encode())
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0].lower() != header[0]]
-                message["headers"] = [*headers, header]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
-async def send_json(
-    send: Send, status: int, body: bytes, extra_headers: dict[str, str] | None = None
-) -> None:
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    for name, value in (extra_headers or {}).items():
-        headers.append((name.lower().encode(), value.encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def send_error(send: Send, error: ApiError, request_id: str) -> None:
-    await send_json(send, error.status, error_body(error, request_id), error.headers)
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 def base_url_of(scope: Scope) -> str:
     """The base URL the caller used (for the hosted session `url`)."""
-    host = _header(scope, b"host")
+    host = header(scope, b"host")
     if host is None:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
     return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"
 
 
-def authenticate(runtime: SandboxRuntime, scope: Scope) -> None:
-    """Accept only `Authorization: Bearer <the sandbox key>` (API routes and controls alike)."""
-    value = _header(scope, b"authorization")
-    scheme, _, key = (value or "").strip().partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
-        raise ApiError(
-            "authentication_error",
-            "missing_api_key",
-            "No API key: send Authorization: Bearer <key>.",
-        )
-    if key in runtime.config.expired_api_keys:
-        raise ApiError("authentication_error", "expired_api_key", "This API key has expired.")
-    if not hmac.compare_digest(key.encode(), runtime.api_key.encode()):
-        raise ApiError(
-            "authentication_error",
-            "invalid_api_key",
-            "This API key is not valid for this sandbox.",
-        )
+log = logging.getLogger("medblocks.sandbox")
 
 
 class ApiDispatcher:
@@ -156,7 +85,7 @@ class ApiDispatcher:
         await send_json(send, status, json.dumps(payload, separators=(",", ":")).encode())
 
     def _check_version(self, scope: Scope) -> None:
-        version = _header(scope, b"version")
+        version = header(scope, b"version")
         if version is not None and version.strip() != self.runtime.api_version:
             raise ApiError(
                 "invalid_request_error",
@@ -212,7 +141,7 @@ async def read_body(scope: Scope, receive: Receive) -> bytes:
     too_large = ApiError(
         "invalid_request_error", "payload_too_large", "The request body is larger than 1 MB."
     )
-    declared = _header(scope, b"content-length")
+    declared = header(scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise too_large
     chunks: list[bytes] = []
@@ -239,23 +168,18 @@ async def serve_spec(request: Request) -> Response:
 def create_app(config: SandboxConfig | None = None) -> Starlette:
     """A sandbox app; `app.state.sandbox` is its `SandboxRuntime`."""
     runtime = SandboxRuntime.build(config or SandboxConfig())
-    routes: list[BaseRoute] = [Route(SPEC_ROUTE, serve_spec, methods=["GET"])]
-    middleware: list[Middleware] = [Middleware(RequestIdMiddleware)]
-
-    # --- EXTENSION POINT (hosted-page developer): append the `/_sandbox/` control routes and
-    # the hosted `/c/<token>` pages to `routes`, and fault-injection middleware to
-    # `middleware` (it runs after RequestIdMiddleware, so `request.state.request_id` is set).
-    from medblocks.sandbox import controls, faults, hosted, webhooks  # they import this module
-
-    routes.extend([*controls.ROUTES, *hosted.ROUTES])
-    middleware.append(Middleware(faults.FaultMiddleware))
-    webhooks.notify(runtime)  # background deliveries and scheduled refresh failures
-    # --- END EXTENSION POINT
-
-    app = Starlette(routes=routes, middleware=middleware)
-    # Whatever no route above claims goes to the API (a router default, unlike a catch-all
-    # Mount, also receives paths with control characters such as an encoded newline).
-    app.router.default = ApiDispatcher(runtime)
+    routes: list[BaseRoute] = [
+        Route(SPEC_ROUTE, serve_spec, methods=["GET"]),
+        *controls.ROUTES,
+        *hosted.ROUTES,
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)])
+    # Whatever no route above claims goes to the API, through the faults (a router default,
+    # unlike a catch-all Mount, also receives paths with control characters such as an
+    # encoded newline). The spec document, the controls and the hosted pages never see faults.
+    app.router.default = faults.FaultMiddleware(ApiDispatcher(runtime), runtime)
     app.router.redirect_slashes = False
     app.state.sandbox = runtime
+    # Background deliveries and scheduled refresh failures.
+    webhooks.start_worker(runtime, outcomes.run_due_work)
     return app

@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from medblocks.sandbox import faults, outcomes, resources, webhooks
-from medblocks.sandbox.app import authenticate, request_id_of
+from medblocks.sandbox.asgi import authenticate, request_id_of
 from medblocks.sandbox.clock import SandboxClock
 from medblocks.sandbox.errors import (
     ApiError,

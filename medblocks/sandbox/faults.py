@@ -14,21 +14,13 @@ import json
 import random
 import re
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass
-from typing import Any
 
-from medblocks.sandbox.app import SPEC_ROUTE, request_id_of, send_error
+from medblocks.sandbox.asgi import ASGIApp, Receive, Scope, Send, header, request_id_of, send_error
 from medblocks.sandbox.errors import ApiError
 from medblocks.sandbox.runtime import SandboxRuntime
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 FAULTS_KEY = "faults"
-EXEMPT_PREFIXES = ("/_sandbox/", "/c/")
 PREFER_CODE = re.compile(r"(?:^|[\s,;])code\s*=\s*\"?(\d{3})\"?", re.IGNORECASE)
 
 # The (type, code) the sandbox answers for each documented error status.
@@ -133,33 +125,22 @@ def prefer_error(header: str, retry_after: int) -> ApiError | None:
     return ApiError(type_, code, message, headers=headers)
 
 
-def _prefer_header(scope: Scope) -> str | None:
-    for key, value in scope["headers"]:
-        if key == b"prefer":
-            return str(value.decode("latin-1"))
-    return None
-
-
 class FaultMiddleware:
-    """Applies `Prefer` and the run-wide faults to API requests, before the API sees them."""
+    """Applies `Prefer` and the run-wide faults to API requests, before the API sees them
+    (it wraps the API dispatcher alone, so the controls, the hosted pages and the spec
+    document never see a fault)."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+    def __init__(self, app: ASGIApp, runtime: SandboxRuntime) -> None:
         self.app = app
+        self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or path.startswith(EXEMPT_PREFIXES)
-            or path == SPEC_ROUTE
-            or "app" not in scope
-        ):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        runtime = scope["app"].state.sandbox
-        state = state_for(runtime)
+        state = state_for(self.runtime)
         faults = state.faults
-        prefer = _prefer_header(scope)
+        prefer = header(scope, b"prefer")
         if not faults.any and prefer is None:
             await self.app(scope, receive, send)
             return

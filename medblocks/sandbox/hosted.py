@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from medblocks.sandbox import hosted_html as html
 from medblocks.sandbox import outcomes, resources
-from medblocks.sandbox.app import request_id_of
+from medblocks.sandbox.asgi import request_id_of
 from medblocks.sandbox.ehr import SCOPES
 from medblocks.sandbox.runtime import SandboxRuntime
 from medblocks.sandbox.store import Row
