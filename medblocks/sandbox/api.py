@@ -34,12 +34,6 @@ RECORD_CURSOR_LENGTH = 12
 RECORD_CURSOR_LIFETIME = timedelta(days=7)
 WEBHOOK_METADATA_MAX_KEYS = 50
 LOCAL_WEBHOOK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-EVENT_TYPES = (
-    "patient_session.completed",
-    "connection.token_refresh_failed",
-    "records.sync.completed",
-    "records.sync.failed",
-)
 
 
 @dataclass

@@ -48,11 +48,6 @@ ERROR_CODES: dict[tuple[str, str], int] = {
 }
 
 
-def codes_for_status(status: int) -> list[tuple[str, str]]:
-    """Every documented (type, code) pair answered with `status`."""
-    return [pair for pair, code_status in ERROR_CODES.items() if code_status == status]
-
-
 class ApiError(Exception):
     """A documented API error; raising it anywhere in a handler answers with the envelope.
 

@@ -31,7 +31,6 @@ FAILURE_CODES: dict[str, str] = {
     "portal_login_failed": "The portal sign-in could not be completed.",
     "consent_timeout": "The consent screen timed out before a decision was made.",
 }
-CONNECTION_STATUSES = ("active", "failed", "expired", "refresh_failed", "disconnected")
 REFRESH_FAILS_AFTER = timedelta(hours=24)
 SANDBOX_PASSWORD = "pass_good"
 

@@ -229,9 +229,3 @@ def parse_json_body(raw: bytes) -> Any:
     except (ValueError, RecursionError, UnicodeError) as exc:
         raise bad_request("The request body is not valid JSON.") from exc
     return body
-
-
-def require_object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise invalid_data("The request body must be a JSON object.", None)
-    return body
