@@ -20,8 +20,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from medblocks.sandbox import controls, faults, hosted, outcomes, webhooks
-from medblocks.sandbox.api import HANDLERS, Call
+from medblocks.sandbox.api import webhooks
+from medblocks.sandbox.api.operations import HANDLERS, Call
+from medblocks.sandbox.api.validation import (
+    coerce_parameters,
+    match_path,
+    parse_json_body,
+    validate_body,
+)
 from medblocks.sandbox.asgi import (
     Receive,
     RequestIdMiddleware,
@@ -35,13 +41,9 @@ from medblocks.sandbox.asgi import (
 )
 from medblocks.sandbox.config import SandboxConfig
 from medblocks.sandbox.errors import ApiError, method_not_allowed
+from medblocks.sandbox.hosted import outcomes, pages
+from medblocks.sandbox.levers import controls, faults
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.validation import (
-    coerce_parameters,
-    match_path,
-    parse_json_body,
-    validate_body,
-)
 
 MAX_BODY_BYTES = 1024 * 1024
 SPEC_ROUTE = "/openapi/medblocks.json"
@@ -171,7 +173,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Route(SPEC_ROUTE, serve_spec, methods=["GET"]),
         *controls.ROUTES,
-        *hosted.ROUTES,
+        *pages.ROUTES,
     ]
     app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)])
     # Whatever no route above claims goes to the API, through the faults (a router default,

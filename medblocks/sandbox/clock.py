@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from medblocks.sandbox.store import Store
+from medblocks.sandbox.storage.store import Store
 
 CLOCK_OFFSET_KEY = "clock_offset_seconds"
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from medblocks.sandbox.api.validation import PathEntry, compile_spec
 from medblocks.sandbox.clock import SandboxClock
 from medblocks.sandbox.config import SandboxConfig, resolve_api_key
-from medblocks.sandbox.seed import seed_store
-from medblocks.sandbox.store import Store
-from medblocks.sandbox.validation import PathEntry, compile_spec
+from medblocks.sandbox.storage.seed import seed_store
+from medblocks.sandbox.storage.store import Store
 from medblocks.spec import PINNED_PATH, dereferenced_pinned, pinned_version
 
 T = TypeVar("T")

@@ -10,8 +10,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from medblocks.sandbox import outcomes, seed
+from medblocks.sandbox.hosted import outcomes
 from medblocks.sandbox.runtime import SandboxRuntime
+from medblocks.sandbox.storage import seed
 
 ErrorCheck = Callable[..., dict[str, Any]]
 RETURN_URL = "https://app.example.test/back"

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from medblocks.sandbox import SandboxConfig, create_app, start_in_thread
-from medblocks.sandbox.store import Store
+from medblocks.sandbox.storage.store import Store
 
 KEY = "mb_sk_sbx_01STORAGETEST00000000000000"
 

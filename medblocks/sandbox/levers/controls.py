@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from medblocks.sandbox import faults, outcomes, resources, webhooks
+from medblocks.sandbox.api import resources, webhooks
 from medblocks.sandbox.asgi import authenticate, request_id_of
 from medblocks.sandbox.clock import SandboxClock
 from medblocks.sandbox.errors import (
@@ -34,8 +34,10 @@ from medblocks.sandbox.errors import (
     method_not_allowed,
     not_found,
 )
+from medblocks.sandbox.hosted import outcomes
+from medblocks.sandbox.levers import faults
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.seed import seed_bulk_patients, seed_store
+from medblocks.sandbox.storage.seed import seed_bulk_patients, seed_store
 from medblocks.spec import load_overlay
 
 PREFIX = "/_sandbox"

@@ -27,7 +27,7 @@ import httpx
 from medblocks.sandbox.clock import iso, parse_iso
 from medblocks.sandbox.ids import new_id
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.store import Row, Store
+from medblocks.sandbox.storage.store import Row, Store
 
 log = logging.getLogger("medblocks.sandbox.webhooks")
 

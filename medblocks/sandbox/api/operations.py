@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from medblocks.sandbox import resources
+from medblocks.sandbox.api import resources
+from medblocks.sandbox.api.pagination import decode_cursor, list_page
 from medblocks.sandbox.clock import iso, parse_iso
 from medblocks.sandbox.errors import ApiError, invalid_data, not_found
 from medblocks.sandbox.ids import new_id, new_secret, new_token
-from medblocks.sandbox.pagination import decode_cursor, list_page
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.store import Row, dumps
+from medblocks.sandbox.storage.store import Row, dumps
 
 RESERVED_PATIENT_PREFIXES = ("pat_", "pf_", "conn_", "fhirsrc_", "wh_", "evt_")
 DEFAULT_EXPIRES_IN = 1800

@@ -20,8 +20,8 @@ from ulid import ULID
 
 from medblocks.sandbox.clock import SandboxClock, iso
 from medblocks.sandbox.config import SandboxConfig
-from medblocks.sandbox.ehr import SCOPES, chart_records
-from medblocks.sandbox.store import Store, dumps
+from medblocks.sandbox.storage.ehr import SCOPES, chart_records
+from medblocks.sandbox.storage.store import Store, dumps
 
 SEEDED_KEY = "seeded"
 # The sandbox's own failure codes (Medblocks publishes none); see the README.

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from medblocks.sandbox.clock import iso
-from medblocks.sandbox.store import dumps
+from medblocks.sandbox.storage.store import dumps
 
 # The SMART scopes every sandbox connection is granted.
 SCOPES = ["launch/patient", "openid", "fhirUser", "offline_access", "patient/*.read"]

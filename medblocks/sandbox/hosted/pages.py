@@ -20,12 +20,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from medblocks.sandbox import hosted_html as html
-from medblocks.sandbox import outcomes, resources
+from medblocks.sandbox.api import resources
 from medblocks.sandbox.asgi import request_id_of
-from medblocks.sandbox.ehr import SCOPES
+from medblocks.sandbox.hosted import html, outcomes
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.store import Row
+from medblocks.sandbox.storage.ehr import SCOPES
+from medblocks.sandbox.storage.store import Row
 
 TOKEN_PATTERN = re.compile(r"[0-9a-f]{32}")
 MAX_FORM_BYTES = 16 * 1024

@@ -15,12 +15,12 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from medblocks.sandbox import resources, webhooks
+from medblocks.sandbox.api import resources, webhooks
 from medblocks.sandbox.clock import iso
-from medblocks.sandbox.ehr import SCOPES, chart_records
 from medblocks.sandbox.ids import new_id
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.store import Row
+from medblocks.sandbox.storage.ehr import SCOPES, chart_records
+from medblocks.sandbox.storage.store import Row
 
 # failure_code -> what the patient is told (and `error_description` in direct mode).
 FAILURE_CODES: dict[str, str] = {
