@@ -8,6 +8,7 @@ API, the hosted pages and the controls can all import it without a cycle.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -20,6 +21,11 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("medblocks.sandbox")
+
+INTERNAL_ERROR = ApiError("api_error", "internal_error", "The sandbox failed unexpectedly.")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def request_id_of(scope: Scope) -> str:
@@ -50,7 +56,22 @@ class RequestIdMiddleware:
                 message["headers"] = [*headers, header]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_id(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            # Whatever route failed, the caller still gets the envelope and the request id
+            # (never Starlette's plain-text 500); the traceback goes to the log only.
+            log.exception("sandbox request %s failed", request_id)
+            if started:
+                raise
+            await send_error(send_with_id, INTERNAL_ERROR, request_id)
 
 
 async def send_json(
@@ -97,3 +118,17 @@ def authenticate(runtime: SandboxRuntime, scope: Scope) -> None:
             "invalid_api_key",
             "This API key is not valid for this sandbox.",
         )
+
+
+def public_base_url(runtime: SandboxRuntime, scope: Scope) -> str:
+    """The base of every URL the sandbox hands out (session `url`s): the configured public URL,
+    else the address the request reached (the server socket, never the `Host` header, which
+    the caller chooses)."""
+    if runtime.config.public_url:
+        return runtime.config.public_url
+    scheme = scope.get("scheme", "http")
+    host, port = scope.get("server") or ("127.0.0.1", None)
+    if ":" in host:
+        host = f"[{host}]"
+    authority = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    return f"{scheme}://{authority}{scope.get('root_path', '')}"

@@ -96,9 +96,8 @@ def envelope(
 
 def error_body(error: ApiError, request_id: str) -> bytes:
     """The encoded envelope for a raised `ApiError`."""
-    return json.dumps(
-        envelope(error.type, error.code, error.message, request_id, error.param)
-    ).encode()
+    body = envelope(error.type, error.code, error.message, request_id, error.param)
+    return json.dumps(body, allow_nan=False).encode()
 
 
 def invalid_data(message: str, param: str | None) -> ApiError:

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from medblocks.sandbox import jsontext
 from medblocks.sandbox.clock import iso, parse_iso
 from medblocks.sandbox.ids import new_id
 from medblocks.sandbox.runtime import SandboxRuntime
@@ -90,7 +91,7 @@ def payload(event: Row) -> bytes:
         "created_at": event["created_at"],
         "data": json.loads(event["data"]),
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    return jsontext.encode(body)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

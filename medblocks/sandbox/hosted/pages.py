@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from medblocks.sandbox.api import resources
-from medblocks.sandbox.asgi import request_id_of
+from medblocks.sandbox.asgi import public_base_url, request_id_of
 from medblocks.sandbox.hosted import html, outcomes
 from medblocks.sandbox.runtime import SandboxRuntime
 from medblocks.sandbox.storage.ehr import SCOPES
@@ -130,8 +130,8 @@ def _button_label(session: Row) -> str:
 
 
 def _base_url(request: Request) -> str:
-    """The base URL the patient's browser used (for the session `url` in webhook payloads)."""
-    return str(request.base_url).rstrip("/")
+    """The sandbox's public base URL (for the session `url` in webhook payloads)."""
+    return public_base_url(_runtime(request), request.scope)
 
 
 Step = Callable[[Request], Awaitable[Response]]

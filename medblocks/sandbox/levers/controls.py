@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from medblocks.sandbox.api import resources, webhooks
-from medblocks.sandbox.asgi import authenticate, request_id_of
+from medblocks.sandbox.asgi import authenticate, public_base_url, request_id_of
 from medblocks.sandbox.clock import SandboxClock
 from medblocks.sandbox.errors import (
     ApiError,
@@ -138,7 +138,7 @@ async def complete_session(request: Request) -> dict[str, Any]:
     if session["mode"] == "direct" and source["id"] != session["connection_id"]:
         raise invalid_data("A direct-mode session connects its own source only.", "connection_id")
     outcome = _outcome(body)
-    base_url = str(request.base_url).rstrip("/")
+    base_url = public_base_url(runtime, request.scope)
     result = outcomes.record_attempt(runtime, session, source["id"], outcome, base_url)
     if session["mode"] == "picker":
         outcomes.complete_session(runtime, session, base_url)

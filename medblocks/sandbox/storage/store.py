@@ -151,7 +151,7 @@ Row = sqlite3.Row
 
 def dumps(value: Any) -> str:
     """JSON text for a JSON column."""
-    return json.dumps(value, separators=(",", ":"))
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
 def _insert(db: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
