@@ -188,9 +188,13 @@ def _body_error_param(error: ValidationError) -> str | None:
 
 def validate_body(operation: Operation, body: Any) -> None:
     """Raise 400 `invalid_data` naming the field when `body` breaks the operation's schema."""
-    if operation.body_validator is None:
-        return
-    error = best_match(operation.body_validator.iter_errors(body))
+    if operation.body_validator is not None:
+        check_body(operation.body_validator, body)
+
+
+def check_body(validator: Draft202012Validator, body: Any) -> None:
+    """Raise 400 `invalid_data` naming the top-level field when `body` breaks the schema."""
+    error = best_match(validator.iter_errors(body))
     if error is not None:
         param = _body_error_param(error)
         raise invalid_data(_message(error, param), param)

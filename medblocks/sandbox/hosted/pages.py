@@ -137,16 +137,25 @@ def _base_url(request: Request) -> str:
 Step = Callable[[Request], Awaitable[Response]]
 
 
+# The URL carries the session token: no page may be framed, cached, or leak it as a referrer.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": html.CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
 def _guarded(step: Step) -> Step:
-    """Answer a refused step with its page; keep every page out of caches and referrers."""
+    """Answer a refused step with its page; every answer carries the security headers."""
 
     async def endpoint(request: Request) -> Response:
         try:
             response: Response = await step(request)
         except _Refused as refused:
-            return refused.response
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
+            response = refused.response
+        response.headers.update(SECURITY_HEADERS)
         return response
 
     return endpoint
