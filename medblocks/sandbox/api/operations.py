@@ -2,7 +2,7 @@
 
 Each handler takes a validated `Call` and returns the JSON object of a 200 answer, or raises
 `ApiError`. Requests reach a handler only after auth, version, parameter and body checks
-(`app.py`), so handlers apply only the rules the schema cannot express.
+(`api/dispatcher.py`), so handlers apply only the rules the schema cannot express.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """HTML for the sandbox's hosted patient page: plain forms, inline CSS, every text escaped.
 
 No JavaScript and no external asset: each step is a server-rendered page whose buttons POST a
-form and get a 303 redirect to the next step. Only `hosted.py` renders these pages.
+form and get a 303 redirect to the next step. Only `pages.py` renders these pages.
 """
 
 from __future__ import annotations

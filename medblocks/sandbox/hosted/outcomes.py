@@ -1,7 +1,7 @@
 """What happens to sessions and connections when a patient (or a control) acts.
 
-Shared by the hosted page (`hosted.py`) and the headless controls (`controls.py`), so a
-session completed either way ends in the same rows and emits the same webhook events.
+Shared by the hosted pages (`pages.py`) and the headless controls (`levers/controls.py`), so
+a session completed either way ends in the same rows and emits the same webhook events.
 The sandbox's personas and failure codes are defined here (Medblocks publishes no
 `failure_code` values; see the README).
 """

@@ -1,7 +1,7 @@
 """The simulated EHR behind every catalog source: what a patient connection is granted and the
 synthetic chart a records sync pulls from it.
 
-Shared by the seeded demo data (`seed.py`) and the live flow (`outcomes.py`, `hosted.py`), so a
+Shared by the seeded demo data (`seed.py`) and the live flow (`hosted/outcomes.py`), so a
 connection made either way carries the same scopes and the same kind of records.
 """
 

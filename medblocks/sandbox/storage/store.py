@@ -7,7 +7,7 @@ acknowledged write (only a power cut could drop the last commits). `db_path=None
 everything in memory.
 
 Functions here speak rows (`sqlite3.Row`); turning rows into API objects lives in
-`resources.py` and the rules of the API in `api.py`.
+`api/resources.py` and the rules of the API in `api/operations.py`.
 """
 
 from __future__ import annotations
