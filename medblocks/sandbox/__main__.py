@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--public-url",
         default=None,
         metavar="URL",
-        help="base of every URL the sandbox hands out (default: http://HOST:PORT)",
+        help="base of every URL the sandbox hands out (default: the address a request reached)",
     )
     return parser.parse_args(argv)
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         config = SandboxConfig(
             db_path=None if args.memory else args.db,
             seed_patients=args.seed,
-            public_url=args.public_url or serving,
+            public_url=args.public_url,
             rate_limit_per_second=args.rate_limit,
         )
     except ValueError as exc:
