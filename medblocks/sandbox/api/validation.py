@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from medblocks.sandbox.errors import bad_request, invalid_data
+from medblocks.sandbox.errors import invalid_data
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 INTEGER_TEXT = re.compile(r"^-?[0-9]{1,18}$")
@@ -222,14 +222,3 @@ def coerce_parameters(params: tuple[Parameter, ...], raw: Mapping[str, str]) -> 
             raise invalid_data(_message(error, param.name), param.name)
         values[param.name] = value
     return values
-
-
-def parse_json_body(raw: bytes) -> Any:
-    """Decode a JSON body; anything that is not valid UTF-8 JSON is 400 `bad_request`."""
-    try:
-        body = json.loads(raw)
-        # Lone surrogates decode fine but cannot be stored or sent back as UTF-8.
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError, UnicodeError) as exc:
-        raise bad_request("The request body is not valid JSON.") from exc
-    return body
