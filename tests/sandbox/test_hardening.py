@@ -18,7 +18,7 @@ import pytest
 from starlette.applications import Starlette
 
 from medblocks.sandbox import SandboxConfig, create_app
-from medblocks.sandbox.__main__ import parse_args
+from medblocks.sandbox.__main__ import main, parse_args
 from medblocks.sandbox.api.webhooks import WebhookWorker
 from medblocks.sandbox.clock import CLOCK_OFFSET_KEY, LATEST
 from medblocks.sandbox.hosted import outcomes
@@ -306,6 +306,20 @@ def test_a_public_url_must_be_an_http_base(bad: str):
 def test_the_command_line_takes_public_url_and_rate_limit():
     args = parse_args(["--public-url", "https://sbx.example.test", "--rate-limit", "25"])
     assert (args.public_url, args.rate_limit) == ("https://sbx.example.test", 25)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--rate-limit", "-1"], "--rate-limit must be 0 (off) or more"),
+        (["--public-url", "ftp://sbx.example.test"], "--public-url: the public URL must be"),
+    ],
+)
+def test_the_command_line_refuses_bad_values_before_serving(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+):
+    assert main(["--memory", *argv]) == 2
+    assert said in capsys.readouterr().err
 
 
 # -- hosted pages ------------------------------------------------------------------------------
