@@ -8,9 +8,4 @@ must be removed (the report then says "passes: remove it from sandbox_gaps.py").
 
 from __future__ import annotations
 
-SANDBOX_GAPS: dict[str, str] = {
-    "health-needs-no-key": (
-        "the sandbox answers GET /health without a key with 401 missing_api_key; the reference "
-        "(§3) calls /health unauthenticated (being fixed in medblocks/sandbox/)"
-    ),
-}
+SANDBOX_GAPS: dict[str, str] = {}

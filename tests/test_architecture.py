@@ -17,22 +17,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PRODUCT = ("medblocks", "pages", "dashboard.py")
 
-# The sandbox's import cycles that the sandbox's own branch (s11) removes; removed at merge with
-# s11. Each entry is one strongly connected group of modules, exactly as the check finds it.
-SANDBOX_CYCLES_UNTIL_S11_MERGE: frozenset[frozenset[str]] = frozenset(
-    {
-        frozenset(
-            {
-                "medblocks.sandbox.app",
-                "medblocks.sandbox.controls",
-                "medblocks.sandbox.faults",
-                "medblocks.sandbox.hosted",
-            }
-        ),
-        frozenset({"medblocks.sandbox.outcomes", "medblocks.sandbox.webhooks"}),
-    }
-)
-
 
 def imported_modules(path: Path) -> set[str]:
     """Every absolute module name `path` imports, with `from a import b` also as `a.b`."""
@@ -180,16 +164,8 @@ def test_each_import_rule_fails_on_a_seeded_violation(rule: str, tmp_path: Path)
 
 
 def test_no_import_cycle_among_product_modules() -> None:
-    found = cycles(import_graph(REPO, PRODUCT)) - SANDBOX_CYCLES_UNTIL_S11_MERGE
+    found = cycles(import_graph(REPO, PRODUCT))
     assert found == set(), [sorted(group) for group in found]
-
-
-def test_the_temporary_allowlist_excuses_only_the_sandbox() -> None:
-    assert all(
-        module.startswith("medblocks.sandbox.")
-        for group in SANDBOX_CYCLES_UNTIL_S11_MERGE
-        for module in group
-    )
 
 
 def test_the_cycle_check_finds_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:

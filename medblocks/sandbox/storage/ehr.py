@@ -1,7 +1,7 @@
 """The simulated EHR behind every catalog source: what a patient connection is granted and the
 synthetic chart a records sync pulls from it.
 
-Shared by the seeded demo data (`seed.py`) and the live flow (`outcomes.py`, `hosted.py`), so a
+Shared by the seeded demo data (`seed.py`) and the live flow (`hosted/outcomes.py`), so a
 connection made either way carries the same scopes and the same kind of records.
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from medblocks.sandbox.clock import iso
-from medblocks.sandbox.store import dumps
+from medblocks.sandbox.storage.store import dumps
 
 # The SMART scopes every sandbox connection is granted.
 SCOPES = ["launch/patient", "openid", "fhirUser", "offline_access", "patient/*.read"]

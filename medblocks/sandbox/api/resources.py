@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from medblocks.sandbox.store import Row, Store
+from medblocks.sandbox.storage.store import Row, Store
 
 
 def patient(row: Row) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Each handler takes a validated `Call` and returns the JSON object of a 200 answer, or raises
 `ApiError`. Requests reach a handler only after auth, version, parameter and body checks
-(`app.py`), so handlers apply only the rules the schema cannot express.
+(`api/dispatcher.py`), so handlers apply only the rules the schema cannot express.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from medblocks.sandbox import resources
+from medblocks.sandbox.api import resources
+from medblocks.sandbox.api.pagination import decode_cursor, list_page
 from medblocks.sandbox.clock import iso, parse_iso
 from medblocks.sandbox.errors import ApiError, invalid_data, not_found
 from medblocks.sandbox.ids import new_id, new_secret, new_token
-from medblocks.sandbox.pagination import decode_cursor, list_page
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.store import Row, dumps
+from medblocks.sandbox.storage.store import Row, dumps
 from medblocks.spec.ids import RESERVED_PATIENT_PREFIXES
 
 DEFAULT_EXPIRES_IN = 1800
@@ -34,12 +34,6 @@ RECORD_CURSOR_LENGTH = 12
 RECORD_CURSOR_LIFETIME = timedelta(days=7)
 WEBHOOK_METADATA_MAX_KEYS = 50
 LOCAL_WEBHOOK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-EVENT_TYPES = (
-    "patient_session.completed",
-    "connection.token_refresh_failed",
-    "records.sync.completed",
-    "records.sync.failed",
-)
 
 
 @dataclass

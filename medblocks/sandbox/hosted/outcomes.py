@@ -1,7 +1,7 @@
 """What happens to sessions and connections when a patient (or a control) acts.
 
-Shared by the hosted page (`hosted.py`) and the headless controls (`controls.py`), so a
-session completed either way ends in the same rows and emits the same webhook events.
+Shared by the hosted pages (`pages.py`) and the headless controls (`levers/controls.py`), so
+a session completed either way ends in the same rows and emits the same webhook events.
 The sandbox's personas and failure codes are defined here (Medblocks publishes no
 `failure_code` values; see the README).
 """
@@ -15,12 +15,12 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from medblocks.sandbox import resources, webhooks
+from medblocks.sandbox.api import resources, webhooks
 from medblocks.sandbox.clock import iso
-from medblocks.sandbox.ehr import SCOPES, chart_records
 from medblocks.sandbox.ids import new_id
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.store import Row
+from medblocks.sandbox.storage.ehr import SCOPES, chart_records
+from medblocks.sandbox.storage.store import Row
 
 # failure_code -> what the patient is told (and `error_description` in direct mode).
 FAILURE_CODES: dict[str, str] = {
@@ -31,7 +31,6 @@ FAILURE_CODES: dict[str, str] = {
     "portal_login_failed": "The portal sign-in could not be completed.",
     "consent_timeout": "The consent screen timed out before a decision was made.",
 }
-CONNECTION_STATUSES = ("active", "failed", "expired", "refresh_failed", "disconnected")
 REFRESH_FAILS_AFTER = timedelta(hours=24)
 SANDBOX_PASSWORD = "pass_good"
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from medblocks.sandbox.errors import not_found
-from medblocks.sandbox.store import Row
+from medblocks.sandbox.storage.store import Row
 
 CURSOR_PREFIX = "cur_"
 

@@ -7,7 +7,7 @@ acknowledged write (only a power cut could drop the last commits). `db_path=None
 everything in memory.
 
 Functions here speak rows (`sqlite3.Row`); turning rows into API objects lives in
-`resources.py` and the rules of the API in `api.py`.
+`api/resources.py` and the rules of the API in `api/operations.py`.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ Row = sqlite3.Row
 
 def dumps(value: Any) -> str:
     """JSON text for a JSON column."""
-    return json.dumps(value, separators=(",", ":"))
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
 def _insert(db: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
@@ -261,6 +261,15 @@ class Store:
             params.extend([value] * clause.count("?"))
         params.append(limit + 1)
         return self.query(f"{sql} ORDER BY {order} LIMIT ?", params)
+
+    def erase_everything(self) -> None:
+        """Empty every table (the `/_sandbox/reset` control); the schema stays."""
+        with self.transaction() as db:
+            tables = db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+            for table in tables:
+                db.execute(f'DELETE FROM "{table["name"]}"')
 
     # -- sandbox_state ---------------------------------------------------------------------
 
@@ -447,6 +456,53 @@ class Store:
             (status, failure_code, failure_at, updated_at, status, connection_id),
         )
 
+    def connection_by_id(self, connection_id: str) -> Row | None:
+        """A patient connection by its `conn_` id alone (sandbox controls)."""
+        return self._by_id("connections", connection_id)
+
+    def connection_for_source(
+        self, db: sqlite3.Connection, patient_id: str, source_id: str
+    ) -> Row | None:
+        """The patient's most recent connection to one catalog source, if any."""
+        row: Row | None = db.execute(
+            "SELECT * FROM connections WHERE patient_id = ? AND connection_id = ? "
+            "ORDER BY seq DESC LIMIT 1",
+            (patient_id, source_id),
+        ).fetchone()
+        return row
+
+    def reactivate_connection(
+        self,
+        db: sqlite3.Connection,
+        connection_id: str,
+        *,
+        patient_session_id: str,
+        scopes: list[str],
+        updated_at: str,
+        refresh_fails_at: str | None,
+    ) -> None:
+        """A fresh authorization of an existing connection: active again, failure cleared."""
+        db.execute(
+            "UPDATE connections SET status = 'active', patient_session_id = ?, scopes = ?, "
+            "failure_code = NULL, failure_at = NULL, updated_at = ?, refresh_fails_at = ? "
+            "WHERE id = ?",
+            (patient_session_id, dumps(scopes), updated_at, refresh_fails_at, connection_id),
+        )
+
+    def due_refresh_failures(self, now: str) -> list[Row]:
+        """Active connections whose scheduled refresh failure has come."""
+        return self.query(
+            "SELECT * FROM connections WHERE status = 'active' AND refresh_fails_at IS NOT NULL "
+            "AND refresh_fails_at <= ? ORDER BY refresh_fails_at, seq",
+            (now,),
+        )
+
+    def next_refresh_failure_at(self) -> str | None:
+        row = self.query_one(
+            "SELECT MIN(refresh_fails_at) AS due FROM connections WHERE status = 'active'"
+        )
+        return None if row is None or row["due"] is None else str(row["due"])
+
     # -- patient sessions --------------------------------------------------------------------
 
     def insert_session(
@@ -623,6 +679,17 @@ class Store:
     def get_record_cursor(self, cursor: str) -> Row | None:
         return self.query_one("SELECT * FROM record_cursors WHERE cursor = ?", (cursor,))
 
+    def replace_source_records(
+        self,
+        db: sqlite3.Connection,
+        patient_id: str,
+        source: str,
+        rows: Iterable[Sequence[Any]],
+    ) -> None:
+        """Store a fresh sync of one source's records (only the latest version is kept)."""
+        db.execute("DELETE FROM records WHERE patient_id = ? AND source = ?", (patient_id, source))
+        self.insert_records(db, rows)
+
     # -- webhook endpoints and events ------------------------------------------------------------
 
     def insert_webhook(
@@ -779,6 +846,14 @@ class Store:
             ),
         )
 
+    def next_event_attempt_at(self) -> str | None:
+        row = self.query_one("SELECT MIN(next_attempt_at) AS due FROM webhook_events")
+        return None if row is None or row["due"] is None else str(row["due"])
+
+    def drop_pending_delivery(self, db: sqlite3.Connection, event_id: str) -> None:
+        """Stop retrying an event without an attempt (its endpoint is disabled or gone)."""
+        db.execute("UPDATE webhook_events SET next_attempt_at = NULL WHERE id = ?", (event_id,))
+
     # -- launch contexts -------------------------------------------------------------------------
 
     def insert_launch_context(
@@ -813,80 +888,3 @@ class Store:
 
     def get_launch_context(self, context_id: str) -> Row | None:
         return self._by_id("launch_contexts", context_id)
-
-    # -- hosted flow, sandbox controls and webhook delivery (outcomes.py, controls.py, webhooks.py)
-
-    def connection_by_id(self, connection_id: str) -> Row | None:
-        """A patient connection by its `conn_` id alone (sandbox controls)."""
-        return self._by_id("connections", connection_id)
-
-    def connection_for_source(
-        self, db: sqlite3.Connection, patient_id: str, source_id: str
-    ) -> Row | None:
-        """The patient's most recent connection to one catalog source, if any."""
-        row: Row | None = db.execute(
-            "SELECT * FROM connections WHERE patient_id = ? AND connection_id = ? "
-            "ORDER BY seq DESC LIMIT 1",
-            (patient_id, source_id),
-        ).fetchone()
-        return row
-
-    def reactivate_connection(
-        self,
-        db: sqlite3.Connection,
-        connection_id: str,
-        *,
-        patient_session_id: str,
-        scopes: list[str],
-        updated_at: str,
-        refresh_fails_at: str | None,
-    ) -> None:
-        """A fresh authorization of an existing connection: active again, failure cleared."""
-        db.execute(
-            "UPDATE connections SET status = 'active', patient_session_id = ?, scopes = ?, "
-            "failure_code = NULL, failure_at = NULL, updated_at = ?, refresh_fails_at = ? "
-            "WHERE id = ?",
-            (patient_session_id, dumps(scopes), updated_at, refresh_fails_at, connection_id),
-        )
-
-    def due_refresh_failures(self, now: str) -> list[Row]:
-        """Active connections whose scheduled refresh failure has come."""
-        return self.query(
-            "SELECT * FROM connections WHERE status = 'active' AND refresh_fails_at IS NOT NULL "
-            "AND refresh_fails_at <= ? ORDER BY refresh_fails_at, seq",
-            (now,),
-        )
-
-    def next_refresh_failure_at(self) -> str | None:
-        row = self.query_one(
-            "SELECT MIN(refresh_fails_at) AS due FROM connections WHERE status = 'active'"
-        )
-        return None if row is None or row["due"] is None else str(row["due"])
-
-    def next_event_attempt_at(self) -> str | None:
-        row = self.query_one("SELECT MIN(next_attempt_at) AS due FROM webhook_events")
-        return None if row is None or row["due"] is None else str(row["due"])
-
-    def replace_source_records(
-        self,
-        db: sqlite3.Connection,
-        patient_id: str,
-        source: str,
-        rows: Iterable[Sequence[Any]],
-    ) -> None:
-        """Store a fresh sync of one source's records (only the latest version is kept)."""
-        db.execute("DELETE FROM records WHERE patient_id = ? AND source = ?", (patient_id, source))
-        self.insert_records(db, rows)
-
-    def drop_pending_delivery(self, db: sqlite3.Connection, event_id: str) -> None:
-        """Stop retrying an event without an attempt (its endpoint is disabled or gone)."""
-        db.execute("UPDATE webhook_events SET next_attempt_at = NULL WHERE id = ?", (event_id,))
-
-    def erase_everything(self) -> None:
-        """Empty every table (the `/_sandbox/reset` control); the schema stays."""
-        with self.transaction() as db:
-            tables = db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            ).fetchall()
-            for table in tables:
-                db.execute(f'DELETE FROM "{table["name"]}"')

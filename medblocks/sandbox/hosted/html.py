@@ -1,11 +1,13 @@
 """HTML for the sandbox's hosted patient page: plain forms, inline CSS, every text escaped.
 
 No JavaScript and no external asset: each step is a server-rendered page whose buttons POST a
-form and get a 303 redirect to the next step. Only `hosted.py` renders these pages.
+form and get a 303 redirect to the next step. Only `pages.py` renders these pages.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -65,6 +67,13 @@ class PersonaRow:
 
     username: str
     outcome: str
+
+
+# The pages' only inline content is that one stylesheet, allowed by its hash; no script runs.
+STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def page(title: str, body: str, *, status_note: str = "Sandbox") -> str:

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from medblocks.sandbox.errors import bad_request, invalid_data
+from medblocks.sandbox.errors import invalid_data
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 INTEGER_TEXT = re.compile(r"^-?[0-9]{1,18}$")
@@ -188,9 +188,13 @@ def _body_error_param(error: ValidationError) -> str | None:
 
 def validate_body(operation: Operation, body: Any) -> None:
     """Raise 400 `invalid_data` naming the field when `body` breaks the operation's schema."""
-    if operation.body_validator is None:
-        return
-    error = best_match(operation.body_validator.iter_errors(body))
+    if operation.body_validator is not None:
+        check_body(operation.body_validator, body)
+
+
+def check_body(validator: Draft202012Validator, body: Any) -> None:
+    """Raise 400 `invalid_data` naming the top-level field when `body` breaks the schema."""
+    error = best_match(validator.iter_errors(body))
     if error is not None:
         param = _body_error_param(error)
         raise invalid_data(_message(error, param), param)
@@ -218,20 +222,3 @@ def coerce_parameters(params: tuple[Parameter, ...], raw: Mapping[str, str]) -> 
             raise invalid_data(_message(error, param.name), param.name)
         values[param.name] = value
     return values
-
-
-def parse_json_body(raw: bytes) -> Any:
-    """Decode a JSON body; anything that is not valid UTF-8 JSON is 400 `bad_request`."""
-    try:
-        body = json.loads(raw)
-        # Lone surrogates decode fine but cannot be stored or sent back as UTF-8.
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError, UnicodeError) as exc:
-        raise bad_request("The request body is not valid JSON.") from exc
-    return body
-
-
-def require_object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise invalid_data("The request body must be a JSON object.", None)
-    return body

@@ -18,15 +18,17 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from medblocks.sandbox import jsontext
 from medblocks.sandbox.clock import iso, parse_iso
 from medblocks.sandbox.ids import new_id
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.store import Row, Store
+from medblocks.sandbox.storage.store import Row, Store
 
 log = logging.getLogger("medblocks.sandbox.webhooks")
 
@@ -46,6 +48,7 @@ RETRY_DELAYS = (
 )
 RESPONSE_BODY_LIMIT = 4096
 IDLE_WAKE_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 300.0
 
 
 def subscribed(events: list[str], event_type: str) -> bool:
@@ -88,7 +91,7 @@ def payload(event: Row) -> bytes:
         "created_at": event["created_at"],
         "data": json.loads(event["data"]),
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    return jsontext.encode(body)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -183,17 +186,22 @@ class WebhookDelivery:
         )
 
 
+DueWork = Callable[[SandboxRuntime], None]
+
+
 class WebhookWorker:
     """A daemon thread that runs the due work of one sandbox as soon as it falls due.
 
-    Started when the app is created; it sleeps until the earliest pending retry or scheduled
-    refresh failure, at most 5 s (so a redelivery queued through the API goes out within
-    seconds), and exits once the sandbox's database is closed.
+    `due_work` (given by whoever starts the worker) does the work; the worker only decides
+    when: it sleeps until the earliest pending retry or scheduled refresh failure, at most 5 s
+    (so a redelivery queued through the API goes out within seconds), and exits once the
+    sandbox's database is closed. When the work fails it logs that failure once (with its
+    traceback), backs off (5 s, doubling up to 5 min) and says when the work runs again.
     """
 
-    def __init__(self, runtime: SandboxRuntime) -> None:
+    def __init__(self, runtime: SandboxRuntime, due_work: DueWork) -> None:
         self.runtime = runtime
-        self.delivery = WebhookDelivery(runtime)
+        self._due_work = due_work
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -208,18 +216,26 @@ class WebhookWorker:
         self._wake.set()
 
     def _run(self) -> None:
-        from medblocks.sandbox.outcomes import run_due_work
-
+        failures = 0
+        last_failure: tuple[str, str] | None = None
         while True:
             self._wake.clear()
             try:
-                run_due_work(self.runtime)
+                self._due_work(self.runtime)
                 wait = self._seconds_until_next_due()
             except sqlite3.ProgrammingError:
                 return  # the sandbox was stopped and its database closed
-            except Exception:
-                log.exception("sandbox background work failed; retrying shortly")
-                wait = IDLE_WAKE_SECONDS
+            except Exception as exc:
+                failures += 1
+                failure = (type(exc).__name__, str(exc))
+                if failure != last_failure:
+                    log.error("sandbox background work failed; backing off", exc_info=True)
+                    last_failure = failure
+                wait = min(IDLE_WAKE_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+            else:
+                if failures:
+                    log.warning("sandbox background work runs again after %d failures", failures)
+                failures, last_failure = 0, None
             self._wake.wait(timeout=wait)
 
     def _seconds_until_next_due(self) -> float:
@@ -232,16 +248,18 @@ class WebhookWorker:
         return min(max(seconds, 0.05), IDLE_WAKE_SECONDS)
 
 
-def worker_for(runtime: SandboxRuntime) -> WebhookWorker:
-    """The one background worker of this sandbox, kept on the runtime (started on notify)."""
-    return runtime.companion(WebhookWorker, WebhookWorker)
+def start_worker(runtime: SandboxRuntime, due_work: DueWork) -> None:
+    """Start this sandbox's one background worker, which runs `due_work(runtime)` when due."""
+    runtime.companion(WebhookWorker, lambda rt: WebhookWorker(rt, due_work)).notify()
 
 
 def notify(runtime: SandboxRuntime) -> None:
     """Wake this sandbox's background worker: something was queued or re-queued."""
-    worker_for(runtime).notify()
+    worker = runtime.find_companion(WebhookWorker)
+    if worker is not None:
+        worker.notify()
 
 
 def deliver_due(runtime: SandboxRuntime) -> int:
     """Attempt every due delivery now, in the caller's thread (tests, the clock control)."""
-    return worker_for(runtime).delivery.deliver_due()
+    return runtime.companion(WebhookDelivery, WebhookDelivery).deliver_due()

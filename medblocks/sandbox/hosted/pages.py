@@ -20,12 +20,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from medblocks.sandbox import hosted_html as html
-from medblocks.sandbox import outcomes, resources
-from medblocks.sandbox.app import request_id_of
-from medblocks.sandbox.ehr import SCOPES
+from medblocks.sandbox.api import resources
+from medblocks.sandbox.asgi import public_base_url, request_id_of
+from medblocks.sandbox.hosted import html, outcomes
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.store import Row
+from medblocks.sandbox.storage.ehr import SCOPES
+from medblocks.sandbox.storage.store import Row
 
 TOKEN_PATTERN = re.compile(r"[0-9a-f]{32}")
 MAX_FORM_BYTES = 16 * 1024
@@ -130,23 +130,32 @@ def _button_label(session: Row) -> str:
 
 
 def _base_url(request: Request) -> str:
-    """The base URL the patient's browser used (for the session `url` in webhook payloads)."""
-    return str(request.base_url).rstrip("/")
+    """The sandbox's public base URL (for the session `url` in webhook payloads)."""
+    return public_base_url(_runtime(request), request.scope)
 
 
 Step = Callable[[Request], Awaitable[Response]]
 
 
+# The URL carries the session token: no page may be framed, cached, or leak it as a referrer.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": html.CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
 def _guarded(step: Step) -> Step:
-    """Answer a refused step with its page; keep every page out of caches and referrers."""
+    """Answer a refused step with its page; every answer carries the security headers."""
 
     async def endpoint(request: Request) -> Response:
         try:
             response: Response = await step(request)
         except _Refused as refused:
-            return refused.response
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
+            response = refused.response
+        response.headers.update(SECURITY_HEADERS)
         return response
 
     return endpoint

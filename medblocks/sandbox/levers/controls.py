@@ -9,23 +9,22 @@ data, and set the run-wide faults.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, replace
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from medblocks.sandbox import faults, outcomes, resources, webhooks
-from medblocks.sandbox.app import authenticate, request_id_of
+from medblocks.sandbox import jsontext
+from medblocks.sandbox.api import resources, webhooks
+from medblocks.sandbox.api.validation import check_body
+from medblocks.sandbox.asgi import authenticate, public_base_url, request_id_of
 from medblocks.sandbox.clock import SandboxClock
 from medblocks.sandbox.errors import (
     ApiError,
@@ -34,24 +33,14 @@ from medblocks.sandbox.errors import (
     method_not_allowed,
     not_found,
 )
+from medblocks.sandbox.hosted import outcomes
+from medblocks.sandbox.levers import faults
+from medblocks.sandbox.levers.schemas import body_validator
 from medblocks.sandbox.runtime import SandboxRuntime
-from medblocks.sandbox.seed import seed_bulk_patients, seed_store
-from medblocks.spec import load_overlay
+from medblocks.sandbox.storage.seed import seed_bulk_patients, seed_store
 
 PREFIX = "/_sandbox"
 MAX_BODY_BYTES = 64 * 1024
-
-
-@lru_cache(maxsize=1)
-def _validators() -> dict[tuple[str, str], Draft202012Validator]:
-    """A validator per (overlay path, method) that declares a JSON request body."""
-    found = {}
-    for path, item in load_overlay().get("paths", {}).items():
-        for method, operation in item.items():
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-            if body is not None:
-                found[(path, method.upper())] = Draft202012Validator(body["schema"])
-    return found
 
 
 def _runtime(request: Request) -> SandboxRuntime:
@@ -60,19 +49,13 @@ def _runtime(request: Request) -> SandboxRuntime:
 
 
 async def _body(request: Request, template: str) -> dict[str, Any]:
-    """The JSON body, validated against the overlay schema of `template` (the route path)."""
+    """The JSON body, read as strictly as the API reads its bodies and validated against the
+    overlay schema of `template` (the route path)."""
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError("invalid_request_error", "payload_too_large", "Body larger than 64 KB.")
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise invalid_data("The request body is not valid JSON.", None) from exc
-    validator = _validators()[(template, request.method)]
-    error = next(iter(sorted(validator.iter_errors(body), key=lambda e: list(e.path))), None)
-    if error is not None:
-        param = ".".join(str(part) for part in error.path) or None
-        raise invalid_data(f"Invalid body: {error.message}", param)
+    body = jsontext.parse_body(raw) if raw.strip() else {}
+    check_body(body_validator(template, request.method), body)
     result: dict[str, Any] = body
     return result
 
@@ -135,8 +118,8 @@ async def complete_session(request: Request) -> dict[str, Any]:
         raise not_found("No FHIR source with this id or fhir_base_url.", "connection_id")
     if session["mode"] == "direct" and source["id"] != session["connection_id"]:
         raise invalid_data("A direct-mode session connects its own source only.", "connection_id")
-    outcome = _outcome(body)
-    base_url = str(request.base_url).rstrip("/")
+    outcome = _outcome(body, runtime.clock)
+    base_url = public_base_url(runtime, request.scope)
     result = outcomes.record_attempt(runtime, session, source["id"], outcome, base_url)
     if session["mode"] == "picker":
         outcomes.complete_session(runtime, session, base_url)
@@ -153,7 +136,7 @@ async def complete_session(request: Request) -> dict[str, Any]:
     }
 
 
-def _outcome(body: dict[str, Any]) -> outcomes.Outcome:
+def _outcome(body: dict[str, Any], clock: SandboxClock) -> outcomes.Outcome:
     code = body.get("failure_code")
     if body["outcome"] == "failed":
         if code is None:
@@ -162,6 +145,13 @@ def _outcome(body: dict[str, Any]) -> outcomes.Outcome:
     if code is not None:
         raise invalid_data("failure_code is only allowed when outcome is failed.", "failure_code")
     seconds = body.get("refresh_fails_after_seconds")
+    if seconds is not None:
+        try:
+            clock.later_by(seconds)
+        except ValueError as exc:
+            raise invalid_data(
+                f"refresh_fails_after_seconds: {exc}.", "refresh_fails_after_seconds"
+            ) from exc
     return outcomes.Outcome(
         "active",
         refresh_fails_after=None if seconds is None else timedelta(seconds=seconds),
@@ -201,7 +191,10 @@ async def advance_clock(request: Request) -> dict[str, Any]:
     """Move the sandbox clock forward, then run what fell due (refresh failures, deliveries)."""
     runtime = _runtime(request)
     body = await _body(request, "/_sandbox/clock/advance")
-    runtime.clock.advance(body["seconds"])
+    try:
+        runtime.clock.advance(body["seconds"])
+    except ValueError as exc:
+        raise invalid_data(f"seconds: {exc}.", "seconds") from exc
     await run_in_threadpool(outcomes.run_due_work, runtime)
     return _clock_view(runtime)
 
@@ -254,7 +247,7 @@ async def read_faults(request: Request) -> dict[str, Any]:
 
 async def put_faults(request: Request) -> dict[str, Any]:
     body = await _body(request, "/_sandbox/faults")
-    chosen = faults.Faults(**body)
+    chosen = faults.Faults.from_body(body)
     return asdict(faults.state_for(_runtime(request)).set(chosen))
 
 
