@@ -1,12 +1,16 @@
 """Medblocks workbench dashboard: `streamlit run dashboard.py`.
 
-Builds the navigation; every page lives in `pages/`, every computation in `medblocks/dashboard/`.
+The frame around every page, drawn once here: sign-in (when configured), the target (a
+configuration error stops here with its message), the LIVE banner, the sidebar (target, PHI
+toggle, refresh) and the page list, built from what the target allows: Launch is listed only
+where writes are allowed. Every page lives in `pages/`, every computation in `medblocks/dashboard/`.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from medblocks.dashboard.target import Target
 from pages import _shared
 
 st.set_page_config(page_title="Medblocks workbench", layout="wide")
@@ -17,16 +21,39 @@ if _shared.auth_configured() and not st.user.is_logged_in:
     st.button("Log in", on_click=st.login)
     st.stop()
 
-PAGES = [
-    st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
-    st.Page("pages/patients.py", title="Patients", url_path="patients"),
-    st.Page("pages/connection_health.py", title="Connection health", url_path="health"),
-    st.Page("pages/sessions.py", title="Sessions", url_path="sessions"),
-    st.Page("pages/sources.py", title="Sources", url_path="sources"),
-    st.Page("pages/launch.py", title="Launch", url_path="launch"),
-    st.Page("pages/connected.py", title="Return page", url_path="connected"),
-    st.Page("pages/webhooks.py", title="Webhooks", url_path="webhooks"),
-    st.Page("pages/contract.py", title="Contract & drift", url_path="contract"),
-]
 
-st.navigation(PAGES).run()
+def draw_frame(t: Target) -> None:
+    """The live banner, the target, the PHI toggle and refresh."""
+    if t.is_live:
+        st.error(
+            "LIVE — production Medblocks with real patient data. "
+            + ("Writes are ENABLED." if t.writes_allowed else "Read-only: writes are disabled.")
+        )
+    with st.sidebar:
+        st.caption("Target")
+        st.text(t.label)
+        st.text(t.base_url)
+        st.toggle("Reveal names and emails", key="reveal_phi", value=False)
+        if st.button("Refresh data", key="refresh_data"):
+            st.cache_data.clear()
+
+
+def page_list(t: Target) -> list[st.Page]:
+    """The pages this target allows, in menu order."""
+    launch = [st.Page("pages/launch.py", title="Launch", url_path="launch")]
+    return [
+        st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
+        st.Page("pages/patients.py", title="Patients", url_path="patients"),
+        st.Page("pages/connection_health.py", title="Connection health", url_path="health"),
+        st.Page("pages/sessions.py", title="Sessions", url_path="sessions"),
+        st.Page("pages/sources.py", title="Sources", url_path="sources"),
+        *(launch if t.writes_allowed else []),
+        st.Page("pages/connected.py", title="Return page", url_path="connected"),
+        st.Page("pages/webhooks.py", title="Webhooks", url_path="webhooks"),
+        st.Page("pages/contract.py", title="Contract & drift", url_path="contract"),
+    ]
+
+
+target = _shared.target()
+draw_frame(target)
+st.navigation(page_list(target)).run()

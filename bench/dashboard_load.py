@@ -2,8 +2,8 @@
 
 A sandbox seeded with 10,000 extra patients runs in its own process (as Medblocks runs on its
 own servers), with a simulated network round trip (`--latency-ms`, the sandbox's latency fault).
-The script then builds the Connection health page's frame exactly as the page does, through
-`pages._shared` (the `st.cache_data` readers and the async fan-out):
+The script then builds the Connection health page's frame as the page does: the data layer's
+org-wide reads (`medblocks.dashboard.org_reads`, the async fan-out) behind `st.cache_data`:
 
 * cold  - caches empty: list every patient, fan out `GET /patients/{id}`, then
           `GET /patients/{id}/records` for patients with an active connection, build the frame;
@@ -32,8 +32,15 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import streamlit as st  # noqa: E402
+
 from medblocks.client import Medblocks  # noqa: E402
-from medblocks.dashboard.frames import active_sources, health_frame  # noqa: E402
+from medblocks.config import settings_from  # noqa: E402
+from medblocks.dashboard import org_reads  # noqa: E402
+from medblocks.dashboard.frames import OrgFrames, active_sources, health_frame  # noqa: E402
+from medblocks.dashboard.target import Target, connected_target  # noqa: E402
+
+TTL = 60  # as the pages cache their reads
 
 
 def free_port() -> int:
@@ -67,13 +74,23 @@ def start_sandbox(patients: int, key: str) -> tuple[subprocess.Popen[bytes], str
     raise SystemExit("the sandbox did not start")
 
 
-def build_like_the_page() -> tuple[int, int]:
-    """What pages/connection_health.py does before rendering: (connections, record checks)."""
-    from pages import _shared
+@st.cache_data(ttl=TTL, show_spinner=False)
+def cached_connections(key: str, _target: Target) -> OrgFrames:
+    return org_reads.org_connections(_target)
 
-    org = _shared.org_connections()
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def cached_record_sources(
+    key: str, wanted: tuple[tuple[str, tuple[str, ...]], ...], _target: Target
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    return org_reads.record_sources(_target, dict(wanted))
+
+
+def build_like_the_page(target: Target) -> tuple[int, int]:
+    """What pages/connection_health.py does before rendering: (connections, record checks)."""
+    org = cached_connections(target.base_url, target)
     wanted = active_sources(org.connections)
-    arrived, _ = _shared.record_sources(wanted)
+    arrived, _ = cached_record_sources(target.base_url, tuple(sorted(wanted.items())), target)
     frame = health_frame(org, arrived)
     return len(frame), len(wanted)
 
@@ -116,21 +133,19 @@ def main() -> int:
             json={"latency_ms": args.latency_ms},
             headers={"Authorization": f"Bearer {key}"},
         ).raise_for_status()
-        os.environ.update(MEDBLOCKS_API_KEY=key, MEDBLOCKS_API_URL=base_url)
-        import streamlit as st
-
-        from pages import _shared
-
+        target = connected_target(
+            settings_from({"MEDBLOCKS_API_KEY": key, "MEDBLOCKS_API_URL": base_url})
+        )
         print(f"sandbox: {args.patients} bulk patients + demo, latency {args.latency_ms} ms")
-        print(f"fan-out: {_shared.SHARDS} async clients x {_shared.PER_CLIENT} in flight each")
+        print(f"fan-out: {org_reads.SHARDS} async clients x {org_reads.PER_CLIENT} in flight each")
         st.cache_data.clear()
         started = time.perf_counter()
-        rows, checked = build_like_the_page()
+        rows, checked = build_like_the_page(target)
         cold = time.perf_counter() - started
         print(f"cold  {cold:8.2f} s  ({rows} connections, {checked} record checks)")
 
         started = time.perf_counter()
-        build_like_the_page()
+        build_like_the_page(target)
         warm = time.perf_counter() - started
         print(f"warm  {warm:8.3f} s  (st.cache_data)")
 

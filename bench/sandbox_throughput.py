@@ -6,11 +6,16 @@ and for Prism's stateless mock of the same pinned document (`@stoplight/prism-cl
 measured the same way in the same run. Prism is skipped, with the reason printed, where Node
 is absent or Prism cannot be installed.
 
+Then it checks the rate-limit emulation: a sandbox started with `--rate-limit N` is sent
+`GET /patients/{id}` as fast as the connections allow for 10 s, and the script prints the
+admitted rate (200 answers per second) next to N and whether it is within ±10%.
+
 The load generator is a small keep-alive HTTP/1.1 client on raw asyncio streams, written by
 hand because a full client library's per-request overhead on this 2-core machine would cap
 the figures below what either server can answer.
 
-    python bench/sandbox_throughput.py [--seconds 5] [--connections 16]
+    python bench/sandbox_throughput.py [--seconds 5] [--connections 16] [--rate-limit 200]
+                                       [--rate-limit-only]
 """
 
 from __future__ import annotations
@@ -133,9 +138,9 @@ async def load(port: int, payload: bytes, seconds: float, connections: int) -> R
     return Result(len(latencies), time.perf_counter() - began, latencies, statuses)
 
 
-def start_sandbox(port: int) -> subprocess.Popen[bytes]:
+def start_sandbox(port: int, *extra: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MEDBLOCKS_SANDBOX_API_KEY": KEY, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "medblocks.sandbox", "--memory", "--port", str(port)]
+    command = [sys.executable, "-m", "medblocks.sandbox", "--memory", "--port", str(port), *extra]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -181,11 +186,46 @@ def measure(name: str, port: int, args: argparse.Namespace) -> dict[str, Result]
     return results
 
 
+RATE_LIMIT_SECONDS = 10.0
+
+
+def measure_rate_limit(args: argparse.Namespace) -> bool:
+    """Flood a sandbox started with `--rate-limit N` for 10 s; True when the admitted rate is
+    within 10% of N."""
+    port = free_port()
+    sandbox = start_sandbox(port, "--rate-limit", str(args.rate_limit))
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/health", sandbox)
+        payload = request_bytes("GET", "/patients/user_1002", port)
+        result = asyncio.run(load(port, payload, RATE_LIMIT_SECONDS, args.connections))
+    finally:
+        stop(sandbox)
+    admitted = result.statuses.get(200, 0) / result.seconds
+    deviation = admitted / args.rate_limit - 1
+    within = abs(deviation) <= 0.10
+    print(
+        f"\nrate limit {args.rate_limit}/s, {args.connections} connections flooding for "
+        f"{result.seconds:.1f} s: {result.requests} requests, statuses "
+        f"{dict(sorted(result.statuses.items()))}"
+    )
+    print(
+        f"admitted {admitted:.1f} req/s = {deviation:+.1%} of the limit "
+        f"({'within' if within else 'OUTSIDE'} ±10%)"
+    )
+    return within
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rate-limit", type=int, default=200, metavar="N")
+    parser.add_argument(
+        "--rate-limit-only", action="store_true", help="measure only the rate-limit emulation"
+    )
     args = parser.parse_args()
+    if args.rate_limit_only:
+        return 0 if measure_rate_limit(args) else 1
 
     table: dict[str, dict[str, Result]] = {}
     port = free_port()
@@ -222,7 +262,7 @@ def main() -> int:
         label = "GET /patients/{id}"
         ratio = table["sandbox"][label].rate / table["prism"][label].rate
         print(f"\nGET /patients/{{id}} throughput, sandbox / prism: {ratio:.2f}x")
-    return 0
+    return 0 if measure_rate_limit(args) else 1
 
 
 if __name__ == "__main__":

@@ -64,7 +64,15 @@ class Expectation:
             self.state.passed(self.operation, self.check)
             return
         message = f"{self.operation}: {self.check}: " + "; ".join(self.problems)
-        self.state.fail(self.operation, self.check, message, self.request_id)
+        response = self.response
+        self.state.fail(
+            self.operation,
+            self.check,
+            message,
+            self.request_id,
+            status=None if response is None else response.status_code,
+            curl=None if response is None else self.state.curl(response.request),
+        )
         raise AssertionError(f"{message} (request id {self.request_id})")
 
 
@@ -168,6 +176,7 @@ def connected_session(
     response = api.post("/patient-sessions", json=body)
     session = expect_ok(state, "api.initPatientSession", "create_run_session", response)
     state.created_patient(patient_id)
+    state.created_session(session["id"])
     completed = api.post(
         f"{SANDBOX_CONTROLS}/patient-sessions/{path_id(session['id'])}/complete",
         json={"outcome": "active"},

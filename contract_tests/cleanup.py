@@ -1,9 +1,23 @@
-"""The run's last step: delete every patient and webhook endpoint it created, and say what
-could not be deleted. Only ids carrying the run prefix are touched (plus webhook ids the run
-itself received), so a shared sandbox workspace keeps everyone else's data."""
+"""The run's last step: delete what it made and count, per kind, what it made, what is gone and
+what is left behind - truthfully, checked on the target afterwards.
+
+* patients: every id carrying the run prefix (walking the list, so a crashed test's patients
+  are found too) plus those recorded; deleting one deletes its connections;
+* patient sessions the run opened: there is no delete; they are gone when a later read says
+  404 (the sandbox deletes them with their patient), else left behind;
+* webhook endpoints the run created, and their events (deleted with the endpoint's history;
+  checked by a 404 on the events list);
+* webhook events the run caused on endpoints it does not own (another endpoint for `*`): the
+  API cannot delete them, so they are counted as left behind and named by endpoint.
+
+Only run-prefixed ids and ids the run itself received are touched, so a shared sandbox
+workspace keeps everyone else's data.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -11,50 +25,135 @@ import httpx
 from contract_tests.run import RunState
 
 MAX_PAGES = 100
+KINDS = ("patients", "patient sessions", "webhook endpoints", "webhook events")
 
 
-def run_patients(client: httpx.Client, state: RunState) -> set[str]:
-    """Prefixed patient ids present on the target (walking the list), plus those recorded."""
-    found = {pid for pid in state.created_patients if pid.startswith(state.prefix)}
+def _path(collection: str, identifier: str) -> str:
+    return f"/{collection}/{quote(identifier, safe='')}"
+
+
+def _pages(
+    client: httpx.Client, state: RunState, path: str, what: str, *, gone_ok: bool = False
+) -> Iterator[dict]:
+    """Every item of a list (bounded); a refused page is a clean-up problem (a 404 is not
+    when `gone_ok`: the list's owner was already deleted)."""
     cursor: str | None = None
     for _ in range(MAX_PAGES):
         params: dict[str, str | int] = {"limit": 100}
         if cursor:
             params["starting_after"] = cursor
-        response = client.get("/patients", params=params)
+        response = client.get(path, params=params)
+        if response.status_code == 404 and gone_ok:
+            return
         if response.status_code != 200:
             state.cleanup_problems.append(
-                f"listing patients answered HTTP {response.status_code} "
-                f"(request id {response.headers.get('x-request-id')}); only recorded ids deleted"
+                f"listing {what} answered HTTP {response.status_code} "
+                f"(request id {response.headers.get('x-request-id')})"
             )
-            break
+            return
         page = response.json()
-        found |= {p["id"] for p in page["data"] if str(p.get("id", "")).startswith(state.prefix)}
+        yield from page["data"]
         cursor = page.get("next_cursor")
         if not page.get("has_more") or not cursor:
-            break
-    return found
+            return
+
+
+def run_patients(client: httpx.Client, state: RunState) -> set[str]:
+    """Prefixed patient ids present on the target (walking the list), plus those recorded."""
+    found = {pid for pid in state.created_patients if pid.startswith(state.prefix)}
+    listed = _pages(client, state, "/patients", "patients (only recorded ids deleted)")
+    return found | {str(p["id"]) for p in listed if str(p.get("id", "")).startswith(state.prefix)}
+
+
+def caused_by_run(event: dict[str, Any], state: RunState) -> bool:
+    """An event about a run patient or a run session (its `data.object`)."""
+    obj = (event.get("data") or {}).get("object") or {}
+    if not isinstance(obj, dict):
+        return False
+    return str(obj.get("patient_id") or "").startswith(state.prefix) or any(
+        obj.get(key) in state.created_sessions for key in ("id", "patient_session_id")
+    )
+
+
+class Tally:
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+        self.counts = {kind: [0, 0, 0] for kind in KINDS}  # made, deleted, left behind
+
+    def made(self, kind: str, n: int = 1) -> None:
+        self.counts[kind][0] += n
+
+    def deleted(self, kind: str, n: int = 1) -> None:
+        self.counts[kind][1] += n
+
+    def left(self, kind: str, problem: str, n: int = 1) -> None:
+        self.counts[kind][2] += n
+        self.state.cleanup_problems.append(problem)
+
+
+def _delete(client: httpx.Client, path: str) -> tuple[bool, str]:
+    """(gone, why not): 200, or 404 because a test already deleted it."""
+    try:
+        response = client.delete(path)
+    except httpx.HTTPError as exc:
+        return False, type(exc).__name__
+    if response.status_code in (200, 404):
+        return True, ""
+    return False, f"HTTP {response.status_code} (request id {response.headers.get('x-request-id')})"
 
 
 def clean_up(client: httpx.Client, state: RunState) -> None:
-    for unprefixed in sorted(
-        pid for pid in state.created_patients if not pid.startswith(state.prefix)
-    ):
-        state.cleanup_problems.append(
-            f"patient {unprefixed!r} was created without the run prefix; not deleted"
-        )
-    targets = [("patients", pid) for pid in sorted(run_patients(client, state))]
-    targets += [("webhooks", wid) for wid in sorted(state.created_webhooks)]
-    for collection, identifier in targets:
-        try:
-            response = client.delete(f"/{collection}/{quote(identifier, safe='')}")
-        except httpx.HTTPError as exc:
-            state.cleanup_problems.append(f"{collection} {identifier!r}: {type(exc).__name__}")
+    tally = Tally(state)
+    for unprefixed in sorted(p for p in state.created_patients if not p.startswith(state.prefix)):
+        tally.made("patients")
+        tally.left("patients", f"patient {unprefixed!r} was created without the run prefix")
+    for endpoint in sorted(state.created_webhooks):
+        history = _path("webhooks", endpoint) + "/events"
+        events = sum(1 for _ in _pages(client, state, history, history, gone_ok=True))
+        tally.made("webhook endpoints")
+        tally.made("webhook events", events)
+        gone, why = _delete(client, _path("webhooks", endpoint))
+        if not gone:
+            tally.left("webhook endpoints", f"webhook endpoint {endpoint!r}: {why}")
+            tally.left("webhook events", f"{events} events of {endpoint!r}", events)
             continue
-        if response.status_code == 200:
-            state.cleaned += 1
-        elif response.status_code != 404:  # 404: a test already deleted it
-            state.cleanup_problems.append(
-                f"{collection} {identifier!r}: HTTP {response.status_code} "
-                f"(request id {response.headers.get('x-request-id')})"
+        tally.deleted("webhook endpoints")
+        if client.get(history).status_code == 404:
+            tally.deleted("webhook events", events)
+        elif events:
+            tally.left(
+                "webhook events", f"{events} events of deleted endpoint {endpoint!r}", events
             )
+    for patient in sorted(run_patients(client, state)):
+        tally.made("patients")
+        gone, why = _delete(client, _path("patients", patient))
+        if gone:
+            tally.deleted("patients")
+        else:
+            tally.left("patients", f"patient {patient!r}: {why}")
+    for session in sorted(state.created_sessions):
+        tally.made("patient sessions")
+        status = client.get(_path("patient-sessions", session)).status_code
+        if status == 404:
+            tally.deleted("patient sessions")
+        else:
+            tally.left("patient sessions", f"patient session {session!r} still reads HTTP {status}")
+    for endpoint in _pages(client, state, "/webhooks", "webhook endpoints"):
+        if endpoint["id"] in state.created_webhooks:
+            continue
+        path = _path("webhooks", str(endpoint["id"])) + "/events"
+        caused = sum(caused_by_run(e, state) for e in _pages(client, state, path, path))
+        if caused:
+            tally.made("webhook events", caused)
+            tally.left(
+                "webhook events",
+                f"{caused} webhook events on endpoint {endpoint['id']!r}, which the run does not "
+                "own (the API cannot delete events)",
+                caused,
+            )
+    state.cleanup_counts = tally.counts
+    state.cleaned = sum(counts[1] for counts in tally.counts.values())
+
+
+def left_behind(state: RunState) -> int:
+    return sum(counts[2] for counts in state.cleanup_counts.values())

@@ -1,8 +1,12 @@
 """The reports of one contract run, all in one directory (default `reports/`, or
 `MEDBLOCKS_REPORTS_DIR`), every file sanitised:
 
-* `contract-junit.xml`   - one testcase per contract test, failures with their messages;
-* `contract-report.md`   - target, drift headline, operations x checks, failures with request ids;
+* `contract-junit.xml`   - one testcase per contract test; a failure's `message` is the failed
+  check's one-line reason with the request id, its text the curl command that repeats the
+  request (then the traceback);
+* `contract-report.md`   - target, drift headline, failures grouped by cause, the prose rules
+  (rule, check, result) and those that cannot be checked, operations x checks, clean-up counts,
+  time per phase; on a configuration error, why the run stopped;
 * `contract-summary.json`- the same facts for the dashboard;
 * `drift.json`           - the drift report of the pinned document against the served one.
 
@@ -15,12 +19,13 @@ from __future__ import annotations
 import json
 import os
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from contract_tests.run import RunState, pinned_operations
+from contract_tests.prose import NOT_CHECKABLE, RULES
+from contract_tests.run import Failure, RunState, pinned_operations
 from medblocks.redaction import sanitize
 
 REPORTS_ENV = "MEDBLOCKS_REPORTS_DIR"
@@ -45,6 +50,7 @@ COLUMN_CHECKS = (
     "error_envelope",
     "health_status",
 )
+PROSE_TEST = "contract_tests/test_prose.py::test_prose_rule[{}]"
 FILES = ("contract-junit.xml", "contract-report.md", "contract-summary.json", "drift.json")
 
 
@@ -60,16 +66,51 @@ def reports_dir() -> Path:
     return Path(os.environ.get(REPORTS_ENV) or "reports")
 
 
+def failure_causes(failures: list[Failure]) -> list[dict[str, Any]]:
+    """One entry per cause (operation, check, status), with its count and first example."""
+    causes: dict[tuple[str, str, int | None], dict[str, Any]] = {}
+    for failure in failures:
+        entry = causes.get(failure.cause)
+        if entry is None:
+            causes[failure.cause] = {**failure.as_dict(), "count": 1, "tests": [failure.test]}
+            continue
+        entry["count"] += 1
+        if failure.test not in entry["tests"]:
+            entry["tests"].append(failure.test)
+    return sorted(causes.values(), key=lambda c: (-c["count"], c["operation"], c["check"]))
+
+
+def rules_table(state: RunState, outcomes: list[TestOutcome]) -> list[dict[str, str]]:
+    by_id = {o.nodeid: o for o in outcomes}
+    rows = []
+    for rule in RULES.values():
+        check = PROSE_TEST.format(rule.id)
+        outcome = by_id.get(check)
+        result = "not run" if outcome is None else outcome.outcome
+        gap = state.known_gaps.get(f"rule:{rule.id}")
+        if gap is not None:
+            result = f"known sandbox gap: {gap}"
+        rows.append(
+            {"rule": rule.id, "section": rule.section, "text": rule.text, "check": check}
+            | {"result": result}
+        )
+    return rows
+
+
 def summary(state: RunState, outcomes: list[TestOutcome]) -> dict[str, Any]:
     operations = sorted(pinned_operations().values())
+    counts = state.cleanup_counts
     return {
         "target": state.target_label,
         "base_url": state.base_url,
+        "reproduce_url": state.reproduce_url,
+        "configuration_error": state.configuration_error,
         "started_at": state.started_at,
         "finished_at": datetime.now(UTC).isoformat(),
         "passed": sum(o.outcome == "passed" for o in outcomes),
         "failed": sum(o.outcome in ("failed", "error") for o in outcomes),
         "skipped": sum(o.outcome == "skipped" for o in outcomes),
+        "xfailed": sum(o.outcome == "xfailed" for o in outcomes),
         "drift_headline": state.drift.headline if state.drift else "unknown",
         "run_prefix": state.prefix,
         "coverage": {op: sorted(state.coverage.get(op, ())) for op in operations},
@@ -77,24 +118,72 @@ def summary(state: RunState, outcomes: list[TestOutcome]) -> dict[str, Any]:
             op: {check: {"passed": n[0], "failed": n[1]} for check, n in sorted(checks.items())}
             for op, checks in sorted(state.checks.items())
         },
-        "failures": [f.as_dict() for f in state.failures],
-        "cleanup": {"deleted": state.cleaned, "problems": state.cleanup_problems},
+        "failures": failure_causes(state.failures),
+        "failed_checks": len(state.failures),
+        "rules": rules_table(state, outcomes),
+        "rules_not_checkable": [{"rule": r, "reason": why} for r, why in NOT_CHECKABLE],
+        "known_sandbox_gaps": state.known_gaps,
+        "cleanup": {
+            "made": sum(c[0] for c in counts.values()),
+            "deleted": sum(c[1] for c in counts.values()),
+            "left_behind": sum(c[2] for c in counts.values()),
+            "by_kind": {
+                kind: {"made": c[0], "deleted": c[1], "left_behind": c[2]}
+                for kind, c in counts.items()
+            },
+            "problems": state.cleanup_problems,
+        },
+        "phases": {name: round(seconds, 2) for name, seconds in state.phases.items()},
         "budget_exhausted": state.budget_exhausted,
         "unexercised_operations": state.unexercised(),
     }
 
 
 def markdown(data: dict[str, Any], drift_markdown: str) -> str:
-    lines = [
-        "# Contract run",
-        "",
+    lines = ["# Contract run", ""]
+    if data["configuration_error"]:
+        lines += [
+            "**The run stopped before any contract test: configuration error.**",
+            "",
+            f"> {data['configuration_error']}",
+            "",
+        ]
+    lines += [
         f"- target: {data['target']} (`{data['base_url']}`)",
         f"- started {data['started_at']}, finished {data['finished_at']}",
-        f"- tests: {data['passed']} passed, {data['failed']} failed, {data['skipped']} skipped",
+        f"- tests: {data['passed']} passed, {data['failed']} failed, {data['skipped']} skipped, "
+        f"{data['xfailed']} known sandbox gaps",
         f"- drift headline: **{data['drift_headline']}**",
         f"- run prefix for created patient ids: `{data['run_prefix']}`",
-        f"- clean-up: {data['cleanup']['deleted']} deleted, "
-        f"{len(data['cleanup']['problems'])} left behind",
+        f"- {cleanup_line(data)}",
+        f"- {phase_line(data['phases'])}",
+    ]
+    if data["reproduce_url"] and data["reproduce_url"] != data["base_url"]:
+        lines.append(
+            f"- curl commands below go to `{data['reproduce_url']}`: the in-process sandbox has "
+            "no address, so start `python -m medblocks.sandbox` (that is its default address) "
+            "and `export MEDBLOCKS_API_KEY=<the key it prints>`"
+        )
+    lines += ["", "## Failures by cause (operation, check, status)", ""]
+    if not data["failures"]:
+        lines.append("None.")
+    for cause in data["failures"]:
+        lines += [
+            f"- **{cause['count']}x** `{cause['operation']}` / `{cause['check']}` / "
+            f"HTTP {cause['status']} (first request id `{cause['request_id']}`): "
+            f"{cause['message']}"
+        ]
+        if cause["curl"]:
+            lines += ["", "  ```bash", f"  {cause['curl']}", "  ```"]
+    lines += ["", "## Rules stated only in prose", ""]
+    lines += ["| rule | check | result |", "|---|---|---|"]
+    lines += [
+        f"| `{r['rule']}` ({r['section']}): {r['text']} | `{r['check']}` | {r['result']} |"
+        for r in data["rules"]
+    ]
+    lines += ["", "Not checkable from outside:", ""]
+    lines += [f"- {r['rule']}: {r['reason']}" for r in data["rules_not_checkable"]]
+    lines += [
         "",
         "## Operations x status codes seen",
         "",
@@ -123,14 +212,6 @@ def markdown(data: dict[str, Any], drift_markdown: str) -> str:
             for check, result in per_op.items()
             if check not in COLUMN_CHECKS
         ]
-    lines += ["", "## Failures", ""]
-    if not data["failures"]:
-        lines.append("None.")
-    for failure in data["failures"]:
-        lines.append(
-            f"- `{failure['operation']}` / `{failure['check']}` "
-            f"(request id `{failure['request_id']}`): {failure['message']}"
-        )
     if data["cleanup"]["problems"]:
         lines += ["", "## Left behind by clean-up", ""]
         lines += [f"- {problem}" for problem in data["cleanup"]["problems"]]
@@ -143,14 +224,59 @@ def _cell(result: dict[str, int]) -> str:
     return f"{mark}{result['passed']} / {result['failed']}"
 
 
-def junit(outcomes: list[TestOutcome], started_at: str) -> str:
+def cleanup_line(data: dict[str, Any]) -> str:
+    cleanup = data["cleanup"]
+    kinds = ", ".join(
+        f"{kind} {c['made']}" for kind, c in cleanup.get("by_kind", {}).items() if c["made"]
+    )
+    return (
+        f"clean-up: made {cleanup['made']} ({kinds or 'nothing'}), deleted {cleanup['deleted']}, "
+        f"{cleanup['left_behind']} left behind"
+    )
+
+
+def phase_line(phases: dict[str, float]) -> str:
+    parts = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
+    return f"time per phase: {parts} (total {sum(phases.values()):.1f}s)"
+
+
+def cause_lines(data: dict[str, Any]) -> list[str]:
+    lines = []
+    for cause in data["failures"]:
+        lines.append(
+            f"{cause['count']}x {cause['operation']} / {cause['check']} / HTTP {cause['status']}:"
+            f" {cause['message'].splitlines()[0][:300]} (request id {cause['request_id']})"
+        )
+        if cause["curl"]:
+            lines.append(f"    reproduce: {cause['curl'][:1000]}")
+    return lines
+
+
+def one_line(failure: Failure) -> str:
+    return f"{failure.message.splitlines()[0][:400]} (request id {failure.request_id})"
+
+
+def _first_error_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.startswith("E "):
+            return line[1:].strip()
+    return text.strip().splitlines()[-1] if text.strip() else ""
+
+
+def junit(outcomes: list[TestOutcome], started_at: str, failures: list[Failure]) -> str:
+    """One testcase per contract test. A failure's `message` is the failed check's reason with
+    the request id; its text holds each distinct failed check with its curl command, then the
+    traceback."""
+    by_test: dict[str, list[Failure]] = {}
+    for failure in failures:
+        by_test.setdefault(str(failure.test), []).append(failure)
     suite = ET.Element(
         "testsuite",
         name="contract_tests",
         tests=str(len(outcomes)),
         failures=str(sum(o.outcome == "failed" for o in outcomes)),
         errors=str(sum(o.outcome == "error" for o in outcomes)),
-        skipped=str(sum(o.outcome == "skipped" for o in outcomes)),
+        skipped=str(sum(o.outcome in ("skipped", "xfailed") for o in outcomes)),
         timestamp=started_at,
         time=f"{sum(o.duration for o in outcomes):.3f}",
     )
@@ -163,12 +289,17 @@ def junit(outcomes: list[TestOutcome], started_at: str) -> str:
             name=name or module,
             time=f"{outcome.duration:.3f}",
         )
-        if outcome.outcome in ("failed", "error", "skipped"):
-            tag = "failure" if outcome.outcome == "failed" else outcome.outcome
-            element = ET.SubElement(
-                case, tag, message=outcome.message.splitlines()[0][:500] if outcome.message else ""
-            )
-            element.text = outcome.message
+        if outcome.outcome == "passed":
+            continue
+        tag = {"failed": "failure", "xfailed": "skipped"}.get(outcome.outcome, outcome.outcome)
+        seen = by_test.get(outcome.nodeid, []) if tag in ("failure", "error") else []
+        distinct = list({f.cause: f for f in reversed(seen)}.values())[::-1]
+        message = one_line(distinct[0]) if distinct else _first_error_line(outcome.message)
+        body = [f"{one_line(f)}\nreproduce: {f.curl or '(no request)'}\n" for f in distinct] + [
+            outcome.message
+        ]
+        element = ET.SubElement(case, tag, message=message[:500])
+        element.text = "\n".join(body)
     return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True)
 
 
@@ -185,13 +316,21 @@ def write_reports(
     outcomes = [
         TestOutcome(o.nodeid, o.outcome, o.duration, sanitize(o.message, secrets)) for o in outcomes
     ]
+    failures = [
+        replace(
+            f,
+            message=sanitize(f.message, secrets),
+            curl=None if f.curl is None else sanitize(f.curl, secrets),
+        )
+        for f in state.failures
+    ]
     data = summary(state, outcomes)
-    data["failures"] = [{**f, "message": sanitize(f["message"], secrets)} for f in data["failures"]]
+    data["failures"] = failure_causes(failures)
     drift_markdown = state.drift.to_markdown() if state.drift else "No drift check ran."
     texts = {
         "contract-summary.json": json.dumps(data, indent=2),
         "contract-report.md": markdown(data, drift_markdown),
-        "contract-junit.xml": junit(outcomes, state.started_at),
+        "contract-junit.xml": junit(outcomes, state.started_at, failures),
         "drift.json": state.drift.to_json() if state.drift else json.dumps({"headline": "unknown"}),
     }
     for name, text in texts.items():  # a second pass over whole files, after the one below

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from contract_tests.reproduce import curl_for
 from medblocks.spec import load_pinned
 from medblocks.spec.drift import DriftReport
 
@@ -29,17 +30,31 @@ def pinned_operations() -> dict[tuple[str, str], str]:
 
 @dataclass
 class Failure:
+    """One failed check on one answer. `curl` repeats the request (see `reproduce.py`); `test`
+    is the node id of the test that saw it."""
+
     operation: str
     check: str
     message: str
     request_id: str | None
+    status: int | None = None
+    curl: str | None = None
+    test: str | None = None
+
+    @property
+    def cause(self) -> tuple[str, str, int | None]:
+        """Failures with one cause share the operation, the check and the status."""
+        return self.operation, self.check, self.status
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "operation": self.operation,
             "check": self.check,
+            "status": self.status,
             "message": self.message,
             "request_id": self.request_id,
+            "curl": self.curl,
+            "test": self.test,
         }
 
 
@@ -50,6 +65,10 @@ class RunState:
     target_label: str
     base_url: str
     budget_seconds: float
+    # Where a printed curl command sends its request (the in-process sandbox has no address:
+    # there, `python -m medblocks.sandbox`'s default one).
+    reproduce_url: str = ""
+    api_key: str = field(default="", repr=False)  # to write it as $MEDBLOCKS_API_KEY in curl
     prefix: str = field(
         default_factory=lambda: f"ct{datetime.now(UTC):%m%d%H%M%S}{secrets.token_hex(2)}-"
     )
@@ -62,8 +81,15 @@ class RunState:
     failures: list[Failure] = field(default_factory=list)
     created_patients: set[str] = field(default_factory=set)
     created_webhooks: set[str] = field(default_factory=set)
+    created_sessions: set[str] = field(default_factory=set)
     cleanup_problems: list[str] = field(default_factory=list)
     cleaned: int = 0
+    # kind -> [made, deleted, left behind]; filled by `contract_tests.cleanup`.
+    cleanup_counts: dict[str, list[int]] = field(default_factory=dict)
+    known_gaps: dict[str, str] = field(default_factory=dict)  # check -> why it is excused
+    current_test: str | None = None
+    configuration_error: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
     sequence: int = 0
     drift: DriftReport | None = None
     budget_exhausted: list[str] = field(default_factory=list)
@@ -108,10 +134,33 @@ class RunState:
         with self.lock:
             self.checks[operation][check][0 if passed else 1] += 1
 
-    def fail(self, operation: str, check: str, message: str, request_id: str | None) -> None:
+    def fail(
+        self,
+        operation: str,
+        check: str,
+        message: str,
+        request_id: str | None,
+        *,
+        status: int | None = None,
+        curl: str | None = None,
+    ) -> None:
+        failure = Failure(operation, check, message, request_id, status, curl, self.current_test)
         with self.lock:
             self.checks[operation][check][1] += 1
-            self.failures.append(Failure(operation, check, message, request_id))
+            self.failures.append(failure)
+
+    def curl(self, request: Any) -> str | None:
+        return curl_for(request, base_url=self.reproduce_url, api_key=self.api_key)
+
+    def excuse(self, check: str, why: str) -> None:
+        """A known sandbox gap (`contract_tests.sandbox_gaps`): its failures leave the list."""
+        with self.lock:
+            self.known_gaps[check] = why
+            self.failures = [f for f in self.failures if f.check != check]
+
+    def phase(self, name: str, seconds: float) -> None:
+        with self.lock:
+            self.phases[name] = self.phases.get(name, 0.0) + seconds
 
     def passed(self, operation: str, check: str) -> None:
         self.check_result(operation, check, True)
@@ -124,3 +173,7 @@ class RunState:
     def created_webhook(self, webhook_id: str) -> None:
         with self.lock:
             self.created_webhooks.add(webhook_id)
+
+    def created_session(self, session_id: str) -> None:
+        with self.lock:
+            self.created_sessions.add(session_id)

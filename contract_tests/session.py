@@ -12,11 +12,16 @@ import schemathesis
 
 from contract_tests.harness import RunHooks, build_schema, document_with_links
 from contract_tests.run import RunState
-from contract_tests.target import LiveKeyRefused, Target, select_target
-from medblocks.spec import load_pinned
-from medblocks.spec.drift import DriftReport, diff_documents, unknown_report
+from contract_tests.target import (
+    ContractTarget,
+    LiveKeyRefused,
+    TargetUnusable,
+    probe_target,
+    select_target,
+)
+from medblocks.served_spec import SERVED_PATH, check_served_spec
+from medblocks.spec.drift import DriftReport
 
-SERVED_PATH = "/openapi/medblocks.json"
 BUDGET_ENV = "MEDBLOCKS_CONTRACT_BUDGET"
 OPERATIONS_ENV = "MEDBLOCKS_CONTRACT_OPERATIONS"  # comma-separated operationIds
 DEFAULT_BUDGET_SECONDS = 110.0
@@ -28,7 +33,7 @@ class ContractSession:
 
     schema: Any
     state: RunState
-    target: Target | None = None
+    target: ContractTarget | None = None
     hooks: RunHooks | None = None
     refused: Exception | None = None
 
@@ -47,13 +52,23 @@ def contract_session() -> ContractSession:
     budget = float(os.environ.get(BUDGET_ENV) or DEFAULT_BUDGET_SECONDS)
     try:
         target = select_target()
-    except (LiveKeyRefused, ValueError) as exc:
-        # Nothing was built that could send a request; every contract test reports `exc`.
+        probe_target(target)
+    except (LiveKeyRefused, TargetUnusable, ValueError) as exc:
+        # A live or malformed key (refused before any client exists), an unreachable target
+        # or a refused key: the run stops once with this message (see conftest.py).
         exc.__traceback__ = None
         schema = schemathesis.openapi.from_dict(document_with_links())
-        state = RunState(target_label="refused", base_url="", budget_seconds=budget)
+        configured = os.environ.get("MEDBLOCKS_API_URL", "")
+        state = RunState(target_label="not run", base_url=configured, budget_seconds=budget)
+        state.configuration_error = f"{type(exc).__name__}: {exc}"
         return ContractSession(schema=schema, state=state, refused=exc)
-    state = RunState(target_label=target.label, base_url=target.base_url, budget_seconds=budget)
+    state = RunState(
+        target_label=target.label,
+        base_url=target.base_url,
+        budget_seconds=budget,
+        reproduce_url=target.reproduce_url,
+        api_key=target.api_key,
+    )
     state.drift = check_drift(target)
     hooks = RunHooks(target, state)
     only = [op.strip() for op in os.environ.get(OPERATIONS_ENV, "").split(",") if op.strip()]
@@ -62,18 +77,7 @@ def contract_session() -> ContractSession:
     )
 
 
-def check_drift(target: Target) -> DriftReport:
+def check_drift(target: ContractTarget) -> DriftReport:
     """The pinned document against the one the target serves (the suite's first request)."""
-    pinned = load_pinned()
-    url = target.base_url + SERVED_PATH
-    try:
-        with target.client(authenticated=False, version=False) as client:
-            response = client.get(SERVED_PATH)
-        if response.status_code != 200:
-            return unknown_report("pinned", url, pinned, f"HTTP {response.status_code}")
-        served = response.json()
-    except Exception as exc:  # unreachable, not JSON: the headline says `unknown`
-        return unknown_report("pinned", url, pinned, f"{type(exc).__name__}: {exc}")
-    if not isinstance(served, dict) or "paths" not in served:
-        return unknown_report("pinned", url, pinned, "not an OpenAPI document")
-    return diff_documents(pinned, served, "pinned medblocks.json", url)
+    with target.client(authenticated=False, version=False) as client:
+        return check_served_spec(client, target.base_url + SERVED_PATH)

@@ -16,14 +16,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
-from anyio.from_thread import start_blocking_portal
 
 from medblocks.config import LIVE_KEY_PREFIX, ConfigError, load_settings
+from medblocks.embedded import InProcessTransport, start_embedded_sandbox
+from medblocks.sandbox.__main__ import parse_args as sandbox_arguments
 from medblocks.spec import pinned_version
 
 EMBEDDED_BASE_URL = "http://testserver"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 BREAK_ENV = "MEDBLOCKS_CONTRACT_BREAK"
 TIMEOUT = httpx.Timeout(20.0)
 
@@ -32,8 +35,12 @@ class LiveKeyRefused(RuntimeError):
     """A production key was configured; the suite never fuzzes production."""
 
 
+class TargetUnusable(RuntimeError):
+    """The configured server cannot be reached, or refuses the key: nothing to test."""
+
+
 @dataclass
-class Target:
+class ContractTarget:
     """A server under test. `app` is set for the in-process sandbox, None over the network."""
 
     label: str
@@ -45,6 +52,17 @@ class Target:
     @property
     def is_in_process(self) -> bool:
         return self.app is not None
+
+    @property
+    def is_sandbox(self) -> bool:
+        """The embedded sandbox, in-process or on loopback (not a Medblocks workspace)."""
+        return self.is_in_process or is_loopback(self.base_url)
+
+    @property
+    def reproduce_url(self) -> str:
+        """Where a printed curl command goes: the target itself, or for the in-process sandbox
+        (no address) `python -m medblocks.sandbox`'s default address."""
+        return sandbox_default_url() if self.is_in_process else self.base_url
 
     def client(self, *, authenticated: bool = True, version: bool = True) -> httpx.Client:
         """An httpx client for hand-written requests (errors, behaviour, cleanup)."""
@@ -59,26 +77,14 @@ class Target:
         )
 
 
-class InProcessTransport(httpx.BaseTransport):
-    """A synchronous httpx transport into an ASGI app: httpx's own `ASGITransport` (async)
-    driven through an anyio blocking portal, so the suite's hand-written requests reach the
-    same in-process sandbox as schemathesis does, without a socket."""
+def is_loopback(url: str) -> bool:
+    return urlsplit(url).hostname in LOOPBACK_HOSTS
 
-    def __init__(self, app: Any) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
-        self._portal_cm = start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def send() -> httpx.Response:
-            response = await self._asgi.handle_async_request(request)
-            content = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers, content=content)
-
-        return self._portal.call(send)
-
-    def close(self) -> None:
-        self._portal_cm.__exit__(None, None, None)
+def sandbox_default_url() -> str:
+    """The address `python -m medblocks.sandbox` serves on when given no options."""
+    defaults = sandbox_arguments([])
+    return f"http://{defaults.host}:{defaults.port}"
 
 
 def refuse_live_key(api_key: str | None) -> None:
@@ -91,7 +97,31 @@ def refuse_live_key(api_key: str | None) -> None:
         )
 
 
-def select_target(environ: Mapping[str, str] | None = None) -> Target:
+def probe_target(target: ContractTarget) -> None:
+    """One authenticated read before the run, so that an unreachable server or a refused key
+    stops the run once with one message (instead of every test failing alike)."""
+    if target.is_in_process:
+        return
+    try:
+        with target.client() as client:
+            response = client.get("/patients", params={"limit": 1})
+    except httpx.HTTPError as exc:
+        raise TargetUnusable(
+            f"cannot reach the target {target.base_url} ({type(exc).__name__}); check "
+            "MEDBLOCKS_API_URL. No contract test ran."
+        ) from None
+    if response.status_code == 401:
+        try:
+            code = response.json()["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = "no error envelope"
+        raise TargetUnusable(
+            f"the target {target.base_url} refused MEDBLOCKS_API_KEY (HTTP 401 {code}, request "
+            f"id {response.headers.get('x-request-id')}). No contract test ran."
+        )
+
+
+def select_target(environ: Mapping[str, str] | None = None) -> ContractTarget:
     """The target the environment asks for; raises before any network object is created."""
     environ = os.environ if environ is None else environ
     refuse_live_key(environ.get("MEDBLOCKS_API_KEY"))
@@ -104,24 +134,26 @@ def select_target(environ: Mapping[str, str] | None = None) -> Target:
         raise ConfigError(f"contract suite: {exc}") from None
     refuse_live_key(settings.api_key)  # also catches a live key that came from `.env`
     if settings.base_url is not None and settings.api_key is not None:
-        return Target(
-            label=f"sandbox at {settings.base_url}",
+        return ContractTarget(
+            label="local sandbox server"
+            if is_loopback(settings.base_url)
+            else "Medblocks sandbox workspace",
             base_url=settings.base_url,
             api_key=settings.api_key,
         )
     return embedded_target()
 
 
-def embedded_target(broken: str | None = None) -> Target:
+def embedded_target(broken: str | None = None) -> ContractTarget:
     """A fresh in-process sandbox (key from MEDBLOCKS_SANDBOX_API_KEY or minted)."""
-    from medblocks.sandbox import SandboxConfig, create_app
-
-    app = create_app(SandboxConfig(db_path=None, seed_demo=True))
-    api_key = app.state.sandbox.api_key
+    sandbox = start_embedded_sandbox()
+    app, api_key = sandbox.app, sandbox.api_key
     label = "embedded sandbox (in-process)"
     if broken:
         from contract_tests.broken import break_app
 
         app = break_app(app, broken)
         label += f", deliberately broken: {broken}"
-    return Target(label=label, base_url=EMBEDDED_BASE_URL, api_key=api_key, app=app, broken=broken)
+    return ContractTarget(
+        label=label, base_url=EMBEDDED_BASE_URL, api_key=api_key, app=app, broken=broken
+    )

@@ -118,6 +118,7 @@ def test_session_creation_upserts_the_patient(api: httpx.Client, state: RunState
         api.post("/patient-sessions", json=first),
     )
     state.created_patient(patient_id)
+    state.created_session(session["id"])
     response = api.get(f"/patients/{path_id(patient_id)}")
     patient = expect_ok(state, "api.getPatient", "upserted_patient_exists", response)
     check = behaviour(state, "api.initPatientSession", "session_upserts_patient", response)
@@ -126,12 +127,13 @@ def test_session_creation_upserts_the_patient(api: httpx.Client, state: RunState
     check.require(patient["email"] == "upsert@example.test", "patient_email not stored")
     check.verify()
     second = {**first, "patient_name": "Contract Renamed"}
-    expect_ok(
+    again = expect_ok(
         state,
         "api.initPatientSession",
         "session_upserts",
         api.post("/patient-sessions", json=second),
     )
+    state.created_session(again["id"])
     response = api.get(f"/patients/{path_id(patient_id)}")
     patient = expect_ok(state, "api.getPatient", "upserted_patient_exists", response)
     check = behaviour(state, "api.initPatientSession", "session_overwrites_patient_name", response)

@@ -16,7 +16,7 @@ from contract_tests.calls import (
     webhook_event,
 )
 from contract_tests.run import RunState
-from contract_tests.target import Target
+from contract_tests.target import ContractTarget
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def source_id(api: httpx.Client, state: RunState) -> str:
     return str(body["data"][0]["id"])
 
 
-def test_no_key_is_missing_api_key(target: Target, state: RunState) -> None:
+def test_no_key_is_missing_api_key(target: ContractTarget, state: RunState) -> None:
     with target.client(authenticated=False) as anonymous:
         response = anonymous.get("/patients")
     expect_error(
@@ -41,7 +41,7 @@ def test_no_key_is_missing_api_key(target: Target, state: RunState) -> None:
     )
 
 
-def test_wrong_key_is_invalid_api_key(target: Target, state: RunState) -> None:
+def test_wrong_key_is_invalid_api_key(target: ContractTarget, state: RunState) -> None:
     wrong = "mb_sk_sbx_" + "0" * 26
     with target.client(authenticated=False) as client:
         response = client.get("/patients", headers={"Authorization": f"Bearer {wrong}"})

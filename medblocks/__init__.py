@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from medblocks.version import __version__ as __version__
+
 if TYPE_CHECKING:
     from medblocks.client import (
         APIConnectionError,
@@ -13,7 +15,6 @@ if TYPE_CHECKING:
         MedblocksError,
     )
 
-__version__ = "0.1.0"
 
 __all__ = ["APIConnectionError", "APITimeoutError", "AsyncMedblocks", "Medblocks", "MedblocksError"]
 

@@ -1,85 +1,57 @@
-"""`python -m medblocks spec diff OLD NEW` and `python -m medblocks spec check [SOURCE]`.
+"""`python -m medblocks`: the project's command line.
 
-`diff` compares two OpenAPI documents (files or URLs). `check` compares the pinned document
-with SOURCE, or, without one, with the document the configured target serves at
-`/openapi/medblocks.json` (for the embedded target: the in-process sandbox's). The exit status
-follows `--fail-on`: 0 below the threshold, 1 at or above it, 2 when the comparison could not
-be made (headline `unknown`) or the command line is wrong.
+* `spec diff OLD NEW` compares two OpenAPI documents (files or URLs).
+* `spec check [SOURCE]` compares the pinned document with SOURCE, or, without one, with the
+  document the configured target serves at `/openapi/medblocks.json` (nothing configured: a
+  fresh embedded sandbox, in-process). The report's `compared:` line names both sides.
+
+The exit status follows `--fail-on`: 0 below the threshold, 1 at or above it, 2 when the
+comparison could not be made (headline `unknown`) or the command line is wrong.
+
+Each command group is added by one `add_*_commands(commands)` function and runs through the
+`run` default it sets, so a new group is one function and one line in `build_parser`.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
+from medblocks.config import load_settings
+from medblocks.embedded import start_embedded_sandbox
 from medblocks.mirror import cli as mirror_cli
-from medblocks.spec import PINNED_PATH, SpecError, load_pinned, read_document
+from medblocks.served_spec import FETCH_TIMEOUT, SERVED_PATH, check_served_spec, fetch_url
+from medblocks.spec import PINNED_LABEL, SpecError, load_pinned, read_document
 from medblocks.spec.document import Document
 from medblocks.spec.drift import DriftReport, diff_documents, unknown_report
 
-SERVED_PATH = "/openapi/medblocks.json"
-FETCH_TIMEOUT = httpx.Timeout(10.0)
+EMBEDDED_LABEL = f"embedded sandbox {SERVED_PATH}, started in-process as nothing is configured"
 
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def fetch_document(url: str, client: httpx.Client | None = None) -> Document:
-    """GET a JSON OpenAPI document; a specific `SpecError` for every way that can fail.
-
-    No credentials are sent: the document is public, and the key stays where it is.
-    """
-    try:
-        if client is None:
-            with httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=True) as own:
-                response = own.get(url)
-        else:
-            response = client.get(url)
-    except httpx.HTTPError as exc:
-        raise SpecError(f"{url}: could not be fetched ({type(exc).__name__}: {exc})") from exc
-    if response.status_code != 200:
-        raise SpecError(f"{url}: answered HTTP {response.status_code}, not the document")
-    try:
-        document = response.json()
-    except ValueError as exc:
-        raise SpecError(f"{url}: the answer is not JSON") from exc
-    if not isinstance(document, dict) or "paths" not in document:
-        raise SpecError(f"{url}: not an OpenAPI document (no 'paths')")
-    return document
-
-
 def load_source(source: str) -> Document:
     """A document from a URL (fetched with httpx) or a file path."""
-    return fetch_document(source) if is_url(source) else read_document(source)
+    return fetch_url(source) if is_url(source) else read_document(source)
 
 
-def served_by_configured_target() -> tuple[str, Document]:
-    """(label, document) the configured target serves; the embedded sandbox runs in-process."""
-    from medblocks.config import load_settings
-
+def check_configured_target() -> DriftReport:
+    """The pinned document against what the configured target serves (no credentials sent);
+    with nothing configured, a fresh embedded sandbox started in-process."""
     settings = load_settings()
     if settings.base_url is not None:
-        url = settings.base_url + SERVED_PATH
-        return url, fetch_document(url)
-    from medblocks.sandbox import SandboxConfig, create_app
-
-    app = create_app(SandboxConfig(db_path=None, seed_demo=False))
-
-    async def fetch() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://embedded") as client:
-            return await client.get(SERVED_PATH)
-
-    response = asyncio.run(fetch())
-    if response.status_code != 200:
-        raise SpecError(f"embedded sandbox {SERVED_PATH}: HTTP {response.status_code}")
-    return f"embedded sandbox {SERVED_PATH}", response.json()
+        with httpx.Client(
+            base_url=settings.base_url, timeout=FETCH_TIMEOUT, follow_redirects=True
+        ) as client:
+            return check_served_spec(client, settings.base_url + SERVED_PATH)
+    with start_embedded_sandbox(seed_demo=False).client() as client:
+        return check_served_spec(client, EMBEDDED_LABEL)
 
 
 def run_diff(old_source: str, new_source: str) -> DriftReport:
@@ -95,25 +67,33 @@ def run_diff(old_source: str, new_source: str) -> DriftReport:
 
 
 def run_check(source: str | None) -> DriftReport:
+    if source is None:
+        return check_configured_target()
     pinned = load_pinned()
-    label = source or "configured target"
     try:
-        if source is None:
-            label, served = served_by_configured_target()
-        else:
-            served = load_source(source)
+        served = load_source(source)
     except SpecError as exc:
-        return unknown_report(str(PINNED_PATH), label, pinned, str(exc))
-    return diff_documents(pinned, served, "pinned medblocks.json", label)
+        return unknown_report(PINNED_LABEL, source, pinned, str(exc))
+    return diff_documents(pinned, served, PINNED_LABEL, source)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m medblocks")
-    commands = parser.add_subparsers(dest="command", required=True)
+def report_and_exit_status(report: DriftReport, args: argparse.Namespace) -> int:
+    """Print (and with `--output` write) the report; the exit status `--fail-on` asks for."""
+    rendered = report.render(args.format)
+    print(rendered)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(rendered + "\n", encoding="utf-8")
+    if report.headline == "unknown" and args.fail_on != "never":
+        return 2
+    return 1 if report.fails(args.fail_on) else 0
+
+
+def add_spec_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     spec = commands.add_parser("spec", help="compare OpenAPI documents (version drift)")
     actions = spec.add_subparsers(dest="action", required=True)
 
-    def common(sub: argparse.ArgumentParser) -> None:
+    def report_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--format", choices=("text", "json", "markdown"), default="text", help="output format"
         )
@@ -129,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff = actions.add_parser("diff", help="classify every change from OLD to NEW")
     diff.add_argument("old", help="file or URL")
     diff.add_argument("new", help="file or URL")
-    common(diff)
+    report_options(diff)
+    diff.set_defaults(run=lambda args: report_and_exit_status(run_diff(args.old, args.new), args))
     check = actions.add_parser(
         "check", help="compare the pinned document with the one a target serves"
     )
@@ -138,7 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         help="file or URL; default: the configured target's /openapi/medblocks.json",
     )
-    common(check)
+    report_options(check)
+    check.set_defaults(run=lambda args: report_and_exit_status(run_check(args.source), args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m medblocks")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_spec_commands(commands)
     return parser
 
 
@@ -148,18 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return mirror_cli.main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
-        report = run_diff(args.old, args.new) if args.action == "diff" else run_check(args.source)
+        status: int = args.run(args)
     except Exception as exc:  # configuration errors: say what, never a traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    rendered = report.render(args.format)
-    print(rendered)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(rendered + "\n", encoding="utf-8")
-    if report.headline == "unknown" and args.fail_on != "never":
-        return 2
-    return 1 if report.fails(args.fail_on) else 0
+    return status
 
 
 if __name__ == "__main__":

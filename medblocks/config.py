@@ -12,7 +12,6 @@ The key itself never appears in a message or in `repr()`.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -20,15 +19,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from medblocks.client.checks import DEFAULT_API_URL, checked_base_url, key_environment
+from medblocks.client.checks import LIVE_KEY_PREFIX as LIVE_KEY_PREFIX  # for contract_tests
 from medblocks.spec import pinned_version
 
-DEFAULT_API_URL = "https://app.medblocks.com"
-SANDBOX_KEY_PREFIX = "mb_sk_sbx_"
-LIVE_KEY_PREFIX = "mb_sk_live_"
 VARIABLES = (
     "MEDBLOCKS_API_KEY",
     "MEDBLOCKS_API_URL",
@@ -38,7 +35,8 @@ VARIABLES = (
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("", "0", "false", "no", "off")
 
-Target = Literal["embedded", "sandbox", "live"]
+TargetKind = Literal["embedded", "sandbox", "live"]
+"""Which kind of server the settings select (the dashboard's `Target` is the connected one)."""
 
 
 class ConfigError(ValueError):
@@ -49,7 +47,7 @@ class ConfigError(ValueError):
 class Settings:
     """A validated configuration. `api_key` is None only for the embedded sandbox."""
 
-    target: Target
+    kind: TargetKind
     base_url: str | None
     api_version: str
     api_key: str | None = field(default=None, repr=False)
@@ -57,7 +55,7 @@ class Settings:
 
     @property
     def is_live(self) -> bool:
-        return self.target == "live"
+        return self.kind == "live"
 
     @property
     def writes_allowed(self) -> bool:
@@ -66,49 +64,23 @@ class Settings:
 
     @property
     def is_embedded(self) -> bool:
-        return self.target == "embedded"
+        return self.kind == "embedded"
 
 
-def is_loopback_host(host: str | None) -> bool:
-    """True for `localhost`, 127.0.0.0/8 and ::1: the only hosts allowed over plain http."""
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
+def base_url_from(url: str) -> str:
+    """MEDBLOCKS_API_URL checked by the client's own rule."""
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+        return checked_base_url(url, name="MEDBLOCKS_API_URL")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
-def validate_base_url(url: str, variable: str = "MEDBLOCKS_API_URL") -> str:
-    """Return `url` without a trailing slash, or raise when it is not a usable API base URL."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"{variable} must be an absolute http(s) URL such as {DEFAULT_API_URL}, got {url!r}"
-        )
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ConfigError(
-            f"{variable} must use https; plain http is allowed only for loopback hosts "
-            f"(localhost, 127.0.0.1, ::1), got host {parts.hostname!r}"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{variable} must not carry a query string or fragment")
-    return url.strip().rstrip("/")
-
-
-def target_for_key(api_key: str) -> Target:
-    """The environment a key belongs to, from its prefix; raise for anything else."""
-    if api_key.startswith(SANDBOX_KEY_PREFIX) and len(api_key) > len(SANDBOX_KEY_PREFIX):
-        return "sandbox"
-    if api_key.startswith(LIVE_KEY_PREFIX) and len(api_key) > len(LIVE_KEY_PREFIX):
-        return "live"
-    raise ConfigError(
-        "MEDBLOCKS_API_KEY must start with mb_sk_sbx_ (sandbox workspace) or mb_sk_live_ "
-        "(production) followed by the key body; the value set has neither prefix "
-        "(there is no mb_sk_test_ key)"
-    )
+def kind_for_key(api_key: str) -> TargetKind:
+    """The environment MEDBLOCKS_API_KEY belongs to, by the client's own rule."""
+    try:
+        return key_environment(api_key, name="MEDBLOCKS_API_KEY")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def validate_version(version: str) -> str:
@@ -151,11 +123,11 @@ def settings_from(values: Mapping[str, str | None]) -> Settings:
                 "MEDBLOCKS_API_URL is set but MEDBLOCKS_API_KEY is not: set a key for that "
                 "server, or unset both to use the embedded sandbox"
             )
-        return Settings(target="embedded", base_url=None, api_version=version)
-    target = target_for_key(api_key)
-    base_url = validate_base_url(api_url or DEFAULT_API_URL)
+        return Settings(kind="embedded", base_url=None, api_version=version)
+    kind = kind_for_key(api_key)
+    base_url = base_url_from(api_url or DEFAULT_API_URL)
     return Settings(
-        target=target,
+        kind=kind,
         base_url=base_url,
         api_version=version,
         api_key=api_key,

@@ -1,5 +1,7 @@
 """Streamlit glue shared by the pages: target, cached clients and reads, errors, filters, PHI.
 
+The frame around every page (banner, sidebar, page list) is drawn by `dashboard.py`, not here.
+
 Every API read goes through `st.cache_data(ttl=…)` keyed by the target; the sync client lives in
 `st.cache_resource`. Data work happens in `medblocks.dashboard`; this module only wires it to
 Streamlit. API strings are shown through `st.text`, `st.code` or dataframes, never as markdown.
@@ -19,9 +21,9 @@ from medblocks.config import ConfigError, load_settings
 from medblocks.dashboard import patient_view, webhooks
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
+from medblocks.dashboard.server_health import HealthCheck, check_health
 from medblocks.dashboard.sources import sources_by_id, sources_frame
-from medblocks.dashboard.status import HealthCheck, check_health
-from medblocks.dashboard.target import Target, resolve_target
+from medblocks.dashboard.target import Target, connected_target
 
 TTL = 60
 T = TypeVar("T")
@@ -36,20 +38,22 @@ def auth_configured() -> bool:
 
 
 @st.cache_resource(show_spinner="Starting the embedded sandbox…")
-def _target(cache_key: str, _settings: Any) -> Target:
-    return resolve_target(_settings)
+def _configured_target() -> Target | ConfigError:
+    """Configuration is read once per process (restart the dashboard to change it)."""
+    try:
+        return connected_target(load_settings())
+    except ConfigError as exc:
+        return exc
 
 
 def target() -> Target:
     """The configured target; a configuration error stops the page with its message."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
+    configured = _configured_target()
+    if isinstance(configured, ConfigError):
         st.error("The configuration cannot be used.")
-        st.text(str(exc))
+        st.text(str(configured))
         st.stop()
-    fingerprint = hashlib.sha256(repr((settings, settings.api_key)).encode()).hexdigest()
-    return _target(fingerprint, settings)
+    return configured
 
 
 def target_id(t: Target) -> str:
@@ -58,31 +62,13 @@ def target_id(t: Target) -> str:
 
 
 @st.cache_resource
-def _client(cache_key: str, _t: Target) -> Medblocks:
+def _client(_t: Target) -> Medblocks:
     return _t.client()
 
 
 def client() -> Medblocks:
-    t = target()
-    return _client(target_id(t), t)
-
-
-def frame_page() -> Target:
-    """What every page shows first: the live banner, the target, the PHI toggle, refresh."""
-    t = target()
-    if t.is_live:
-        st.error(
-            "LIVE — production Medblocks with real patient data. "
-            + ("Writes are ENABLED." if t.writes_allowed else "Read-only: writes are disabled.")
-        )
-    with st.sidebar:
-        st.caption("Target")
-        st.text(t.label)
-        st.text(t.base_url)
-        st.toggle("Reveal names and emails", key="reveal_phi", value=False)
-        if st.button("Refresh data", key="refresh_data"):
-            st.cache_data.clear()
-    return t
+    """The sync client for the target: one per process, like the target itself."""
+    return _client(target())
 
 
 def reveal() -> bool:
@@ -174,14 +160,13 @@ def events(endpoint_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def _health(key: str, version: str, _client: Medblocks) -> HealthCheck:
-    return check_health(_client, version)
+def _health(key: str, _client: Medblocks) -> HealthCheck:
+    return check_health(_client)
 
 
 def health() -> HealthCheck:
     """`/health` and clock skew, re-read at most every 10 seconds."""
-    t = target()
-    return _health(target_id(t), t.api_version, client())
+    return _health(target_id(target()), client())
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -8,7 +8,6 @@ from medblocks.dashboard.return_page import verify_return
 from medblocks.dashboard.sources import source_name
 from pages import _shared
 
-_shared.frame_page()
 st.title("Return page")
 params = {name: st.query_params.get(name, "") for name in st.query_params}
 if not params:

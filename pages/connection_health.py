@@ -5,12 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from medblocks.dashboard import mirror_reads
+from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.frames import health_frame, rows_with
-from medblocks.dashboard.health import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.sources import source_name
 from pages import _mirror, _shared
 
-_shared.frame_page()
 st.title("Connection health")
 
 _mirror.status_line()

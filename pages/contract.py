@@ -7,7 +7,7 @@ import streamlit as st
 from medblocks.dashboard import contract_runs
 from pages import _shared
 
-t = _shared.frame_page()
+t = _shared.target()
 st.title("Contract & drift")
 
 try:

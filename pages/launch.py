@@ -18,10 +18,8 @@ from medblocks.dashboard.links import safe_link
 from medblocks.dashboard.sources import source_name
 from pages import _shared
 
-t = _shared.frame_page()
-st.title("Launch a session")
-if not _shared.require_writes(t):
-    st.stop()
+t = _shared.target()
+st.title("Launch a session")  # listed only where writes are allowed (dashboard.py)
 
 state = st.session_state
 state.setdefault("launch_nonce", uuid.uuid4().hex)
@@ -75,8 +73,8 @@ form = LaunchForm(
     expires_in=expires_in,
     metadata_json=metadata,
 )
-request = validate_launch(form)
-for message in request.errors.values():
+checked = validate_launch(form)
+for message in checked.errors.values():
     st.warning(message)
 
 
@@ -87,12 +85,12 @@ def start_launch() -> None:
 st.button(
     "Launching…" if state["launching"] else "Create session",
     type="primary",
-    disabled=state["launching"] or not request.ok,
+    disabled=state["launching"] or not checked.ok,
     on_click=start_launch,
     key="launch_button",
 )
 
-if state["launching"]:
+if state["launching"] and checked.request is not None:
     # The button above was drawn disabled; make the call, remember the outcome, redraw.
     state["launching"] = False
     who = (st.user.get("email") if st.user else None) or "local user"
@@ -100,7 +98,7 @@ if state["launching"]:
         outcome = launch_once(
             _shared.client(),
             _shared.ledger(),
-            request,
+            checked.request,
             intent_id=intent_for(form, state["launch_nonce"]),
             target=t.kind,
             launched_by=str(who),

@@ -10,7 +10,7 @@ from medblocks.dashboard import aggregate
 from medblocks.dashboard.sources import source_name
 from pages import _mirror, _shared
 
-t = _shared.frame_page()
+t = _shared.target()
 st.title("Overview")
 st.subheader(t.label)
 

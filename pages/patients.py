@@ -8,7 +8,7 @@ from medblocks.dashboard.frames import patient_summary, patients_containing
 from medblocks.dashboard.masking import shown_email, shown_name, shown_people
 from pages import _mirror, _shared
 
-t = _shared.frame_page()
+t = _shared.target()
 st.title("Patients")
 reveal = _shared.reveal()
 

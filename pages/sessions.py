@@ -10,7 +10,6 @@ from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
 from pages import _mirror, _shared
 
-_shared.frame_page()
 st.title("Sessions")
 _mirror.status_line()
 sessions = _mirror.sessions()

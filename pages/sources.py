@@ -6,7 +6,6 @@ import streamlit as st
 
 from pages import _shared
 
-_shared.frame_page()
 st.title("Sources")
 cols = st.columns(2)
 q = cols[0].text_input("Name contains", value=st.query_params.get("q", ""))

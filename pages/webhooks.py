@@ -7,7 +7,7 @@ import streamlit as st
 from medblocks.dashboard.frames import rows_with
 from pages import _shared
 
-t = _shared.frame_page()
+t = _shared.target()
 st.title("Webhooks")
 endpoints = _shared.attempt("Reading webhook endpoints", _shared.endpoints)
 if endpoints is None:

@@ -1,20 +1,25 @@
-"""Imports point one way: pages/ -> medblocks/ -> medblocks/spec/.
+"""Imports point one way: pages/ -> medblocks/ -> medblocks/spec/, and go round in no circle.
 
-Read statically (every `import`, including the ones inside functions), so a lazy import cannot
-slip past the rule the way it could past a check of `sys.modules`.
+Read statically (every `import`, including the ones inside functions and under
+`TYPE_CHECKING`), so a lazy import cannot slip past a rule the way it could past a check of
+`sys.modules`. Every rule is also run over a small synthetic tree with one violation seeded, to
+show it can fail.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+PRODUCT = ("medblocks", "pages", "dashboard.py")
 
 
 def imported_modules(path: Path) -> set[str]:
+    """Every absolute module name `path` imports, with `from a import b` also as `a.b`."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -26,29 +31,98 @@ def imported_modules(path: Path) -> set[str]:
     return found
 
 
-def python_files(*parts: str) -> list[Path]:
+def python_files(root: Path, *parts: str) -> list[Path]:
     files: list[Path] = []
     for part in parts:
-        target = REPO / part
-        files.extend([target] if target.is_file() else sorted(target.rglob("*.py")))
+        target = root / part
+        if target.is_file():
+            files.append(target)
+        elif target.is_dir():
+            files.extend(sorted(target.rglob("*.py")))
     return files
 
 
-def offenders(files: list[Path], forbidden: tuple[str, ...]) -> list[str]:
+def offenders(root: Path, where: Iterable[str], forbidden: Iterable[str]) -> list[str]:
+    forbidden = tuple(forbidden)
     return sorted(
-        f"{path.relative_to(REPO)} imports {module}"
-        for path in files
+        f"{path.relative_to(root)} imports {module}"
+        for path in python_files(root, *where)
         for module in imported_modules(path)
         if any(module == name or module.startswith(name + ".") for name in forbidden)
     )
 
 
-RULES = {
+def module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path, modules: Iterable[str]) -> set[str]:
+    """The modules among `modules` that `path` imports: `import a.b` is the nearest of `a.b`,
+    `a`; `from a import b` is `a.b` when that is a module, else `a` (the convention of
+    import-linter: importing a submodule does not count as importing its package's __init__)."""
+    known = set(modules)
+
+    def nearest(name: str) -> str:
+        while name and name not in known:
+            name = name.rpartition(".")[0]
+        return name
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(nearest(alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in known else nearest(node.module))
+    return found - {""}
+
+
+def import_graph(root: Path, parts: Iterable[str]) -> dict[str, set[str]]:
+    """Module -> the modules of the same tree it imports (a package is its `__init__`)."""
+    modules = {module_name(root, path): path for path in python_files(root, *parts)}
+    return {name: imports_of(path, modules) - {name} for name, path in modules.items()}
+
+
+def cycles(graph: Mapping[str, set[str]]) -> set[frozenset[str]]:
+    """The groups of modules that import each other round a circle (Tarjan's SCCs of size > 1)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: set[frozenset[str]] = set()
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.add(frozenset(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "nothing below pages/ imports streamlit": (("medblocks",), ("streamlit",)),
-    "the product never imports the test suites": (
-        ("medblocks", "pages", "dashboard.py"),
-        ("contract_tests", "tests"),
-    ),
+    "the product never imports the test suites": (PRODUCT, ("contract_tests", "tests")),
     "the spec package depends on nothing else of the project": (
         ("medblocks/spec",),
         ("medblocks.client", "medblocks.sandbox", "medblocks.dashboard", "medblocks.config"),
@@ -57,14 +131,18 @@ RULES = {
         ("medblocks/sandbox",),
         ("medblocks.client", "medblocks.dashboard", "medblocks.config", "medblocks.__main__"),
     ),
-    "the client knows nothing of the sandbox or the dashboard": (
+    "the client never imports configuration, the dashboard, the mirror or the sandbox": (
         ("medblocks/client",),
-        ("medblocks.sandbox", "medblocks.dashboard"),
+        ("medblocks.config", "medblocks.dashboard", "medblocks.mirror", "medblocks.sandbox"),
     ),
     "the data layer never reaches up into pages": (("medblocks",), ("pages", "dashboard")),
     "the mirror uses the client, never the sandbox or the dashboard": (
         ("medblocks/mirror",),
         ("medblocks.sandbox", "medblocks.dashboard"),
+    ),
+    "bench/ never imports pages/ (nor the dashboard's entry file)": (
+        ("bench",),
+        ("pages", "dashboard"),
     ),
 }
 
@@ -72,7 +150,40 @@ RULES = {
 @pytest.mark.parametrize("rule", RULES, ids=list(RULES))
 def test_import_rule(rule: str) -> None:
     where, forbidden = RULES[rule]
-    assert offenders(python_files(*where), forbidden) == []
+    assert offenders(REPO, where, forbidden) == []
+
+
+@pytest.mark.parametrize("rule", RULES, ids=list(RULES))
+def test_each_import_rule_fails_on_a_seeded_violation(rule: str, tmp_path: Path) -> None:
+    where, forbidden = RULES[rule]
+    seeded = tmp_path / where[0]
+    if not seeded.suffix:
+        seeded = seeded / "seeded.py"
+    seeded.parent.mkdir(parents=True, exist_ok=True)
+    for name in forbidden:  # one violation at a time, each hidden in a function
+        seeded.write_text(f"def later():\n    import {name}.anything\n")
+        assert offenders(tmp_path, where, forbidden) == [
+            f"{seeded.relative_to(tmp_path)} imports {name}.anything"
+        ]
+
+
+def test_no_import_cycle_among_product_modules() -> None:
+    found = cycles(import_graph(REPO, PRODUCT))
+    assert found == set(), [sorted(group) for group in found]
+
+
+def test_the_cycle_check_finds_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "orders.py").write_text("from shop.stock import reserve\n")
+    (package / "stock.py").write_text("def reserve():\n    from shop import orders\n")
+    (package / "prices.py").write_text("import shop.stock\n")
+    graph = import_graph(tmp_path, ["shop"])
+    assert graph["shop.stock"] == {"shop.orders"}  # `from shop import orders` is the module
+    assert cycles(graph) == {frozenset({"shop.orders", "shop.stock"})}
+    (package / "stock.py").write_text("def reserve():\n    pass\n")
+    assert cycles(import_graph(tmp_path, ["shop"])) == set()
 
 
 def test_the_scan_sees_lazy_imports(tmp_path: Path) -> None:

@@ -1,21 +1,31 @@
-"""`python -m medblocks spec diff|check`: outputs, exit statuses, files and URLs."""
+"""`python -m medblocks spec diff|check`: outputs, exit statuses, files and URLs; the served-spec
+check and the in-process sandbox it starts when nothing is configured."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from medblocks import served_spec
 from medblocks.__main__ import main
-from medblocks.spec import PINNED_PATH, load_pinned
+from medblocks.embedded import start_embedded_sandbox
+from medblocks.served_spec import check_served_spec
+from medblocks.spec import PINNED_PATH, load_pinned, pinned_version
+from tests import drift_fixtures
 from tests.test_drift import ORACLE, docs_era
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _write(path: Path, document: dict[str, Any]) -> Path:
@@ -28,11 +38,11 @@ def docs_era_file(tmp_path: Path) -> Path:
     return _write(tmp_path / "docs-era.json", docs_era(load_pinned()))
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """A loopback server answering the pinned document at /openapi/medblocks.json (else 404);
-    it records each request's headers so a test can see what was sent."""
-    body = PINNED_PATH.read_bytes()
+@contextmanager
+def serving(body: bytes, trickle: float = 0.0) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A loopback server answering `body` at /openapi/medblocks.json (else 404), a byte every
+    `trickle` seconds if set; it records each request's headers so a test can see what was
+    sent."""
     seen: list[dict[str, str]] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -42,7 +52,14 @@ def served() -> Iterator[tuple[str, list[dict[str, str]]]]:
             self.send_response(200 if ok else 404)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
-            self.wfile.write(body if ok else b'{"error": {}}')
+            # The client may stop reading (a body over the size limit).
+            with suppress(BrokenPipeError, ConnectionResetError):
+                if not trickle:
+                    self.wfile.write(body if ok else b'{"error": {}}')
+                for index in range(len(body) if trickle else 0):
+                    self.wfile.write(body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(trickle)
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -55,6 +72,22 @@ def served() -> Iterator[tuple[str, list[dict[str, str]]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """The pinned document served over loopback."""
+    with serving(PINNED_PATH.read_bytes()) as running:
+        yield running
+
+
+def configure_target(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, base: str) -> str:
+    """Point the configuration at `base` with a sandbox key (returned); no .env is read."""
+    key = "mb_sk_sbx_" + "c" * 24
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MEDBLOCKS_API_URL", base)
+    monkeypatch.setenv("MEDBLOCKS_API_KEY", key)
+    return key
 
 
 def test_diff_of_pinned_and_published_is_in_sync(capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,15 +153,16 @@ def test_check_uses_the_configured_target_when_no_source_is_given(
     tmp_path: Path,
 ) -> None:
     base, seen = served
-    key = "mb_sk_sbx_" + "c" * 24
-    monkeypatch.chdir(tmp_path)  # no .env from the working tree
-    monkeypatch.setenv("MEDBLOCKS_API_URL", base)
-    monkeypatch.setenv("MEDBLOCKS_API_KEY", key)
+    key = configure_target(monkeypatch, tmp_path, base)
     assert main(["spec", "check", "--format", "json"]) == 0
     out = capsys.readouterr().out
     report = json.loads(out)
     assert report["headline"] == "in-sync"
     assert report["new"]["source"] == base + "/openapi/medblocks.json"
+    assert report["compared"] == (
+        f"pinned medblocks/spec/medblocks.json (version 2026-04-25) vs "
+        f"{base}/openapi/medblocks.json (version 2026-04-25, same)"
+    )
     assert key not in out and all(key not in str(h) for h in seen)
 
 
@@ -159,13 +193,67 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
-def test_check_without_configuration_reads_the_embedded_sandbox(
+def test_check_without_configuration_says_it_compared_pinned_with_the_embedded_sandbox(
+    tmp_path: Path,
+) -> None:
+    # As a user runs it: a fresh process, no MEDBLOCKS_* variables, no .env in the directory.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
+    env["PYTHONPATH"] = str(REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "medblocks", "spec", "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "drift: in-sync"
+    assert lines[1] == (
+        "compared: pinned medblocks/spec/medblocks.json (version 2026-04-25) vs embedded sandbox "
+        "/openapi/medblocks.json, started in-process as nothing is configured "
+        "(version 2026-04-25, same)"
+    )
+
+
+def test_a_target_serving_a_fan_out_document_gets_unknown_saying_why(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_API_VERSION"):
-        monkeypatch.delenv(name, raising=False)
-    assert main(["spec", "check"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("drift: in-sync")
-    assert "embedded sandbox /openapi/medblocks.json" in out
+    body = drift_fixtures.render(drift_fixtures.fan_out(13)).encode()
+    with serving(body) as (base, _):
+        configure_target(monkeypatch, tmp_path, base)
+        assert main(["spec", "check"]) == 2
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"drift: unknown ({base}/openapi/medblocks.json: its $refs fan out")
+    assert "refused, not compared" in first
+
+
+def test_a_served_document_over_the_size_limit_is_refused_unread(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serving(b" " * (3 * 1024 * 1024)) as (base, _):
+        assert main(["spec", "check", base + "/openapi/medblocks.json"]) == 2
+    assert "larger than the 2,097,152 bytes a document may have" in capsys.readouterr().out
+
+
+def test_the_in_process_sandbox_both_callers_start_serves_the_pinned_document() -> None:
+    sandbox = start_embedded_sandbox(seed_demo=False)
+    with sandbox.client() as anonymous:
+        report = check_served_spec(anonymous, "in-process")
+        assert anonymous.get("/patients").status_code == 401  # no key was sent
+    assert report.headline == "in-sync" and report.error is None
+    headers = {"Authorization": f"Bearer {sandbox.api_key}", "Version": pinned_version()}
+    with sandbox.client(headers=headers) as authenticated:
+        assert authenticated.get("/patients").status_code == 200
+
+
+def test_a_served_document_trickling_in_is_refused_at_the_deadline(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(served_spec, "FETCH_DEADLINE_SECONDS", 0.5)
+    with serving(PINNED_PATH.read_bytes(), trickle=0.05) as (base, _):
+        started = time.monotonic()
+        assert main(["spec", "check", base + "/openapi/medblocks.json"]) == 2
+        assert time.monotonic() - started < 5  # the whole body would take 40 minutes
+    assert "still arriving after 0.5 s; refused, not compared" in capsys.readouterr().out

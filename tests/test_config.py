@@ -14,20 +14,20 @@ LIVE = "mb_sk_live_" + "k" * 24
 
 def test_nothing_configured_means_the_embedded_sandbox() -> None:
     settings = settings_from({})
-    assert settings.target == "embedded"
+    assert settings.kind == "embedded"
     assert settings.base_url is None and settings.api_key is None
     assert settings.api_version == "2026-04-25"
 
 
 def test_sandbox_key_defaults_to_medblocks_url() -> None:
     settings = settings_from({"MEDBLOCKS_API_KEY": SBX})
-    assert settings.target == "sandbox"
+    assert settings.kind == "sandbox"
     assert settings.base_url == "https://app.medblocks.com"
 
 
 def test_live_key_means_live() -> None:
     settings = settings_from({"MEDBLOCKS_API_KEY": LIVE})
-    assert settings.target == "live" and settings.is_live
+    assert settings.kind == "live" and settings.is_live
 
 
 def test_key_is_not_in_repr() -> None:
@@ -91,12 +91,12 @@ def test_dotenv_fills_unset_variables_and_environment_wins(tmp_path: Path) -> No
     dotenv = tmp_path / ".env"
     dotenv.write_text(f"MEDBLOCKS_API_KEY={SBX}\nMEDBLOCKS_API_VERSION=2026-01-01\n")
     settings = load_settings({"MEDBLOCKS_API_VERSION": "2026-04-25"}, dotenv_path=dotenv)
-    assert settings.target == "sandbox"
+    assert settings.kind == "sandbox"
     assert settings.api_version == "2026-04-25"
 
 
 def test_missing_dotenv_is_fine(tmp_path: Path) -> None:
-    assert load_settings({}, dotenv_path=tmp_path / "absent").target == "embedded"
+    assert load_settings({}, dotenv_path=tmp_path / "absent").kind == "embedded"
 
 
 def test_live_key_is_read_only_unless_writes_are_enabled() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 
 from medblocks.spec import load_pinned, read_document
 from medblocks.spec.drift import compare_versions, diff_documents, unknown_report
+from tests import drift_fixtures
 
 ORACLE = Path(__file__).resolve().parents[2] / "shared/upstream/medblocks-openapi-2026-04-25.json"
 
@@ -314,3 +317,165 @@ def test_renderings_carry_the_headline_and_every_change() -> None:
     text = report.to_text()
     assert text.startswith("drift: breaking-drift")
     assert text.count("api-path-removed") == 3
+
+
+def test_a_recursive_schema_is_compared_not_refused() -> None:
+    original = drift_fixtures.recursive()
+    assert diff_documents(original, drift_fixtures.recursive(node="Tree")).headline == "in-sync"
+    report = diff_documents(original, drift_fixtures.recursive(label_type="integer"))
+    assert [(c.rule, c.level, c.location) for c in report.changes] == [
+        ("response-property-type-changed", "breaking", "GET /health")
+    ]
+    assert "property 'label'" in report.changes[0].message
+
+
+def test_a_refused_document_is_unknown_naming_the_side_and_why() -> None:
+    report = diff_documents(load_pinned(), drift_fixtures.fan_out(7), "pinned", "served")
+    assert report.headline == "unknown"
+    assert report.error is not None and report.error.startswith("served: its $refs fan out")
+    assert report.fails("breaking") and report.changes == []
+    assert report.compared == ("pinned (version 2026-04-25) vs served (version 2026-04-25, same)")
+    assert report.to_text().startswith("drift: unknown (served: its $refs fan out")
+
+
+# -- bounds: hostile documents are refused or compared within 2 s and 200 MB ----------------------
+
+REPO = Path(__file__).resolve().parents[1]
+SECONDS_BOUND = 2.0
+PEAK_MB_BOUND = 200.0
+
+# One fresh interpreter runs every job in turn, as the command line would (`run_check` reads
+# the file and compares it with the pinned document; `run_diff` two files). Per job it prints
+# the report's outcome, the wall time of the comparison and the process's peak RSS so far
+# (the high-water mark only grows, so each job's figure bounds its own peak). Its address space is
+# capped at 2 GiB so that a regression fails here instead of exhausting the machine.
+MEASURE = """
+import json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+from medblocks.__main__ import run_check, run_diff
+def peak_kib():
+    # VmHWM belongs to this process's own memory since exec; ru_maxrss on Linux keeps the
+    # forking parent's peak across exec, so a large pytest process would be counted here.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for job in json.loads(sys.argv[1]):
+    start = time.perf_counter()
+    report = run_diff(*job) if len(job) == 2 else run_check(job[0])
+    seconds = time.perf_counter() - start
+    peak_mb = peak_kib() / 1024
+    print(json.dumps({"headline": report.headline, "error": report.error,
+                      "changes": len(report.changes), "seconds": seconds, "peak_mb": peak_mb}))
+"""
+
+FIXTURE_DIR = drift_fixtures.FIXTURES
+# job name -> the expected headline, and the words an `unknown` one must carry to say why.
+BOUNDED: dict[str, tuple[str, str]] = {
+    "fan-out-7-levels.json": ("unknown", "$refs fan out"),
+    "fan-out-13-levels.json": ("unknown", "$refs fan out"),
+    "cycle-fan-out.json": ("unknown", "$refs fan out"),
+    "reference-loop.json": ("unknown", "reference cycle"),
+    "reference-chain.json": ("unknown", "nests deeper than"),
+    "recursive.json": ("breaking-drift", ""),
+    "large-with-prose-1mb.json": ("compatible-drift", ""),
+    "large-with-shared-refs-1mb.json": ("unknown", "$refs fan out"),
+    "nested-too-deeply-1mb.json": ("unknown", "nested too deeply"),
+    "over-the-size-limit.json": ("unknown", "larger than"),
+    "fan-out-under-the-budget.json vs changed": ("breaking-drift", ""),
+    "large-enum-1mb.json vs shifted": ("breaking-drift", ""),
+}
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Every BOUNDED job run once in one measuring subprocess: name -> its figures."""
+    work = tmp_path_factory.mktemp("bounds")
+    pinned = load_pinned()
+
+    def write(name: str, text: str) -> str:
+        (work / name).write_text(text, encoding="utf-8")
+        return str(work / name)
+
+    under_budget = drift_fixtures.fan_out(4)  # 10^4 leaves: about 70k nodes inlined, compared
+    changed = copy.deepcopy(under_budget)
+    changed["components"]["schemas"]["S4"]["type"] = "integer"  # every one of them changes
+    jobs: dict[str, list[str]] = {
+        name: [str(FIXTURE_DIR / name)] for name in drift_fixtures.fixtures()
+    }
+    jobs |= {
+        "large-with-prose-1mb.json": [
+            write("prose.json", drift_fixtures.render(drift_fixtures.large_with_prose(pinned)))
+        ],
+        "large-with-shared-refs-1mb.json": [
+            write(
+                "shared.json", drift_fixtures.render(drift_fixtures.large_with_shared_refs(pinned))
+            )
+        ],
+        "nested-too-deeply-1mb.json": [write("deep.json", drift_fixtures.nested_too_deeply())],
+        "over-the-size-limit.json": [
+            write(
+                "big.json",
+                drift_fixtures.render(drift_fixtures.large_with_prose(pinned, 3_000_000)),
+            )
+        ],
+        "fan-out-under-the-budget.json vs changed": [
+            write("under.json", drift_fixtures.render(under_budget)),
+            write("changed.json", drift_fixtures.render(changed)),
+        ],
+        "large-enum-1mb.json vs shifted": [
+            write("enum.json", drift_fixtures.render(drift_fixtures.large_enum(pinned))),
+            write(
+                "shifted.json", drift_fixtures.render(drift_fixtures.large_enum(pinned, first=7))
+            ),
+        ],
+    }
+    for path in [p for job in jobs.values() for p in job]:
+        assert Path(path).stat().st_size <= 1_000_000 or "big" in path
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, json.dumps(list(jobs.values()))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(jobs), result.stdout
+    return {name: json.loads(line) for name, line in zip(jobs, lines, strict=True)}
+
+
+def test_fixture_files_are_what_the_generator_writes() -> None:
+    for name, document in drift_fixtures.fixtures().items():
+        assert (FIXTURE_DIR / name).read_text(encoding="utf-8") == drift_fixtures.render(document)
+    assert set(BOUNDED) >= set(drift_fixtures.fixtures())
+
+
+@pytest.mark.parametrize("name", BOUNDED)
+def test_document_is_refused_or_compared_within_the_bounds(
+    name: str, measured: dict[str, dict[str, Any]]
+) -> None:
+    headline, reason = BOUNDED[name]
+    figures = measured[name]
+    assert figures["headline"] == headline, figures
+    if headline == "unknown":
+        assert reason in figures["error"], figures
+    else:
+        assert figures["error"] is None
+    assert figures["seconds"] < SECONDS_BOUND, figures
+    assert figures["peak_mb"] < PEAK_MB_BOUND, figures
+
+
+def test_under_the_budget_every_changed_copy_is_reported(
+    measured: dict[str, dict[str, Any]],
+) -> None:
+    # Compared, not refused: the leaf changed once and is used 10^4 times.
+    assert measured["fan-out-under-the-budget.json vs changed"]["changes"] == 10_000
+    # Values dropped at the start of the list and added at its end, each one change.
+    enums = [
+        _param(drift_fixtures.large_enum(load_pinned(), first=first), "/webhooks", "get", "status")
+        for first in (0, 7)
+    ]
+    old, new = (set(param["schema"]["enum"]) for param in enums)
+    assert measured["large-enum-1mb.json vs shifted"]["changes"] == len(old ^ new) > 7

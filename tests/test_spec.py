@@ -19,6 +19,8 @@ from medblocks.spec import (
     read_document,
     structural_differences,
 )
+from medblocks.spec.references import RECURSION_KEY
+from tests import drift_fixtures
 
 ORACLE = Path(__file__).resolve().parents[2] / "shared/upstream/medblocks-openapi-2026-04-25.json"
 
@@ -132,13 +134,59 @@ def test_comparison_ignores_prose(oracle: dict[str, Any]) -> None:
     assert structural_differences(oracle, reworded) == []
 
 
-def test_dereference_inlines_references_and_refuses_cycles() -> None:
+def test_dereference_inlines_references_and_refuses_loops() -> None:
     doc = {"a": {"$ref": "#/b"}, "b": {"type": "string"}}
     assert dereference(doc)["a"] == {"type": "string"}
-    with pytest.raises(SpecError, match="cycle"):
+    with pytest.raises(SpecError, match="reference cycle"):
         dereference({"a": {"$ref": "#/a"}})
+    with pytest.raises(SpecError, match="reference cycle"):
+        dereference({"a": {"$ref": "#/b"}, "b": {"$ref": "#/a"}})
     with pytest.raises(SpecError, match="dangling"):
         dereference({"a": {"$ref": "#/missing"}})
+
+
+def test_siblings_of_a_reference_are_kept_over_the_target() -> None:
+    doc = {"a": {"$ref": "#/b", "maxLength": 5}, "b": {"type": "string", "maxLength": 9}}
+    assert dereference(doc)["a"] == {"type": "string", "maxLength": 5}
+
+
+def test_a_recursive_schema_is_inlined_once_and_marked_where_it_recurs() -> None:
+    schema = dereference(drift_fixtures.recursive())["paths"]["/health"]["get"]["responses"]
+    node = schema["200"]["content"]["application/json"]["schema"]
+    assert node["properties"]["label"] == {"type": "string"}
+    # The back reference says "the schema one reference up", not its component name.
+    assert node["properties"]["children"]["items"] == {RECURSION_KEY: 1}
+    assert node["properties"]["parent"]["anyOf"] == [{RECURSION_KEY: 1}, {"type": "null"}]
+
+
+def test_fan_out_past_the_node_budget_is_refused_saying_why() -> None:
+    doc = drift_fixtures.fan_out(3)  # 10^3 leaves: 4.7k nodes copied in by references
+    assert dereference(doc, max_inlined=10_000)
+    with pytest.raises(SpecError, match=r"\$refs fan out: .* passes 1,000 nodes"):
+        dereference(doc, max_inlined=1_000)
+
+
+def test_the_documents_own_nodes_do_not_count_against_the_inlining_budget() -> None:
+    # A long enum is large but copies nothing in.
+    doc = {"paths": {}, "values": {"enum": list(range(5_000))}, "x": {"$ref": "#/y"}, "y": {}}
+    assert dereference(doc, max_inlined=10)["values"]["enum"][-1] == 4_999
+
+
+def test_nesting_past_the_depth_limit_is_refused_saying_why() -> None:
+    doc = drift_fixtures.reference_chain(length=30)
+    assert dereference(doc, max_depth=200)
+    with pytest.raises(SpecError, match="nests deeper than 50 levels"):
+        dereference(doc, max_depth=50)
+
+
+def test_recursive_schemas_compare_by_shape_not_by_name() -> None:
+    original = drift_fixtures.recursive()
+    assert structural_differences(original, drift_fixtures.recursive(node="Tree")) == []
+    changed = drift_fixtures.recursive(label_type="integer")
+    schema = "/paths//health/get/responses/200/content/application/json/schema"
+    assert structural_differences(original, changed) == [
+        f"{schema}/properties/label/type: expected 'string', found 'integer'"
+    ]
 
 
 def test_read_document_says_what_is_wrong(tmp_path: Path) -> None:

@@ -1,4 +1,9 @@
-"""`AsyncMedblocks`: the asyncio client, the same surface as `Medblocks`, awaitable.
+"""`AsyncMedblocks`: the client, written once, for asyncio. Edit this file, not `sync_client.py`.
+
+`scripts/generate_sync_client.py` makes the synchronous `Medblocks` from this file with `unasync`
+(`async`/`await` dropped, `Async…` names and `asyncio` mapped to their sync twins); CI runs it
+with `--check` and fails when the generated file is stale. Keep docstrings true for both clients;
+code between `# sync: leave out` and `# sync: end` exists only in the async client.
 
 `list()`-style methods are not awaited: they return an `AsyncPaginator` for `async for`.
 `fan_out` runs one read per item with bounded concurrency (see `medblocks.client.fan_out`).
@@ -7,18 +12,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import (
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Hashable,
-    Iterable,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import date
 from types import TracebackType
-from typing import Any, TypeVar, Unpack
+from typing import Any, Unpack
 from uuid import UUID
 
 import httpx
@@ -27,7 +24,7 @@ from medblocks.client import models as m
 from medblocks.client import operations as ops
 from medblocks.client.base import ClientCore
 from medblocks.client.calls import Call, CallOptions, ModelT, Retry
-from medblocks.client.fan_out import FanOutResult, ProgressCallback, fan_out
+from medblocks.client.fan_out import FanOutResult, ItemT, ProgressCallback, ValueT, fan_out
 from medblocks.client.operations import (
     NOT_GIVEN,
     NotGiven,
@@ -36,12 +33,10 @@ from medblocks.client.operations import (
 )
 from medblocks.client.pagination import AsyncPaginator
 
-ItemT = TypeVar("ItemT", bound=Hashable)
-ValueT = TypeVar("ValueT")
-
 
 class AsyncMedblocks(ClientCore[httpx.AsyncClient, httpx.AsyncBaseTransport]):
-    """Asyncio Medblocks client over one `httpx.AsyncClient` (closed by `aclose()`/`async with`)."""
+    """The Medblocks client over one httpx client, closed when its `with` block ends (or by
+    its close method) unless the httpx client was passed in."""
 
     def _open_http(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=transport, timeout=self.timeout)
@@ -75,6 +70,7 @@ class AsyncMedblocks(ClientCore[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     async def health(self, **options: Unpack[CallOptions]) -> m.Health:
         return await self.send(ops.health(), options)
 
+    # sync: leave out
     async def fan_out(
         self,
         func: Callable[[ItemT], Awaitable[ValueT]],
@@ -85,6 +81,8 @@ class AsyncMedblocks(ClientCore[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     ) -> FanOutResult[ItemT, ValueT]:
         """`await func(item)` for each item, `concurrency` at a time; failures are collected."""
         return await fan_out(func, items, concurrency=concurrency, on_progress=on_progress)
+
+    # sync: end
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -224,7 +222,7 @@ class AsyncPatients(_Resource):
         since: str | date | None = None,
         **options: Unpack[CallOptions],
     ) -> AsyncIterator[m.PatientRecord]:
-        """Every record across pages, fetched forwards 100 at a time (`async for`)."""
+        """Every record across pages, fetched forwards 100 at a time."""
         return aiter(
             AsyncPaginator(
                 lambda cursor: self.records(

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import platform
 from abc import ABC, abstractmethod
-from typing import Any, Generic, Self, TypeVar
+from typing import Generic, TypeVar
 
 import httpx
 
 from medblocks.client.calls import DEFAULT_MAX_RETRIES, CallRunner, TimeoutArg, as_timeout
-from medblocks.config import DEFAULT_API_URL, Settings, validate_base_url
+from medblocks.client.checks import DEFAULT_API_URL, checked_base_url, key_environment
 from medblocks.spec import pinned_version
+from medblocks.version import __version__
 
 
 def user_agent() -> str:
     """`medblocks-workbench/<version>` plus the runtime, sent on every request."""
-    import medblocks  # the package's own version; imported late because it imports us
-
     return (
-        f"medblocks-workbench/{medblocks.__version__} "
+        f"medblocks-workbench/{__version__} "
         f"(python {platform.python_version()}; httpx {httpx.__version__})"
     )
 
@@ -29,9 +28,10 @@ TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport
 
 
 class ClientCore(ABC, Generic[HttpT, TransportT]):
-    """The one constructor of both clients: validates the target, holds the `CallRunner` and
-    the httpx client (`HttpT`, opened over `transport` unless `http_client` is given, and then
-    left for its owner to close); never keeps the key in `repr()`."""
+    """The one constructor of both clients: checks the base URL and the key's shape, holds
+    the `CallRunner` and the httpx client (`HttpT`, opened over `transport` unless
+    `http_client` is given, and then left for its owner to close); never keeps the key in
+    `repr()`."""
 
     def __init__(
         self,
@@ -44,13 +44,10 @@ class ClientCore(ABC, Generic[HttpT, TransportT]):
         transport: TransportT | None = None,
         http_client: HttpT | None = None,
     ) -> None:
-        if not isinstance(api_key, str) or not api_key.strip():
-            raise ValueError(
-                "api_key must be a non-empty Medblocks key (mb_sk_sbx_… or mb_sk_live_…)"
-            )
+        key_environment(api_key)
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
-        self.base_url = validate_base_url(base_url, variable="base_url")
+        self.base_url = checked_base_url(base_url)
         self.api_version = api_version or pinned_version()
         headers = {
             "Authorization": f"Bearer {api_key.strip()}",
@@ -79,22 +76,6 @@ class ClientCore(ABC, Generic[HttpT, TransportT]):
     @property
     def timeout(self) -> httpx.Timeout:
         return self._runner.timeout
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **options: Any) -> Self:
-        """A client for a configured sandbox or live target (starting the embedded sandbox,
-        then passing its `base_url` and key, is the caller's job)."""
-        if settings.api_key is None or settings.base_url is None:
-            raise ValueError(
-                "these settings select the embedded sandbox: start it and build the client "
-                "from its base_url and api_key"
-            )
-        return cls(
-            settings.api_key,
-            base_url=settings.base_url,
-            api_version=settings.api_version,
-            **options,
-        )
 
     def __repr__(self) -> str:
         return (

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypedDict, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from medblocks.client import retries
 from medblocks.client.errors import (
@@ -29,10 +29,11 @@ from medblocks.client.errors import (
     error_from_response,
     error_from_transport,
 )
+from medblocks.client.models import MedblocksModel
 
 logger = logging.getLogger("medblocks.client")
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound=MedblocksModel)
 TimeoutArg = float | httpx.Timeout | None
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -156,8 +157,9 @@ class CallRunner:
             raise final from exc
 
     def parse(self, call: Call[ModelT], response: httpx.Response) -> ModelT:
+        """The answer as `call.model`, carrying the response's request id in `_request_id`."""
         try:
-            return call.model.model_validate_json(response.content)
+            model = call.model.model_validate_json(response.content)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['type']}"
@@ -171,6 +173,8 @@ class CallRunner:
             )
             log_call(logging.ERROR, "failed", call, error, reason="invalid-response")
             raise error from None
+        model._request_id = response.headers.get("x-request-id")
+        return model
 
     def _retry_or_raise(
         self,

@@ -128,8 +128,6 @@ STATUS_CLASSES: dict[int, type[MedblocksError]] = {
     502: UpstreamError,
 }
 
-ENVELOPE_FIELDS = ("type", "code", "message", "param", "doc_url", "request_id")
-
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""

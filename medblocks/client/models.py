@@ -19,7 +19,7 @@ import threading
 from collections import Counter
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, PrivateAttr
 from pydantic_core import core_schema
 
 logger = logging.getLogger("medblocks.client")
@@ -81,9 +81,25 @@ def _unknown_in(value: Any, path: str, found: dict[str, str]) -> None:
 
 
 class MedblocksModel(BaseModel):
-    """Base of every response object: keeps unknown fields, never echoes input in errors."""
+    """Base of every response object: keeps unknown fields, never echoes input in errors.
+
+    `_request_id` is the `X-Request-Id` of the response the object was read from, set once by
+    the client where it parses the answer (a list page carries its own; objects nested in an
+    answer, such as a page's items, carry none).
+    """
 
     model_config = ConfigDict(extra="allow", hide_input_in_errors=True)
+    _request_id: str | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal data is equal, whichever response each object was read from."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return (
+            type(self) is type(other)
+            and self.__dict__ == other.__dict__
+            and self.__pydantic_extra__ == other.__pydantic_extra__
+        )
 
     def unknown_enum_values(self) -> dict[str, str]:
         """Dotted field path -> value, for every enum value the pinned spec does not list."""

@@ -1,4 +1,9 @@
-"""`Medblocks`: the synchronous client. Every method takes `max_retries=` and `timeout=`."""
+# Generated from async_client.py by scripts/generate_sync_client.py: do not edit.
+# Change async_client.py and run `python scripts/generate_sync_client.py`.
+"""`Medblocks`: the synchronous client, generated from `AsyncMedblocks`.
+
+Every method takes `max_retries=` and `timeout=`; `list()`-style methods return a `Paginator`.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ from medblocks.client.pagination import Paginator
 
 
 class Medblocks(ClientCore[httpx.Client, httpx.BaseTransport]):
-    """Synchronous Medblocks client over one `httpx.Client` (closed by `close()` or `with`)."""
+    """The Medblocks client over one httpx client, closed when its `with` block ends (or by
+    its close method) unless the httpx client was passed in."""
 
     def _open_http(self, transport: httpx.BaseTransport | None) -> httpx.Client:
         return httpx.Client(transport=transport, timeout=self.timeout)

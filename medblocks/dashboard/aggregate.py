@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from medblocks.dashboard.health import STATUSES
+from medblocks.dashboard.connection_guidance import STATUSES
 
 FUNNEL_STAGES = ("created", "complete", "connected")
 

@@ -22,7 +22,6 @@ from medblocks.redaction import sanitize
 
 REPORTS_ENV = "MEDBLOCKS_REPORTS_DIR"
 SUMMARY = "contract-summary.json"
-REPORT_MD = "contract-report.md"
 DRIFT = "drift.json"
 
 
@@ -49,11 +48,6 @@ def latest_summary(directory: Path | None = None) -> dict[str, Any] | None:
 
 def latest_drift(directory: Path | None = None) -> dict[str, Any] | None:
     return read_json((directory or reports_dir()) / DRIFT)
-
-
-def latest_report_markdown(directory: Path | None = None) -> str | None:
-    path = (directory or reports_dir()) / REPORT_MD
-    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 FAILURE_COLUMNS = ["operation", "check", "message", "request_id"]

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from medblocks.client import AsyncMedblocks
-from medblocks.dashboard.health import STATUSES, guidance_for
+from medblocks.dashboard.connection_guidance import STATUSES, guidance_for
 from medblocks.dashboard.sharded import sharded_fan_out
 
 Progress = Callable[[int, int], None]
@@ -67,7 +67,6 @@ class OrgFrames:
     patients: pd.DataFrame
     connections: pd.DataFrame
     failures: dict[str, str] = field(default_factory=dict)
-    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 async def list_patient_ids(aclient: AsyncMedblocks) -> list[str]:

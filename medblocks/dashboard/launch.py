@@ -10,9 +10,10 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from medblocks.client import Medblocks
+from medblocks.client.models import PatientSession
 from medblocks.dashboard.ledger import LaunchRecord, Ledger
+from medblocks.spec.ids import RESERVED_PATIENT_PREFIXES
 
-RESERVED_PREFIXES = ("pat_", "pf_", "conn_", "fhirsrc_", "wh_", "evt_")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Mode = Literal["picker", "direct"]
 
@@ -34,27 +35,72 @@ class LaunchForm:
 
 @dataclass(frozen=True)
 class LaunchRequest:
-    """A validated form: `kwargs` go to `patient_sessions.create`, `errors` name each bad field."""
+    """A validated form: the arguments of one `patient_sessions.create` call, typed."""
 
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    patient_id: str
+    return_url: str
+    expires_in: int
+    connection_id: str | None = None
+    recommended_connection_ids: tuple[str, ...] = ()
+    patient_name: str | None = None
+    patient_email: str | None = None
+    return_button_label: str | None = None
+    metadata: dict[str, Any] | None = None
+
+    @property
+    def mode(self) -> Mode:
+        return "direct" if self.connection_id is not None else "picker"
+
+    def create_session(self, client: Medblocks) -> PatientSession:
+        return client.patient_sessions.create(
+            patient_id=self.patient_id,
+            return_url=self.return_url,
+            connection_id=self.connection_id,
+            recommended_connection_ids=list(self.recommended_connection_ids) or None,
+            patient_name=self.patient_name,
+            patient_email=self.patient_email,
+            return_button_label=self.return_button_label,
+            expires_in=self.expires_in,
+            metadata=self.metadata,
+        )
+
+    def without_phi(self) -> dict[str, Any]:
+        """What the ledger keeps of the request: the arguments given, never the name or email."""
+        kept = {
+            "patient_id": self.patient_id,
+            "return_url": self.return_url,
+            "connection_id": self.connection_id,
+            "recommended_connection_ids": list(self.recommended_connection_ids),
+            "return_button_label": self.return_button_label,
+            "metadata": self.metadata,
+            "expires_in": self.expires_in,
+        }
+        return {key: value for key, value in kept.items() if value}
+
+
+@dataclass(frozen=True)
+class CheckedLaunch:
+    """The form checked: a `request` when every field is usable, else `errors` by field."""
+
+    request: LaunchRequest | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return self.request is not None
 
 
-def validate_launch(form: LaunchForm) -> LaunchRequest:
+def validate_launch(form: LaunchForm) -> CheckedLaunch:
     errors: dict[str, str] = {}
     patient_id = form.patient_id.strip()
     if not patient_id:
         errors["patient_id"] = "Patient id is required."
     elif len(patient_id) > 200:
         errors["patient_id"] = f"Patient id is {len(patient_id)} characters; the limit is 200."
-    elif patient_id.startswith(RESERVED_PREFIXES):
+    elif patient_id.startswith(RESERVED_PATIENT_PREFIXES):
         errors["patient_id"] = (
             "Patient id must not start with a reserved prefix ("
-            + ", ".join(RESERVED_PREFIXES)
+            + ", ".join(RESERVED_PATIENT_PREFIXES)
             + ")."
         )
     name = form.patient_name.strip()
@@ -80,21 +126,21 @@ def validate_launch(form: LaunchForm) -> LaunchRequest:
             if not isinstance(metadata, dict):
                 errors["metadata"] = "Metadata must be a JSON object ({...})."
     if errors:
-        return LaunchRequest(errors=errors)
-    kwargs: dict[str, Any] = {"patient_id": patient_id, "return_url": form.return_url}
-    if form.mode == "direct":
-        kwargs["connection_id"] = form.source_ids[0]
-    elif form.source_ids:
-        kwargs["recommended_connection_ids"] = list(form.source_ids)
-    optional = {
-        "patient_name": name,
-        "patient_email": email,
-        "return_button_label": label,
-        "metadata": metadata,
-    }
-    kwargs.update({key: value for key, value in optional.items() if value})
-    kwargs["expires_in"] = form.expires_in
-    return LaunchRequest(kwargs=kwargs)
+        return CheckedLaunch(errors=errors)
+    direct = form.mode == "direct"
+    return CheckedLaunch(
+        LaunchRequest(
+            patient_id=patient_id,
+            return_url=form.return_url,
+            expires_in=form.expires_in,
+            connection_id=form.source_ids[0] if direct else None,
+            recommended_connection_ids=() if direct else form.source_ids,
+            patient_name=name or None,
+            patient_email=email or None,
+            return_button_label=label or None,
+            metadata=metadata or None,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -117,19 +163,18 @@ def launch_once(
     The intent is written before the call, the session id after it; an API error is recorded on
     the intent too, and a retry needs a new intent (writes are never retried automatically).
     """
-    mode = "direct" if "connection_id" in request.kwargs else "picker"
     existing = ledger.begin(
         intent_id=intent_id,
         target=target,
         launched_by=launched_by,
-        patient_id=request.kwargs["patient_id"],
-        mode=mode,
-        request=_without_phi(request.kwargs),
+        patient_id=request.patient_id,
+        mode=request.mode,
+        request=request.without_phi(),
     )
     if existing is not None:
         return LaunchOutcome(existing, created_now=False)
     try:
-        session = client.patient_sessions.create(**request.kwargs)
+        session = request.create_session(client)
     except Exception as exc:  # a timeout may still have created it: record, never retry
         ledger.fail(intent_id, error=str(exc))
         raise
@@ -153,11 +198,6 @@ def recent_launches(ledger: Ledger, limit: int = 10) -> list[dict[str, Any]]:
         }
         for r in ledger.recent(limit)
     ]
-
-
-def _without_phi(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The ledger keeps the intent, not the patient's name or email."""
-    return {k: v for k, v in kwargs.items() if k not in ("patient_name", "patient_email")}
 
 
 RETURN_PATH = "/connected"

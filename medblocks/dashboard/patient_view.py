@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from medblocks.client import Medblocks
+from medblocks.dashboard.connection_guidance import failure_in_words, guidance_for
 from medblocks.dashboard.frames import SESSION_COLUMNS, plain, session_row
-from medblocks.dashboard.health import failure_in_words, guidance_for
 from medblocks.dashboard.sources import source_name
 
 RECORDS_SCANNED = 1000

@@ -13,9 +13,8 @@ from typing import Literal
 
 from medblocks.client import Medblocks
 from medblocks.client.errors import NotFoundError
+from medblocks.dashboard.connection_guidance import failure_in_words
 from medblocks.dashboard.frames import plain
-from medblocks.dashboard.health import failure_in_words
-from medblocks.dashboard.request_ids import last_request_id
 
 SESSION_ID = re.compile(r"^ps_[A-Za-z0-9]{1,64}$")
 CODE = re.compile(r"^[a-z0-9_.\-]{1,64}$")
@@ -125,7 +124,7 @@ def verify_return(client: Medblocks, params: Mapping[str, str]) -> ReturnOutcome
             HEADLINES["invalid"],
             "The link's patient does not match the session's patient; the link was altered.",
             session_id=session.id,
-            request_id=last_request_id(),
+            request_id=session._request_id,
         )
     attempts = tuple(
         Attempt(
@@ -146,7 +145,7 @@ def verify_return(client: Medblocks, params: Mapping[str, str]) -> ReturnOutcome
         "attempts": attempts,
         "hint_error": hint.error,
         "hint_error_description": hint.error_description,
-        "request_id": last_request_id(),
+        "request_id": session._request_id,
     }
     if active and not not_active:
         detail = (

@@ -1,7 +1,8 @@
 """Which API the dashboard talks to, and the clients for it.
 
-`Settings` from `medblocks.config` decide the target. The embedded target starts the sandbox in a
-background thread once per process (with its demo organisation) and talks to it over loopback.
+`connected_target(settings)` is the one way from configuration to a server the dashboard can
+call: for the embedded kind it starts the sandbox in a background thread once per process (with
+its demo organisation) and talks to it over loopback.
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from medblocks.client import AsyncMedblocks, Medblocks
-from medblocks.config import Settings
-from medblocks.dashboard.request_ids import remember_request_id
+from medblocks.config import Settings, TargetKind
+from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from medblocks.spec import pinned_version
 
 LABELS = {
@@ -23,18 +22,15 @@ LABELS = {
     "live": "LIVE — production Medblocks, real patient data",
 }
 
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-
 _embedded_lock = threading.Lock()
-
-_embedded: Any = None
+_embedded: RunningSandbox | None = None
 
 
 @dataclass(frozen=True)
 class Target:
     """A resolved target: where to send requests and what the dashboard may do there."""
 
-    kind: str
+    kind: TargetKind
     base_url: str
     api_version: str
     writes_allowed: bool
@@ -56,14 +52,8 @@ class Target:
         return self.api_version == pinned_version()
 
     def client(self, **options: Any) -> Medblocks:
-        """A sync client whose responses' request ids are kept for `last_request_id()`."""
-        http = httpx.Client(timeout=TIMEOUT, event_hooks={"response": [remember_request_id]})
         return Medblocks(
-            self.api_key,
-            base_url=self.base_url,
-            api_version=self.api_version,
-            http_client=http,
-            **options,
+            self.api_key, base_url=self.base_url, api_version=self.api_version, **options
         )
 
     def async_client(self, **options: Any) -> AsyncMedblocks:
@@ -72,18 +62,17 @@ class Target:
         )
 
 
-def embedded_sandbox() -> Any:
+def embedded_sandbox() -> RunningSandbox:
     """The process's embedded sandbox, started on first use (in memory, demo data seeded)."""
     global _embedded
     with _embedded_lock:
         if _embedded is None:
-            from medblocks.sandbox import SandboxConfig, start_in_thread
-
             _embedded = start_in_thread(SandboxConfig(db_path=None, seed_demo=True))
         return _embedded
 
 
-def resolve_target(settings: Settings) -> Target:
+def connected_target(settings: Settings) -> Target:
+    """The server `settings` select, ready to call (the embedded sandbox started if needed)."""
     if settings.is_embedded:
         sandbox = embedded_sandbox()
         return Target(
@@ -95,7 +84,7 @@ def resolve_target(settings: Settings) -> Target:
         )
     assert settings.base_url is not None and settings.api_key is not None
     return Target(
-        kind=settings.target,
+        kind=settings.kind,
         base_url=settings.base_url,
         api_version=settings.api_version,
         writes_allowed=settings.writes_allowed,

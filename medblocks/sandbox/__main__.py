@@ -25,6 +25,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--seed", type=int, default=0, metavar="N", help="add N bulk patients on a first start"
     )
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="allow N API requests per second per key, then 429 throttled (0: off; default: "
+        "what PUT /_sandbox/faults stored, off on a first start)",
+    )
+    parser.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="base of every URL the sandbox hands out (default: the address a request reached)",
+    )
     return parser.parse_args(argv)
 
 
@@ -33,10 +47,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed < 0:
         print("--seed must be 0 or more", file=sys.stderr)
         return 2
-    config = SandboxConfig(db_path=None if args.memory else args.db, seed_patients=args.seed)
+    if args.rate_limit is not None and args.rate_limit < 0:
+        print("--rate-limit must be 0 (off) or more", file=sys.stderr)
+        return 2
+    serving = f"http://{args.host}:{args.port}"
+    try:
+        config = SandboxConfig(
+            db_path=None if args.memory else args.db,
+            seed_patients=args.seed,
+            public_url=args.public_url,
+            rate_limit_per_second=args.rate_limit,
+        )
+    except ValueError as exc:
+        print(f"--public-url: {exc}", file=sys.stderr)
+        return 2
     app = create_app(config)
     runtime = app.state.sandbox
-    print(f"Medblocks sandbox: http://{args.host}:{args.port}", flush=True)
+    print(f"Medblocks sandbox: {serving}", flush=True)
+    if args.public_url:
+        print(f"Public URL: {config.public_url}", flush=True)
     print(f"API key: {runtime.api_key}", flush=True)
     print(f"Storage: {'memory' if args.memory else args.db}", flush=True)
     uvicorn.Server(uvicorn_config(app, args.host, args.port)).run()

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from datetime import UTC, datetime, timedelta
 
-from medblocks.sandbox.store import Store
+from medblocks.sandbox.storage.store import Store
+
+log = logging.getLogger("medblocks.sandbox")
 
 CLOCK_OFFSET_KEY = "clock_offset_seconds"
+# The sandbox clock never passes this, so every timestamp it hands out, plus the longest
+# lifetime added to one (cursors, expiries, retries, scheduled refresh failures), stays a
+# four-digit year that Python and ISO 8601 can represent.
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def iso(moment: datetime) -> str:
@@ -35,7 +43,27 @@ class SandboxClock:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._offset = float(store.get_state(CLOCK_OFFSET_KEY) or 0.0)
+        self._offset = self._stored_offset()
+
+    def _stored_offset(self) -> float:
+        """The offset kept in the database, or 0 (reported) when that row is not usable."""
+        text = self._store.get_state(CLOCK_OFFSET_KEY)
+        if text is None:
+            return 0.0
+        try:
+            offset = float(text)
+            usable = offset >= 0 and math.isfinite(offset) and _reachable(offset)
+        except (ValueError, OverflowError):
+            usable = False
+        if not usable:
+            log.warning(
+                "ignoring the stored sandbox clock offset (%s): not a finite number of seconds "
+                "before %s; the clock starts at real time",
+                CLOCK_OFFSET_KEY,
+                LATEST.date(),
+            )
+            return 0.0
+        return offset
 
     @property
     def offset_seconds(self) -> float:
@@ -47,10 +75,25 @@ class SandboxClock:
     def now_iso(self) -> str:
         return iso(self.now())
 
+    def later_by(self, seconds: float) -> datetime:
+        """The sandbox time `seconds` from now; ValueError past `LATEST` (or not a number)."""
+        if not math.isfinite(seconds) or not _reachable(self._offset + seconds):
+            raise ValueError(f"the sandbox clock cannot pass {LATEST.date()}")
+        return self.now() + timedelta(seconds=seconds)
+
     def advance(self, seconds: float) -> datetime:
         """Move the sandbox clock forward by `seconds` (persisted) and return the new now."""
         if seconds < 0:
             raise ValueError("the sandbox clock only moves forward")
+        self.later_by(seconds)
         self._offset += seconds
         self._store.set_state(CLOCK_OFFSET_KEY, repr(self._offset))
         return self.now()
+
+
+def _reachable(offset: float) -> bool:
+    """Whether real time plus `offset` seconds is still before `LATEST`."""
+    try:
+        return datetime.now(UTC) + timedelta(seconds=offset) < LATEST
+    except OverflowError:
+        return False

@@ -48,11 +48,6 @@ ERROR_CODES: dict[tuple[str, str], int] = {
 }
 
 
-def codes_for_status(status: int) -> list[tuple[str, str]]:
-    """Every documented (type, code) pair answered with `status`."""
-    return [pair for pair, code_status in ERROR_CODES.items() if code_status == status]
-
-
 class ApiError(Exception):
     """A documented API error; raising it anywhere in a handler answers with the envelope.
 
@@ -101,9 +96,8 @@ def envelope(
 
 def error_body(error: ApiError, request_id: str) -> bytes:
     """The encoded envelope for a raised `ApiError`."""
-    return json.dumps(
-        envelope(error.type, error.code, error.message, request_id, error.param)
-    ).encode()
+    body = envelope(error.type, error.code, error.message, request_id, error.param)
+    return json.dumps(body, allow_nan=False).encode()
 
 
 def invalid_data(message: str, param: str | None) -> ApiError:

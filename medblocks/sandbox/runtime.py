@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from medblocks.sandbox.api.validation import PathEntry, compile_spec
 from medblocks.sandbox.clock import SandboxClock
 from medblocks.sandbox.config import SandboxConfig, resolve_api_key
-from medblocks.sandbox.store import Store
-from medblocks.sandbox.validation import PathEntry, compile_spec
+from medblocks.sandbox.storage.seed import seed_store
+from medblocks.sandbox.storage.store import Store
 from medblocks.spec import PINNED_PATH, dereferenced_pinned, pinned_version
 
 T = TypeVar("T")
@@ -33,8 +34,6 @@ class SandboxRuntime:
 
     @classmethod
     def build(cls, config: SandboxConfig) -> SandboxRuntime:
-        from medblocks.sandbox.seed import seed_store
-
         store = Store(config.db_path)
         clock = SandboxClock(store)
         seed_store(store, clock, config)
@@ -60,6 +59,10 @@ class SandboxRuntime:
             with self._companions_lock:
                 found = self._companions.setdefault(kind, made)
         return cast(T, found)
+
+    def find_companion(self, kind: type[T]) -> T | None:
+        """This sandbox's `kind` object if one was made, else None."""
+        return cast("T | None", self._companions.get(kind))
 
     def drop_companion(self, kind: type) -> None:
         """Forget this sandbox's `kind` object; the next `companion` call makes a fresh one."""

@@ -16,29 +16,52 @@ from typing import Any
 
 from openapi_spec_validator import validate
 
+from medblocks.spec.errors import SpecError
+from medblocks.spec.references import dereference
+
 SPEC_DIR = Path(__file__).resolve().parent
 PINNED_PATH = SPEC_DIR / "medblocks.json"
 OVERLAY_PATH = SPEC_DIR / "overlay.json"
+# How reports name the pinned document: its path from the repository root.
+PINNED_LABEL = f"pinned {PINNED_PATH.relative_to(SPEC_DIR.parents[1]).as_posix()}"
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024  # the pinned document is 50 KB
 
 Document = dict[str, Any]
 
 
-class SpecError(ValueError):
-    """A document that is not a usable OpenAPI description."""
+def parse_document(raw: bytes, source: str) -> Document:
+    """Parse the bytes of a JSON OpenAPI document read from `source` (a path or URL, for the
+    message); `SpecError` says what is wrong. Larger than `MAX_DOCUMENT_BYTES` is refused
+    before parsing, so what a comparison holds in memory stays bounded."""
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise SpecError(
+            f"{source}: larger than the {MAX_DOCUMENT_BYTES:,} bytes a document may have; "
+            "refused, not compared"
+        )
+    try:
+        document = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{source}: not UTF-8 text") from exc
+    except RecursionError as exc:
+        raise SpecError(f"{source}: JSON nested too deeply to read") from exc
+    if not isinstance(document, dict) or "paths" not in document:
+        raise SpecError(f"{source}: not an OpenAPI document (no 'paths')")
+    return document
 
 
 def read_document(path: Path | str) -> Document:
     """Read a JSON OpenAPI document from disk, with a specific error when it cannot be used."""
     path = Path(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as file:
+            raw = file.read(MAX_DOCUMENT_BYTES + 1)
     except FileNotFoundError as exc:
         raise SpecError(f"{path}: no such file") from exc
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    if not isinstance(document, dict) or "paths" not in document:
-        raise SpecError(f"{path}: not an OpenAPI document (no 'paths')")
-    return document
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot be read ({exc.strerror})") from exc
+    return parse_document(raw, str(path))
 
 
 @lru_cache(maxsize=1)
@@ -64,48 +87,11 @@ def _dereferenced_pinned() -> Document:
 
 
 def dereferenced_pinned() -> Document:
-    """The pinned document with every local `$ref` replaced by its target (a private copy)."""
+    """The pinned document with every local `$ref` replaced by its target (a private copy);
+    inlined by `references.dereference`, the same bounded dereferencer comparisons use."""
     return copy.deepcopy(_dereferenced_pinned())
 
 
 def load_overlay() -> Document:
     """The harness overlay: `links` per operation, keyed by operationId and status code."""
     return json.loads(OVERLAY_PATH.read_text(encoding="utf-8"))
-
-
-def resolve_pointer(document: Document, ref: str) -> Any:
-    """Follow a local JSON pointer such as `#/components/schemas/Patient`."""
-    if not ref.startswith("#/"):
-        raise SpecError(f"only local references are supported, got {ref!r}")
-    node: Any = document
-    for raw in ref[2:].split("/"):
-        key = raw.replace("~1", "/").replace("~0", "~")
-        try:
-            node = node[key]
-        except (KeyError, TypeError) as exc:
-            raise SpecError(f"dangling reference {ref!r}") from exc
-    return node
-
-
-def dereference(document: Document) -> Document:
-    """A copy of `document` with every local `$ref` inlined (siblings of `$ref` are kept).
-
-    Written by hand because the documents here only use local pointers and the comparison
-    needs plain dicts; a cycle raises `SpecError` instead of recursing forever.
-    """
-
-    def walk(node: Any, trail: tuple[str, ...]) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node and isinstance(node["$ref"], str):
-                ref = node["$ref"]
-                if ref in trail:
-                    raise SpecError(f"reference cycle through {ref!r}")
-                target = walk(resolve_pointer(document, ref), (*trail, ref))
-                siblings = {k: walk(v, trail) for k, v in node.items() if k != "$ref"}
-                return {**target, **siblings} if isinstance(target, dict) else target
-            return {k: walk(v, trail) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(item, trail) for item in node]
-        return node
-
-    return walk(document, ())

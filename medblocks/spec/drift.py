@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any, Literal
 
 from medblocks.spec.document import Document
+from medblocks.spec.errors import SpecError
 from medblocks.spec.structure import structural_view
 
 Level = Literal["breaking", "compatible", "info"]
@@ -79,9 +80,18 @@ class DriftReport:
         reached = LEVELS[: LEVELS.index(fail_on) + 1] if fail_on in LEVELS else ()
         return any(c.level in reached for c in self.changes)
 
+    @property
+    def compared(self) -> str:
+        """What was compared with what: both sources and their `info.version`s, in one line."""
+        return (
+            f"{self.old_label} (version {self.old_version or 'unknown'}) vs "
+            f"{self.new_label} (version {self.new_version or 'unknown'}, {self.version_relation})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "headline": self.headline,
+            "compared": self.compared,
             "old": {"source": self.old_label, "version": self.old_version},
             "new": {"source": self.new_label, "version": self.new_version},
             "version_relation": self.version_relation,
@@ -94,13 +104,8 @@ class DriftReport:
         return json.dumps(self.to_dict(), indent=2)
 
     def to_text(self) -> str:
-        lines = [
-            f"drift: {self.headline}",
-            f"old: {self.old_label} (info.version {self.old_version})",
-            f"new: {self.new_label} (info.version {self.new_version}, {self.version_relation})",
-        ]
-        if self.error:
-            lines.append(f"error: {self.error}")
+        headline = f"drift: {self.headline}" + (f" ({self.error})" if self.error else "")
+        lines = [headline, f"compared: {self.compared}"]
         counts = self.counts()
         lines.append(", ".join(f"{counts[level]} {level}" for level in LEVELS))
         lines += [f"{c.level:<10} {c.rule:<45} {c.location}: {c.message}" for c in self.changes]
@@ -111,9 +116,7 @@ class DriftReport:
         lines = [
             f"### Spec drift: `{self.headline}`",
             "",
-            f"- old: `{self.old_label}` (info.version `{self.old_version}`)",
-            f"- new: `{self.new_label}` (info.version `{self.new_version}`, "
-            f"{self.version_relation})",
+            f"- compared: {_cell(self.compared)}",
             "- " + ", ".join(f"{counts[level]} {level}" for level in LEVELS),
         ]
         if self.error:
@@ -146,17 +149,34 @@ def compare_versions(old: str | None, new: str | None) -> Relation:
     return "newer" if new_date > old_date else "older"
 
 
-def unknown_report(old_label: str, new_label: str, old: Document | None, error: str) -> DriftReport:
-    """The report for a comparison that could not be made (NEW unreadable or unreachable)."""
-    old_version = str(old.get("info", {}).get("version")) if old else None
-    return DriftReport(old_label, new_label, old_version, None, "unknown", error=error)
+def unknown_report(
+    old_label: str,
+    new_label: str,
+    old: Document | None,
+    error: str,
+    new: Document | None = None,
+) -> DriftReport:
+    """The report for a comparison that could not be made: NEW unreadable or unreachable, or
+    either document refused (its `$ref`s fan out, loop or nest too deep). The versions of the
+    documents that could be read are still shown."""
+    old_version, new_version = _version(old), _version(new)
+    relation = compare_versions(old_version, new_version)
+    return DriftReport(old_label, new_label, old_version, new_version, relation, error=error)
 
 
 def diff_documents(
     old: Document, new: Document, old_label: str = "old", new_label: str = "new"
 ) -> DriftReport:
-    """Classify every structural change from OLD to NEW."""
-    old_view, new_view = structural_view(old), structural_view(new)
+    """Classify every structural change from OLD to NEW; `unknown`, naming the document and why,
+    when either is refused by the bounded dereferencer."""
+    try:
+        old_view = structural_view(old)
+    except SpecError as exc:
+        return unknown_report(old_label, new_label, old, f"{old_label}: {exc}", new)
+    try:
+        new_view = structural_view(new)
+    except SpecError as exc:
+        return unknown_report(old_label, new_label, old, f"{new_label}: {exc}", new)
     old_version = _version(old_view)
     new_version = _version(new_view)
     report = DriftReport(
@@ -167,8 +187,10 @@ def diff_documents(
     return report
 
 
-def _version(view: Any) -> str | None:
-    version = view.get("info", {}).get("version") if isinstance(view, dict) else None
+def _version(document: Any) -> str | None:
+    """`info.version` of a document or its view; None when it has none."""
+    info = document.get("info") if isinstance(document, dict) else None
+    version = info.get("version") if isinstance(info, dict) else None
     return None if version is None else str(version)
 
 
@@ -408,9 +430,10 @@ class _Differ:
         prop: str = "",
     ) -> None:
         """Compare two schemas. `prop` is the property path inside the root (empty at the root)."""
+        if old == new:  # equal subtrees hold no change: skip the walk
+            return
         if not isinstance(old, dict) or not isinstance(new, dict):
-            if old != new:
-                self.add(f"{root}-schema-changed", "breaking", where, f"{name}: schema changed")
+            self.add(f"{root}-schema-changed", "breaking", where, f"{name}: schema changed")
             return
         prefix, label = _rule_prefix_and_label(direction, root, name, prop)
         request = direction == "request"
@@ -500,10 +523,10 @@ class _Differ:
             )
         old_enum, new_enum = old.get("enum"), new.get("enum")
         if old_enum is not None and new_enum is not None:
-            for value in [v for v in new_enum if v not in old_enum]:
+            for value in _missing_from(old_enum, new_enum):
                 level: Level = "compatible" if request else "breaking"
                 self.add(f"{prefix}-enum-value-added", level, where, f"{label}: {value!r}")
-            for value in [v for v in old_enum if v not in new_enum]:
+            for value in _missing_from(new_enum, old_enum):
                 level = "breaking" if request else "compatible"
                 self.add(f"{prefix}-enum-value-removed", level, where, f"{label}: {value!r}")
         elif old_enum != new_enum:
@@ -618,6 +641,21 @@ def _rule_prefix_and_label(direction: str, root: str, name: str, prop: str) -> t
     if prop:
         return f"{direction}-property", f"{name} property {prop!r}"
     return root, name
+
+
+def _missing_from(known: Any, values: Any) -> list[Any]:
+    """The entries of `values` not in `known`, in linear time (enums of a hostile document may be
+    long). Scalars compare by value; objects and arrays by their JSON text."""
+    known_list = known if isinstance(known, list) else [known]
+    seen = {_enum_key(v) for v in known_list}
+    values_list = values if isinstance(values, list) else [values]
+    return [v for v in values_list if _enum_key(v) not in seen]
+
+
+def _enum_key(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return ("json", json.dumps(value, sort_keys=True))  # a tuple never equals a scalar
+    return value
 
 
 def _params(parameters: list[Any]) -> dict[tuple[str, str], Any]:

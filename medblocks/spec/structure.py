@@ -1,16 +1,18 @@
 """Structural equality of two OpenAPI documents.
 
-"Structure" is everything but prose: both documents are dereferenced and the annotation
-keywords `description`, `summary`, `example` and `examples` are set aside wherever they are
-keywords. They are kept where they are data, such as a schema property that happens to be
-called `description`.
+"Structure" is everything but prose: both documents are dereferenced (by the bounded
+`references.dereference`, which refuses with a `SpecError` a document whose `$ref`s fan out or
+nest too deep) and the annotation keywords `description`, `summary`, `example` and `examples`
+are set aside wherever they are keywords. They are kept where they are data, such as a schema
+property that happens to be called `description`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from medblocks.spec.document import Document, dereference
+from medblocks.spec.document import Document
+from medblocks.spec.references import dereference
 
 PROSE_KEYS = frozenset({"description", "summary", "example", "examples"})
 # Mappings whose keys are names chosen by the API author, never keywords.
@@ -26,19 +28,20 @@ def structural_view(document: Document) -> Any:
         if isinstance(node, dict):
             return {
                 key: strip(value, key in NAME_MAPS and not names)
+                if isinstance(value, (dict, list))
+                else value
                 for key, value in node.items()
                 if names or key not in PROSE_KEYS
             }
         if isinstance(node, list):
-            return [strip(item, False) for item in node]
+            return [strip(item, False) if isinstance(item, (dict, list)) else item for item in node]
         return node
 
     view = strip(dereference(document), False)
-    if isinstance(view, dict):
-        # Reusable components are compared where they are used, not where they are stored.
-        view.pop("components", None)
-        security_schemes = dereference(document).get("components", {}).get("securitySchemes")
-        view["securitySchemes"] = strip(security_schemes or {}, False)
+    # Reusable components are compared where they are used, not where they are stored.
+    components = view.pop("components", None)
+    security_schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+    view["securitySchemes"] = security_schemes or {}
     return view
 
 

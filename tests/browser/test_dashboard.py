@@ -153,6 +153,17 @@ def test_overview_launch_approve_and_deny(page: Page, dashboard: str, tmp_path: 
     page.wait_for_timeout(1000)
     page.screenshot(path=str(shots / "connection-health.png"), full_page=True)
 
+    # The frame (dashboard.py) is drawn around every page, also after switching pages in the app.
+    sidebar = page.get_by_test_id("stSidebar")
+    target = "Embedded sandbox (local emulator, demo data)"
+    expect(sidebar.get_by_text(target)).to_be_visible()
+    expect(sidebar.get_by_text("Reveal names and emails")).to_be_visible()
+    expect(sidebar.get_by_role("link", name="Launch")).to_be_visible()  # writes are allowed
+    sidebar.get_by_role("link", name="Sources").click()
+    expect(page.get_by_role("heading", name="Sources")).to_be_visible(timeout=60_000)
+    expect(sidebar.get_by_text(target)).to_be_visible()
+    expect(sidebar.get_by_text("Reveal names and emails")).to_be_visible()
+
     # Picker mode: approve, Done, back on the return page.
     hosted = launch(page, dashboard, "browser_picker_1", direct=False)
     page.goto(hosted)

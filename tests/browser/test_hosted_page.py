@@ -165,3 +165,28 @@ def test_expired_link_shows_the_expired_page(page: Page, api: httpx.Client, retu
     response = page.goto(session["url"])
     assert response is not None and response.status == 410
     assert page.text_content("#expired") == "This link has expired"
+
+
+def test_the_page_is_styled_under_its_csp_and_refuses_to_be_framed(
+    page: Page, api: httpx.Client, return_url: str
+):
+    session = _create(api, "browser_csp", return_url)
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text))
+    response = page.goto(session["url"])
+    assert response is not None
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert (headers["x-frame-options"], headers["referrer-policy"]) == ("DENY", "no-referrer")
+    # The inline stylesheet runs under the CSP (allowed by its hash): the header is styled.
+    background = page.eval_on_selector("header", "e => getComputedStyle(e).backgroundColor")
+    assert background == "rgb(18, 53, 91)"
+    assert not [text for text in blocked if "Content Security Policy" in text]
+
+    # Framed by another origin (the integrator's page here), the hosted page does not render.
+    page.goto(return_url)
+    page.set_content(f'<iframe id="framed" src="{session["url"]}"></iframe>')
+    page.wait_for_timeout(500)
+    frame = page.frame_locator("#framed")
+    assert frame.locator("#sources").count() == 0
+    assert api.get(f"/patient-sessions/{session['id']}").json()["status"] == "open"

@@ -22,7 +22,7 @@ KEY = "mb_sk_sbx_clienttests0123456789abcdef"
 
 
 @dataclass
-class Target:
+class ClientUnderTest:
     client: Medblocks | AsyncMedblocks
     runtime: SandboxRuntime
     make: Callable[..., Medblocks | AsyncMedblocks]  # another client for the same sandbox
@@ -55,14 +55,14 @@ def served() -> Iterator[Any]:
 
 
 @pytest.fixture(params=["sync", "async"])
-async def target(request: pytest.FixtureRequest, served: Any) -> AsyncIterator[Target]:
+async def target(request: pytest.FixtureRequest, served: Any) -> AsyncIterator[ClientUnderTest]:
     if request.param == "sync":
 
         def make(key: str = KEY, **options: Any) -> Medblocks:
             return Medblocks(key, base_url=served.base_url, **options)
 
         with make() as client:
-            yield Target(client, served.app.state.sandbox, make)
+            yield ClientUnderTest(client, served.app.state.sandbox, make)
         return
     app = create_app(SandboxConfig(db_path=None, api_key=KEY, seed_demo=True))
     transport = httpx.ASGITransport(app=app)
@@ -71,10 +71,10 @@ async def target(request: pytest.FixtureRequest, served: Any) -> AsyncIterator[T
         return AsyncMedblocks(key, base_url="http://127.0.0.1", transport=transport, **options)
 
     async with amake() as aclient:
-        yield Target(aclient, app.state.sandbox, amake)
+        yield ClientUnderTest(aclient, app.state.sandbox, amake)
 
 
-async def patient_with(target: Target, status: str) -> PatientDetail:
+async def patient_with(target: ClientUnderTest, status: str) -> PatientDetail:
     """A seeded patient with a connection in `status`."""
     for patient in await collect(target.client.patients.list(limit=100)):
         detail = await run(target.client.patients.retrieve(patient.id))
@@ -83,12 +83,12 @@ async def patient_with(target: Target, status: str) -> PatientDetail:
     raise AssertionError(f"the demo seed has no patient with a {status} connection")
 
 
-async def test_health(target: Target) -> None:
+async def test_health(target: ClientUnderTest) -> None:
     health = await run(target.client.health())
     assert health.ok is True and health.server_time
 
 
-async def test_patient_lifecycle(target: Target) -> None:
+async def test_patient_lifecycle(target: ClientUnderTest) -> None:
     patients = target.client.patients
     pid = fresh_id()
     created = await run(
@@ -122,13 +122,13 @@ async def test_patient_lifecycle(target: Target) -> None:
     assert str(missing.value).startswith(missing.value.request_id or "?")
 
 
-async def test_patient_id_with_a_slash_is_one_path_segment(target: Target) -> None:
+async def test_patient_id_with_a_slash_is_one_path_segment(target: ClientUnderTest) -> None:
     pid = fresh_id("team/a")
     await run(target.client.patients.create(pid))
     assert (await run(target.client.patients.retrieve(pid))).id == pid
 
 
-async def test_disconnect_an_active_connection(target: Target) -> None:
+async def test_disconnect_an_active_connection(target: ClientUnderTest) -> None:
     patient = await patient_with(target, "active")
     conn = next(c for c in patient.connections if c.status == "active")
     result = await run(target.client.patients.disconnect(patient.id, conn.id))
@@ -137,7 +137,7 @@ async def test_disconnect_an_active_connection(target: Target) -> None:
     assert next(c for c in after.connections if c.id == conn.id).status == "disconnected"
 
 
-async def test_sessions_picker_and_direct_mode(target: Target) -> None:
+async def test_sessions_picker_and_direct_mode(target: ClientUnderTest) -> None:
     client = target.client
     sources = (await run(client.sources.list_page(limit=3))).data
     pid = fresh_id()
@@ -180,7 +180,7 @@ async def test_sessions_picker_and_direct_mode(target: Target) -> None:
     assert len(await collect(client.patients.sessions(pid))) == 2
 
 
-async def test_records_pages_forwards_and_backwards(target: Target) -> None:
+async def test_records_pages_forwards_and_backwards(target: ClientUnderTest) -> None:
     client = target.client
     patient = await patient_with(target, "active")
     everything = await collect(client.patients.iter_records(patient.id))
@@ -203,7 +203,7 @@ async def test_records_pages_forwards_and_backwards(target: Target) -> None:
     assert await collect(client.patients.iter_records(patient.id, since="2999-01-01")) == []
 
 
-async def test_source_catalog(target: Target) -> None:
+async def test_source_catalog(target: ClientUnderTest) -> None:
     sources = target.client.sources
     catalog = await collect(sources.list(limit=5))
     assert len(catalog) == len({s.id for s in catalog}) > 5
@@ -216,7 +216,7 @@ async def test_source_catalog(target: Target) -> None:
     assert by_id == by_url == catalog[0]
 
 
-async def test_webhook_endpoint_lifecycle(target: Target) -> None:
+async def test_webhook_endpoint_lifecycle(target: ClientUnderTest) -> None:
     hooks = target.client.webhooks
     created = await run(
         hooks.create(
@@ -243,7 +243,7 @@ async def test_webhook_endpoint_lifecycle(target: Target) -> None:
         await run(hooks.retrieve(created.id))
 
 
-async def test_webhook_events_and_redelivery(target: Target) -> None:
+async def test_webhook_events_and_redelivery(target: ClientUnderTest) -> None:
     client = target.client
     endpoint = (await collect(client.webhooks.list()))[0]
     events = await collect(client.webhooks.events(endpoint.id, limit=3))
@@ -261,14 +261,14 @@ async def test_webhook_events_and_redelivery(target: Target) -> None:
     assert caught.value.code == "throttled" and caught.value.retry_after is not None
 
 
-async def test_launch_context(target: Target) -> None:
+async def test_launch_context(target: ClientUnderTest) -> None:
     context_id = target.launch_context_id()
     context = await run(target.client.launch_contexts.retrieve(context_id))
     assert context.id == context_id and context.status in ("ready", "pending")
     assert context.unknown_enum_values() == {}
 
 
-async def test_wrong_key_is_an_authentication_error(target: Target) -> None:
+async def test_wrong_key_is_an_authentication_error(target: ClientUnderTest) -> None:
     with pytest.raises(errors.AuthenticationError) as caught:
         await run(target.make("mb_sk_sbx_wrong").patients.list_page())
     error = caught.value
@@ -277,12 +277,12 @@ async def test_wrong_key_is_an_authentication_error(target: Target) -> None:
     assert KEY not in str(error) and "mb_sk_sbx_wrong" not in str(error)
 
 
-async def test_unsupported_version_is_a_bad_request(target: Target) -> None:
+async def test_unsupported_version_is_a_bad_request(target: ClientUnderTest) -> None:
     with pytest.raises(errors.BadRequestError) as caught:
         await run(target.make(api_version="2020-01-01").patients.list_page())
     assert caught.value.code == "unsupported_api_version"
 
 
-async def test_per_call_timeout_and_retries_are_accepted(target: Target) -> None:
+async def test_per_call_timeout_and_retries_are_accepted(target: ClientUnderTest) -> None:
     page = await run(target.client.sources.list_page(limit=1, timeout=10.0, max_retries=0))
     assert len(page.data) == 1

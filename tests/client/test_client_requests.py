@@ -12,7 +12,6 @@ import pytest
 
 from medblocks import AsyncMedblocks, Medblocks
 from medblocks.client import NOT_GIVEN
-from medblocks.config import ConfigError, settings_from
 from tests.client.conftest import MOCK_KEY
 from tests.client.mocks import EMPTY_LIST, PATIENT, Recorder
 
@@ -142,7 +141,7 @@ def test_both_session_modes_are_refused_before_any_request(mock_client) -> None:
 
 
 def test_https_is_enforced_except_for_loopback() -> None:
-    with pytest.raises(ConfigError, match="https"):
+    with pytest.raises(ValueError, match="base_url must use https"):
         Medblocks(MOCK_KEY, base_url="http://app.medblocks.com")
     for url in ("http://127.0.0.1:8000", "http://localhost", "http://[::1]:9", "https://x.test"):
         Medblocks(MOCK_KEY, base_url=url).close()
@@ -152,23 +151,12 @@ def test_https_is_enforced_except_for_loopback() -> None:
 def test_key_never_shows_in_repr_and_empty_key_is_refused() -> None:
     client = Medblocks(MOCK_KEY)
     assert MOCK_KEY not in repr(client)
-    with pytest.raises(ValueError, match="api_key"):
-        Medblocks("  ")
-
-
-def test_from_settings() -> None:
-    settings = settings_from(
-        {"MEDBLOCKS_API_KEY": MOCK_KEY, "MEDBLOCKS_API_URL": "http://127.0.0.1:8123"}
-    )
-    client = Medblocks.from_settings(settings, max_retries=5)
-    assert (client.base_url, client.api_version, client.max_retries) == (
-        "http://127.0.0.1:8123",
-        "2026-04-25",
-        5,
-    )
-    assert isinstance(AsyncMedblocks.from_settings(settings), AsyncMedblocks)
-    with pytest.raises(ValueError, match="embedded sandbox"):
-        Medblocks.from_settings(settings_from({}))
+    for bad in ("  ", "mb_sk_test_" + "k" * 20, "mb_sk_sbx_", "Bearer x"):
+        with pytest.raises(ValueError, match="api_key must start with mb_sk_sbx_") as refused:
+            Medblocks(bad)
+        assert "k" * 20 not in str(refused.value)
+    with pytest.raises(ValueError, match="api_key must start with"):
+        AsyncMedblocks("mb_sk_test_" + "k" * 20)
 
 
 def test_context_managers_close_their_own_http_client_only(mock_client) -> None:

@@ -31,8 +31,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MEDBLOCKS_REPORTS_DIR", str(tmp_path / "reports"))
     st.cache_data.clear()
+    st.cache_resource.clear()  # the dashboard reads its configuration once per process
     yield
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +94,10 @@ def test_patients_are_masked_until_revealed(api: Medblocks) -> None:
     assert_clean(at)
     table = at.dataframe[0].value
     assert not set(names) & set(table["name"])
-    at.toggle(key="reveal_phi").set_value(True).run()
+    # The toggle is the frame's (dashboard.py). After `switch_page` AppTest's tree holds only the
+    # page's own elements (the browser test sees the frame on every page), so set its state.
+    at.session_state["reveal_phi"] = True
+    at.run()
     assert set(names) <= set(at.dataframe[0].value["name"])
 
 
@@ -297,11 +302,20 @@ def test_live_key_is_read_only_under_a_banner(
 ) -> None:
     monkeypatch.setenv("MEDBLOCKS_API_KEY", "mb_sk_live_" + "0" * 26)
     monkeypatch.setenv("MEDBLOCKS_API_URL", embedded.base_url)
-    at = open_page("pages/launch.py")
+    at = open_page()
     assert not at.exception
     assert any(e.startswith("LIVE — production Medblocks") and "Read-only" in e for e in errors(at))
-    assert [b.key for b in at.button] == ["refresh_data"]
-    assert any("MEDBLOCKS_ALLOW_LIVE_WRITES" in i.value for i in at.info)
+    # no write anywhere: "Sync now" only reads the API into the mirror
+    assert [b.key for b in at.button] == ["mirror_sync_now", "refresh_data"]
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/launch.py")  # Launch is left out of the navigation
+
+    monkeypatch.setenv("MEDBLOCKS_ALLOW_LIVE_WRITES", "true")
+    st.cache_resource.clear()  # configuration is read once per process
+    at = open_page()
+    assert any("Writes are ENABLED" in e for e in errors(at))
+    at.switch_page("pages/launch.py").run()
+    assert at.title[0].value == "Launch a session"
 
 
 def test_configuration_error_stops_with_its_message(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,10 +16,10 @@ RETURN_URL = "http://127.0.0.1:8501/connected"
 
 
 def launch(client: Medblocks, ledger: Ledger, intent: str, **form: Any) -> Any:
-    request = validate_launch(LaunchForm(return_url=RETURN_URL, **form))
-    assert request.ok, request.errors
+    checked = validate_launch(LaunchForm(return_url=RETURN_URL, **form))
+    assert checked.request is not None, checked.errors
     return launch_once(
-        client, ledger, request, intent_id=intent, target="embedded", launched_by="test"
+        client, ledger, checked.request, intent_id=intent, target="embedded", launched_by="test"
     )
 
 

@@ -12,6 +12,7 @@ from medblocks.dashboard.aggregate import with_expiry
 from medblocks.dashboard.frames import patients_containing, rows_with
 from medblocks.dashboard.launch import (
     LaunchForm,
+    LaunchRequest,
     default_return_url,
     intent_for,
     recent_launches,
@@ -48,24 +49,30 @@ def form(**overrides: object) -> LaunchForm:
 
 
 def test_valid_picker_form_builds_the_create_arguments() -> None:
-    request = validate_launch(
+    checked = validate_launch(
         form(source_ids=("fhirsrc_a", "fhirsrc_b"), metadata_json='{"ticket": 7}', expires_in=600)
     )
-    assert request.ok
-    assert request.kwargs == {
-        "patient_id": "user_42",
-        "return_url": "http://127.0.0.1:8501/connected",
-        "recommended_connection_ids": ["fhirsrc_a", "fhirsrc_b"],
-        "metadata": {"ticket": 7},
-        "expires_in": 600,
-    }
+    assert checked.ok and not checked.errors
+    assert checked.request == LaunchRequest(
+        patient_id="user_42",
+        return_url="http://127.0.0.1:8501/connected",
+        expires_in=600,
+        recommended_connection_ids=("fhirsrc_a", "fhirsrc_b"),
+        metadata={"ticket": 7},
+    )
+    assert checked.request.mode == "picker"
 
 
 def test_direct_form_sends_connection_id() -> None:
-    request = validate_launch(form(mode="direct", source_ids=("fhirsrc_a",), patient_name="Ann"))
-    assert request.kwargs["connection_id"] == "fhirsrc_a"
-    assert "recommended_connection_ids" not in request.kwargs
-    assert request.kwargs["patient_name"] == "Ann"
+    request = validate_launch(
+        form(mode="direct", source_ids=("fhirsrc_a",), patient_name="Ann", patient_email="a@b.co")
+    ).request
+    assert request is not None and request.mode == "direct"
+    assert request.connection_id == "fhirsrc_a" and request.recommended_connection_ids == ()
+    assert request.patient_name == "Ann"
+    ledger_entry = request.without_phi()
+    assert ledger_entry["connection_id"] == "fhirsrc_a"
+    assert "Ann" not in str(ledger_entry) and "a@b.co" not in str(ledger_entry)
 
 
 @pytest.mark.parametrize(
@@ -85,9 +92,9 @@ def test_direct_form_sends_connection_id() -> None:
 def test_each_bad_field_gets_its_own_message(
     overrides: dict[str, object], field: str, words: str
 ) -> None:
-    request = validate_launch(form(**overrides))
-    assert not request.ok and not request.kwargs
-    assert words in request.errors[field]
+    checked = validate_launch(form(**overrides))
+    assert not checked.ok and checked.request is None
+    assert words in checked.errors[field]
 
 
 def test_intent_is_stable_for_the_same_form_and_nonce() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 ErrorCheck = Callable[..., dict[str, Any]]
 VERSION = "2026-04-25"
@@ -72,13 +73,25 @@ def test_webhook_api_version_is_the_pinned_version_when_version_is_omitted(
     assert response.json()["api_version"] == VERSION
 
 
-def test_health_follows_the_documents_global_security(
-    raw: httpx.Client, api: httpx.Client, assert_error: ErrorCheck
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer {key}", "Bearer mb_sk_sbx_not_this_one", "Basic abc"],
+    ids=["no key", "the key", "another key", "another scheme"],
+)
+def test_health_answers_200_with_or_without_a_key(
+    raw: httpx.Client, api_key: str, authorization: str | None
 ):
-    assert_error(raw.get("/health"), 401, "authentication_error", "missing_api_key")
-    response = api.get("/health")
-    assert response.status_code == 200
+    # Medblocks documents /health as unauthenticated: monitors call it without a key.
+    headers = {} if authorization is None else {"Authorization": authorization.format(key=api_key)}
+    response = raw.get("/health", headers=headers)
+    assert response.status_code == 200, response.text
     assert response.json()["ok"] is True
+    assert response.headers["x-request-id"]
+
+
+def test_every_other_operation_still_needs_the_key(raw: httpx.Client, assert_error: ErrorCheck):
+    assert_error(raw.get("/patients"), 401, "authentication_error", "missing_api_key")
+    assert_error(raw.put("/health"), 401, "authentication_error", "missing_api_key")
 
 
 def test_every_response_has_a_fresh_uuid_request_id(api: httpx.Client):

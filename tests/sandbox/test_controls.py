@@ -10,8 +10,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from medblocks.sandbox import outcomes, seed
+from medblocks.sandbox.hosted import outcomes
 from medblocks.sandbox.runtime import SandboxRuntime
+from medblocks.sandbox.storage import seed
 
 ErrorCheck = Callable[..., dict[str, Any]]
 RETURN_URL = "https://app.example.test/back"
@@ -64,7 +65,8 @@ def test_control_bodies_are_validated(api: httpx.Client, assert_error: ErrorChec
     bad_json = api.post(
         "/_sandbox/clock/advance", content=b"{", headers={"Content-Type": "application/json"}
     )
-    assert_error(bad_json, 400, "invalid_request_error", "invalid_data")
+    # Malformed JSON is answered as the API answers it.
+    assert_error(bad_json, 400, "invalid_request_error", "bad_request")
     assert_error(
         _complete(api, "ps_missing", outcome="active"),
         404,
@@ -240,6 +242,7 @@ def test_rate_limit_burst_answers_429_with_retry_after(
         "error_rate": 0.0,
         "rate_limit_burst": 2,
         "retry_after": 7,
+        "rate_limit_per_second": 0,
     }
     # Controls and hosted pages are not API routes: no fault applies there.
     assert api.get("/_sandbox/faults").status_code == 200

@@ -4,13 +4,16 @@ seeding, and concurrent writes over loopback."""
 from __future__ import annotations
 
 import json
+import random
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from ulid import ULID
 
 from medblocks.sandbox import SandboxConfig, create_app, start_in_thread
-from medblocks.sandbox.store import Store
+from medblocks.sandbox.storage.seed import _ulid_text
+from medblocks.sandbox.storage.store import Store
 
 KEY = "mb_sk_sbx_01STORAGETEST00000000000000"
 
@@ -114,3 +117,9 @@ def test_concurrent_writes_over_loopback_all_land(tmp_path: Path):
         assert sorted(json.dumps(p["metadata"]) for p in page["data"]) == sorted(
             json.dumps({"i": i}) for i in range(80)
         )
+
+
+def test_bulk_connection_ids_are_the_ulid_library_s_text():
+    rng = random.Random(7)
+    for raw in [bytes(16), b"\xff" * 16, *(rng.randbytes(16) for _ in range(500))]:
+        assert _ulid_text(raw) == str(ULID.from_bytes(raw))

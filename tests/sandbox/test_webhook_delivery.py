@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from medblocks.sandbox import SandboxConfig, start_in_thread, webhooks
+from medblocks.sandbox import SandboxConfig, start_in_thread
+from medblocks.sandbox.api import webhooks
 from medblocks.sandbox.runtime import SandboxRuntime
 
 

@@ -1,0 +1,2 @@
+"""The hosted patient flow at each session's `url`: the pages (`pages`, `html`) and what a
+patient's attempt does to sessions and connections (`outcomes`, shared with the controls)."""
