@@ -93,6 +93,17 @@ def org() -> OrgFrames:
 
 
 @st.cache_data(show_spinner=False)
+def _health(version: str, key: str, _m: Mirror) -> pd.DataFrame:
+    return mirror_reads.health(_m)
+
+
+def health() -> pd.DataFrame:
+    """The Connection health frame (connections, guidance, records arrived, stuck pulls)."""
+    m = mirror()
+    return _health(m.data_version(), _shared.target_id(_shared.target()), m)
+
+
+@st.cache_data(show_spinner=False)
 def _sessions(version: str, key: str, _m: Mirror) -> pd.DataFrame:
     return mirror_reads.sessions(_m)
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from medblocks.dashboard import mirror_reads
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
-from medblocks.dashboard.frames import health_frame, rows_with
+from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
 from pages import _mirror, _shared
 
 st.title("Connection health")
 
 _mirror.status_line()
-org = _mirror.org()
-frame = health_frame(org, mirror_reads.record_sources(org))
+frame = _mirror.health().copy()
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 frame["source"] = [source_name(catalog, s) for s in frame["source_id"]]
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from medblocks.client import AsyncMedblocks
-from medblocks.dashboard.frames import OrgFrames
+from medblocks.dashboard.frames import OrgFrames, health_frame
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, open_mirror, views
 from medblocks.mirror.events import EventApplier
@@ -102,13 +102,19 @@ def org_frames(mirror: Mirror) -> OrgFrames:
     )
 
 
+def connection_frames(mirror: Mirror) -> OrgFrames:
+    """Connections alone (Connection health names no patient: it needs no patient rows)."""
+    patients = pd.DataFrame(columns=views.PATIENT_COLUMNS)
+    return OrgFrames(patients=patients, connections=views.connections_frame(mirror))
+
+
+def health(mirror: Mirror) -> pd.DataFrame:
+    """The Connection health frame, from the mirror."""
+    return health_frame(connection_frames(mirror), None)  # records_arrived: the mirror's
+
+
 def sessions(mirror: Mirror) -> pd.DataFrame:
     return views.sessions_frame(mirror)
-
-
-def record_sources(org: OrgFrames) -> dict[str, list[str]]:
-    """Patient id -> the sources whose records have arrived."""
-    return views.record_sources(org.connections)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ the mirror as the API is; deliveries by the sandbox itself reach the mirror."""
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -201,3 +205,49 @@ async def test_a_session_event_brings_in_a_patient_the_mirror_did_not_have(
     assert mirrored_session["status"] == "complete"
     conns = [r for r in rows(mirror, schema.connections) if r["patient_id"] == "mirror_new_patient"]
     assert [c["status"] for c in conns] == ["active"]
+
+
+def test_listen_command_line(mirror: Mirror, database_url: str, sandbox: RunningSandbox) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(
+        os.environ,
+        MEDBLOCKS_API_KEY=sandbox.api_key,
+        MEDBLOCKS_API_URL=sandbox.base_url,
+        MEDBLOCKS_DATABASE_URL=database_url,
+        MEDBLOCKS_WEBHOOK_SECRET=SECRET,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medblocks", "mirror", "listen", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def serving() -> bool:
+            assert process.poll() is None, process.communicate()
+            try:
+                return httpx.get(f"{base}/health").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_until(serving, timeout=30)
+        body = event_body("evt_01CLIEVENT", type="some.future_event")
+        bad = httpx.post(base + WEBHOOK_PATH, content=body, headers=signed(body, "whsec_x"))
+        assert bad.status_code == 401
+        good = httpx.post(base + WEBHOOK_PATH, content=body, headers=signed(body))
+        assert good.status_code == 200 and good.json() == {"received": True, "duplicate": False}
+        wait_until(lambda: all(e["applied_at"] for e in rows(mirror, schema.events)))
+        stored = rows(mirror, schema.events)
+        assert [(e["id"], e["outcome"]) for e in stored] == [
+            ("evt_01CLIEVENT", "stored: some.future_event changes nothing the mirror holds")
+        ]
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=10)
+    assert out.startswith(f"mirror receiver: {base}/webhooks/medblocks")
+    assert sandbox.api_key not in out + err and SECRET not in out + err
