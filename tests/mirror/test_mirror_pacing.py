@@ -10,7 +10,8 @@ import httpx
 
 from medblocks.client import AsyncMedblocks
 from medblocks.mirror import Mirror
-from medblocks.mirror.sync import sync_mirror
+from medblocks.mirror.pacing import Pacer
+from medblocks.mirror.sync import Reconcile, sync_mirror
 from medblocks.sandbox import RunningSandbox
 
 
@@ -53,3 +54,16 @@ async def test_a_429_pauses_every_worker_for_its_retry_after(
     # request already on its way when the answer came in may still leave)
     assert not [t for t in sent if first + 0.05 < t < first + 0.95]
     assert report.patients == 28
+
+
+async def test_a_sustained_rate_limit_is_met_without_failures(
+    mirror: Mirror, sandbox: RunningSandbox, controls: Any
+) -> None:
+    controls.put("/_sandbox/faults", {"rate_limit_per_second": 30})
+    async with AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
+        pacer = Pacer()
+        report = await Reconcile(mirror, [client], pacer=pacer, concurrency=16).run()
+    assert report.rate_limited >= 1  # the workers met the limit
+    assert report.failed_requests == 0 and not report.failures and report.patients == 28
+    # and then paced themselves below it, instead of all meeting it again after every pause
+    assert pacer.rate is not None and pacer.rate < 30
