@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from medblocks.dashboard.target import Target
-from pages import _shared
+from ui_pages import _shared
 
 st.set_page_config(page_title="Medblocks workbench", layout="wide")
 
@@ -38,19 +38,32 @@ def draw_frame(t: Target) -> None:
             st.cache_data.clear()
 
 
+OVERVIEW = st.Page("ui_pages/overview.py", title="Overview", url_path="overview")
+
+
+def open_overview() -> None:
+    """The app's root URL opens Overview under its own address.
+
+    Streamlit serves the default page at `/` only, so Overview cannot be the default page
+    without `/overview` answering "Page not found"; this hidden page at `/` switches to it.
+    """
+    st.switch_page(OVERVIEW)
+
+
 def page_list(t: Target) -> list[st.Page]:
-    """The pages this target allows, in menu order."""
-    launch = [st.Page("pages/launch.py", title="Launch", url_path="launch")]
+    """The pages this target allows, in menu order (the hidden root page first)."""
+    launch = [st.Page("ui_pages/launch.py", title="Launch", url_path="launch")]
     return [
-        st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
-        st.Page("pages/patients.py", title="Patients", url_path="patients"),
-        st.Page("pages/connection_health.py", title="Connection health", url_path="health"),
-        st.Page("pages/sessions.py", title="Sessions", url_path="sessions"),
-        st.Page("pages/sources.py", title="Sources", url_path="sources"),
+        st.Page(open_overview, title="Overview", default=True, visibility="hidden"),
+        OVERVIEW,
+        st.Page("ui_pages/patients.py", title="Patients", url_path="patients"),
+        st.Page("ui_pages/connection_health.py", title="Connection health", url_path="health"),
+        st.Page("ui_pages/sessions.py", title="Sessions", url_path="sessions"),
+        st.Page("ui_pages/sources.py", title="Sources", url_path="sources"),
         *(launch if t.writes_allowed else []),
-        st.Page("pages/connected.py", title="Return page", url_path="connected"),
-        st.Page("pages/webhooks.py", title="Webhooks", url_path="webhooks"),
-        st.Page("pages/contract.py", title="Contract & drift", url_path="contract"),
+        st.Page("ui_pages/connected.py", title="Return page", url_path="connected"),
+        st.Page("ui_pages/webhooks.py", title="Webhooks", url_path="webhooks"),
+        st.Page("ui_pages/contract.py", title="Contract & drift", url_path="contract"),
     ]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PRODUCT = ("medblocks", "pages", "dashboard.py")
+PRODUCT = ("medblocks", "ui_pages", "dashboard.py")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -135,10 +135,10 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("medblocks/client",),
         ("medblocks.config", "medblocks.dashboard", "medblocks.mirror", "medblocks.sandbox"),
     ),
-    "the data layer never reaches up into pages": (("medblocks",), ("pages", "dashboard")),
+    "the data layer never reaches up into pages": (("medblocks",), ("ui_pages", "dashboard")),
     "bench/ never imports pages/ (nor the dashboard's entry file)": (
         ("bench",),
-        ("pages", "dashboard"),
+        ("ui_pages", "dashboard"),
     ),
 }
 

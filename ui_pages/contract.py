@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from medblocks.dashboard import contract_runs
-from pages import _shared
+from ui_pages import _shared
 
 t = _shared.target()
 st.title("Contract & drift")
