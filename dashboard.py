@@ -2,14 +2,17 @@
 
 The frame around every page, drawn once here: sign-in (when configured), the target (a
 configuration error stops here with its message), the LIVE banner, the sidebar (target, PHI
-toggle, refresh) and the page list, built from what the target allows: Launch is listed only
-where writes are allowed. Every page lives in `pages/`, every computation in `medblocks/dashboard/`.
+toggle, refresh), a message naming the URL and the fix when nothing answers there, and the page
+list, built from what the target allows: Launch only where writes are allowed, Sandbox only for a
+local sandbox (embedded, or a sandbox key on this machine). Every page lives in `ui_pages/`
+(not `pages/`: see its docstring), every computation in `medblocks/dashboard/`.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from medblocks.dashboard.server_health import unreachable_advice
 from medblocks.dashboard.target import Target
 from ui_pages import _shared
 
@@ -23,11 +26,17 @@ if _shared.auth_configured() and not st.user.is_logged_in:
 
 
 def draw_frame(t: Target) -> None:
-    """The live banner, the target, the PHI toggle and refresh."""
-    if t.is_live:
+    """The target banner, the target, the PHI toggle and refresh."""
+    if t.is_production:
         st.error(
             "LIVE — production Medblocks with real patient data. "
             + ("Writes are ENABLED." if t.writes_allowed else "Read-only: writes are disabled.")
+        )
+    elif t.is_live:
+        st.warning(
+            f"A live key (mb_sk_live_) is configured, but {t.base_url} is not Medblocks. "
+            "The pages stay read-only as for any live key. Check MEDBLOCKS_API_URL (Medblocks is "
+            "https://app.medblocks.com), or use a mb_sk_sbx_ key for a sandbox."
         )
     with st.sidebar:
         st.caption("Target")
@@ -36,6 +45,17 @@ def draw_frame(t: Target) -> None:
         st.toggle("Reveal names and emails", key="reveal_phi", value=False)
         if st.button("Refresh data", key="refresh_data"):
             st.cache_data.clear()
+
+
+def report_unreachable(t: Target) -> None:
+    """When nothing answers at the target: the URL and the likely fix, above every page."""
+    try:
+        _shared.health()
+    except Exception as exc:
+        advice = unreachable_advice(t.base_url, t.place, exc)
+        if advice is not None:
+            st.error("The target cannot be reached.")
+            st.text(advice)
 
 
 OVERVIEW = st.Page("ui_pages/overview.py", title="Overview", url_path="overview")
@@ -53,6 +73,7 @@ def open_overview() -> None:
 def page_list(t: Target) -> list[st.Page]:
     """The pages this target allows, in menu order (the hidden root page first)."""
     launch = [st.Page("ui_pages/launch.py", title="Launch", url_path="launch")]
+    sandbox = [st.Page("ui_pages/sandbox.py", title="Sandbox", url_path="sandbox")]
     return [
         st.Page(open_overview, title="Overview", default=True, visibility="hidden"),
         OVERVIEW,
@@ -64,9 +85,11 @@ def page_list(t: Target) -> list[st.Page]:
         st.Page("ui_pages/connected.py", title="Return page", url_path="connected"),
         st.Page("ui_pages/webhooks.py", title="Webhooks", url_path="webhooks"),
         st.Page("ui_pages/contract.py", title="Contract & drift", url_path="contract"),
+        *(sandbox if t.is_local_sandbox else []),
     ]
 
 
 target = _shared.target()
 draw_frame(target)
+report_unreachable(target)
 st.navigation(page_list(target)).run()
