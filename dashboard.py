@@ -34,9 +34,9 @@ def draw_frame(t: Target) -> None:
         )
     elif t.is_live:
         st.warning(
-            f"A live key (mb_sk_live_) is configured, but {t.base_url} is not Medblocks. "
+            f"A live key is configured, but {t.base_url} is not Medblocks. "
             "The pages stay read-only as for any live key. Check MEDBLOCKS_API_URL (Medblocks is "
-            "https://app.medblocks.com), or use a mb_sk_sbx_ key for a sandbox."
+            "https://app.medblocks.com), or use a sandbox key for a sandbox."
         )
     with st.sidebar:
         st.caption("Target")

@@ -68,7 +68,7 @@ class Target:
         """What the target is, by its key *and* its URL: a key's prefix alone can mislead."""
         if self.kind == "embedded" or self.place == "medblocks":
             return LABELS[self.kind]
-        key = "live (mb_sk_live_)" if self.is_live else "sandbox (mb_sk_sbx_)"
+        key = "live" if self.is_live else "sandbox"
         if self.place == "loopback":
             what = "Local sandbox" if self.kind == "sandbox" else "A local server"
             return f"{what} at {self.host} with a {key} key — not Medblocks"
