@@ -121,7 +121,8 @@ class StartedRun:
 
 def harness_commands() -> list[list[str]]:
     return [
-        [sys.executable, "-m", "pytest", "contract_tests", "-q", "-p", "no:cacheprovider"],
+        # -v: one line per test, each ending with pytest's "[ NN%]", which the page polls
+        [sys.executable, "-m", "pytest", "contract_tests", "-v", "-p", "no:cacheprovider"],
         [sys.executable, "-m", "medblocks", "spec", "check"],
     ]
 
@@ -172,6 +173,7 @@ def start_run(
             MEDBLOCKS_API_URL=target.base_url,
             MEDBLOCKS_API_VERSION=target.api_version,
             MEDBLOCKS_REPORTS_DIR=str(run_dir.resolve()),
+            PYTHONUNBUFFERED="1",
         )
         thread = threading.Thread(
             target=_run_all, args=(record, commands, env, cwd), daemon=True, name=f"run-{run_id}"
