@@ -68,7 +68,8 @@ session = (
     else None
 )
 if session is not None:
-    st.text(f"Status: {session.status} · {len(session.connections)} attempt(s) so far")
+    status_line = st.empty()
+    status_line.text(f"Status: {session.status} · {len(session.connections)} attempt(s) so far")
     if session.status != "open":
         st.info("Only an open session can be completed; launch a new one on the Launch page.")
     else:
@@ -109,7 +110,11 @@ if session is not None:
             forced = pull("Forcing the outcome", sandbox.force_outcome, session.id, **body)
             if forced is not None:
                 st.cache_data.clear()
-                st.success(f"Done: the session is {forced.patient_session['status']}.")
+                after = forced.patient_session
+                status_line.text(
+                    f"Status: {after['status']} · {len(after['connections'])} attempt(s) so far"
+                )
+                st.success(f"Done: the session is {after['status']}.")
                 st.link_button("Open where the browser would return", forced.redirect_url)
 
 st.subheader("Clock")

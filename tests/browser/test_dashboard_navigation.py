@@ -174,7 +174,11 @@ def test_a_sandbox_page_lever_changes_what_the_hosted_page_does_next(
         after = api.patient_sessions.retrieve(forced.id)
         assert after.status == "complete"
         assert [c.failure_code for c in after.connections] == ["user_denied"]
-        page.screenshot(path=str(screenshots(tmp_path) / "sandbox.png"), full_page=True)
+        expect(page.get_by_text("Status: complete · 1 attempt(s) so far")).to_be_visible()
+        page.set_viewport_size({"width": 1400, "height": 2600})  # the app scrolls inside
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(screenshots(tmp_path) / "sandbox.png"))
+        page.set_viewport_size({"width": 1400, "height": 1000})
         hosted = page.context.new_page()
         answer = hosted.goto(forced.url)
         assert answer is not None and answer.status == 409  # already complete
