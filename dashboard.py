@@ -67,7 +67,7 @@ def open_overview() -> None:
     Streamlit serves the default page at `/` only, so Overview cannot be the default page
     without `/overview` answering "Page not found"; this hidden page at `/` switches to it.
     """
-    st.switch_page(OVERVIEW)
+    st.switch_page(OVERVIEW, query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 
 def page_list(t: Target) -> list[st.Page]:

@@ -40,7 +40,7 @@ def show_progress(run_id: str) -> None:
     if now.percent is not None:
         st.progress(now.percent / 100, text=f"{label}: {now.percent}% of the tests done")
     else:
-        st.progress(0.0, text=f"{label}: starting (target, drift check, schema)…")
+        st.progress(0.0, text=f"{label}…")
     st.caption(f"Started {record.started_at}. Last output: {now.last_line[:200]}")
 
 
@@ -72,11 +72,8 @@ cols[1].metric("Failed", summary.get("failed", 0))
 cols[2].metric("Known sandbox gaps", summary.get("xfailed", 0))
 cols[3].metric("Drift", str(summary.get("drift_headline", "?")))
 cols[4].metric("Left behind", cleanup.get("left_behind", "?"))
-st.caption(
-    f"{runs.phases_text(summary)}. Finished {summary.get('finished_at', '?')}."
-    if summary.get("phases")
-    else f"Finished {summary.get('finished_at', '?')}."
-)
+finished = f"Finished {runs.when_text(summary.get('finished_at'))}."
+st.caption(f"{runs.phases_text(summary)}. {finished}" if summary.get("phases") else finished)
 
 st.subheader("Failures by cause")
 failures = runs.failures_frame(summary)

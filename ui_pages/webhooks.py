@@ -94,4 +94,5 @@ if _shared.require_writes(t):
             st.success("Queued for redelivery (one redelivery per event per minute).")
             deadline = time.time() + REDELIVERY_INTERVAL_SECONDS
             st.session_state.setdefault("redeliver_after", {})[event_id] = deadline
-    redelivery_countdown(event_id)
+    if event_id in st.session_state.get("redeliver_after", {}):
+        redelivery_countdown(event_id)

@@ -164,7 +164,7 @@ def start_run(
             target=target.label,
             base_url=target.base_url,
             started_at=now.isoformat(timespec="seconds"),
-            commands=[" ".join(c[1:]) for c in commands],
+            commands=[_shown(c) for c in commands],
         )
         record.save()
         env = dict(os.environ)
@@ -189,7 +189,7 @@ def _run_all(
     codes: list[int] = []
     with (record.directory / LOG).open("w", encoding="utf-8") as log:
         for command in commands:
-            log.write(f"$ {' '.join(command[1:])}\n")
+            log.write(f"$ {_shown(command)}\n")
             log.flush()
             try:
                 done = subprocess.run(
@@ -214,6 +214,12 @@ def _run_all(
     ).save()
 
 
+def _shown(command: list[str]) -> str:
+    """A command as a person would type it (`pytest contract_tests -v`, not the interpreter)."""
+    words = command[1:]
+    return " ".join(words[1:] if words[:1] == ["-m"] else words)
+
+
 @dataclass(frozen=True)
 class Progress:
     percent: int | None  # pytest's own "[ NN%]", None before the first test ends
@@ -230,8 +236,11 @@ def read_log(record: RunRecord, secrets_: tuple[str, ...], limit: int = 20_000) 
 
 
 def progress(record: RunRecord, secrets_: tuple[str, ...]) -> Progress:
+    """Where the current command is: its name, pytest's last percentage, its last line."""
     lines = [line for line in read_log(record, secrets_).splitlines() if line.strip()]
-    command = next((line[2:] for line in reversed(lines) if line.startswith("$ ")), "")
+    starts = [i for i, line in enumerate(lines) if line.startswith("$ ")]
+    command = lines[starts[-1]][2:] if starts else ""
+    lines = lines[starts[-1] + 1 :] if starts else lines
     percent = None
     for line in reversed(lines):
         found = PERCENT.search(line)
@@ -274,7 +283,7 @@ def report_sets(directory: Path | None = None) -> list[ReportSet]:
 def runs_frame(sets: list[ReportSet]) -> pd.DataFrame:
     rows = [
         {
-            "finished": _when(s.summary.get("finished_at")),
+            "finished": when_text(s.summary.get("finished_at")),
             "run": s.label,
             "target": s.summary.get("target"),
             "passed": s.summary.get("passed"),
@@ -289,7 +298,7 @@ def runs_frame(sets: list[ReportSet]) -> pd.DataFrame:
     )
 
 
-def _when(stamp: Any) -> str:
+def when_text(stamp: Any) -> str:
     try:
         return datetime.fromisoformat(str(stamp)).strftime("%Y-%m-%d %H:%M:%S UTC")
     except ValueError:

@@ -25,7 +25,7 @@ def waits_for(release: Path, *, then: str = "", started: Path | None = None) -> 
     blocks until the test opens it too), then waits (bounded) until `release` exists."""
     code = (
         "import os, pathlib, time\n"
-        "print('....  [ 40%]', flush=True)\n"
+        "print('test_x PASSED  [ 40%]', flush=True)\n"
         + (f"open({str(started)!r}, 'w').close()\n" if started else "")
         + f"p = pathlib.Path({str(release)!r})\n"
         "for _ in range(600):\n"
@@ -51,7 +51,9 @@ def test_a_run_has_its_own_directory_progress_and_exit_codes(tmp_path: Path) -> 
     assert KEY not in log and "Jane" not in log and "jane@" not in log
     assert "[api-key] http://127.0.0.1:1" in log
     assert str(record.directory.resolve()) in log  # the child writes its reports there
-    assert contract_runs.progress(record, (KEY,)).percent == 100
+    assert "$ -c raise SystemExit(3)" in log  # each command announced as typed
+    last = contract_runs.progress(record, (KEY,))
+    assert last.command == "-c raise SystemExit(3)" and last.percent is None  # its own, not [100%]
     assert contract_runs.runs(tmp_path) == [record]
 
 
