@@ -7,29 +7,20 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medblocks.dashboard import contract_runs
-from tests.dashboard.test_contract_runs import summary, waits_for, write_reports
-
-APP = Path(__file__).resolve().parents[2] / "dashboard.py"
+from tests.dashboard.apptest import open_app_page
+from tests.dashboard.contract_fixtures import summary, waits_for, write_reports
 
 
 @pytest.fixture(autouse=True)
-def reports(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    for name in ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_ALLOW_LIVE_WRITES"):
-        monkeypatch.delenv(name, raising=False)
+def reports(app_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("MEDBLOCKS_REPORTS_DIR", str(tmp_path / "reports"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield tmp_path / "reports"
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return tmp_path / "reports"
 
 
 def meet(fifo: Path, timeout: float = 60) -> None:
@@ -41,9 +32,7 @@ def meet(fifo: Path, timeout: float = 60) -> None:
 
 
 def open_contract_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("ui_pages/contract.py")
-    return at.run()
+    return open_app_page("ui_pages/contract.py")
 
 
 def test_the_newest_run_is_shown_with_its_rules_cleanup_drift_and_unanswered_operations(

@@ -3,37 +3,20 @@ and the report's tables."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from medblocks.dashboard import contract_runs
 from medblocks.dashboard.target import Target
+from tests.dashboard.contract_fixtures import summary, waits_for, write_reports
 
 KEY = "mb_sk_sbx_" + "s" * 26
 
 
 def target(kind: str) -> Target:
     return Target(kind, "http://127.0.0.1:1", "2026-04-25", kind != "live", KEY)
-
-
-def waits_for(release: Path, *, then: str = "", started: Path | None = None) -> list[str]:
-    """A child that prints a progress line (then opens the FIFO `started`, if given, which
-    blocks until the test opens it too), then waits (bounded) until `release` exists."""
-    code = (
-        "import os, pathlib, time\n"
-        "print('test_x PASSED  [ 40%]', flush=True)\n"
-        + (f"open({str(started)!r}, 'w').close()\n" if started else "")
-        + f"p = pathlib.Path({str(release)!r})\n"
-        "for _ in range(600):\n"
-        "    if p.exists(): break\n"
-        "    time.sleep(0.05)\n"
-        f"{then}\n"
-    )
-    return [sys.executable, "-c", code]
 
 
 def test_a_run_has_its_own_directory_progress_and_exit_codes(tmp_path: Path) -> None:
@@ -82,47 +65,6 @@ def test_a_run_left_unfinished_by_a_restart_is_named(tmp_path: Path) -> None:
     ).save()
     [record] = contract_runs.runs(tmp_path)
     assert not record.running and record.state.startswith("interrupted")
-
-
-def summary(finished_at: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "target": "embedded sandbox (in-process)",
-        "finished_at": finished_at,
-        "passed": 80,
-        "failed": 1,
-        "drift_headline": "in-sync",
-        "coverage": {"api.health": [200], "api.getLaunchContext": [400, 404], "api.x": []},
-        "failures": [
-            {
-                "operation": "api.health",
-                "check": "status_code_conformance",
-                "status": 503,
-                "message": "m",
-                "request_id": "r",
-                "curl": "curl …",
-                "count": 4,
-                "tests": ["t"],
-            }
-        ],
-        "rules": [
-            {"rule": "put-full-replace", "section": "§4", "text": "PUT replaces", "check": "c"}
-            | {"result": "passed"}
-        ],
-        "cleanup": {
-            "made": 12,
-            "deleted": 2,
-            "left_behind": 10,
-            "by_kind": {"webhook events": {"made": 12, "deleted": 2, "left_behind": 10}},
-            "problems": ["10 webhook events on an endpoint the run does not own"],
-        },
-        "phases": {"conformance": 20.0, "prose": 1.5},
-    } | changes
-
-
-def write_reports(directory: Path, data: dict[str, Any], drift: dict[str, Any]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "contract-summary.json").write_text(json.dumps(data))
-    (directory / "drift.json").write_text(json.dumps(drift))
 
 
 def test_report_sets_are_newest_first_and_read_as_tables(tmp_path: Path) -> None:

@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client.errors import APIConnectionError, APITimeoutError, NotFoundError
 from medblocks.dashboard.server_health import unreachable_advice
-from medblocks.dashboard.target import Target, embedded_sandbox
+from medblocks.dashboard.target import Target
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec import pinned_version
+from tests.dashboard.apptest import APP
 
-APP = Path(__file__).resolve().parents[2] / "dashboard.py"
+pytestmark = pytest.mark.usefixtures("app_environment")
 LIVE_KEY = "mb_sk_live_" + "0" * 26
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_ALLOW_LIVE_WRITES"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture(scope="module")
-def embedded() -> RunningSandbox:
-    return embedded_sandbox()
 
 
 def everything_shown(at: AppTest) -> str:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 import streamlit as st
@@ -12,34 +9,13 @@ from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard import sandbox_levers as levers
-from medblocks.dashboard.target import Target, embedded_sandbox
+from medblocks.dashboard.target import Target
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec import pinned_version
+from tests.dashboard.apptest import APP, open_app_page
 
-APP = Path(__file__).resolve().parents[2] / "dashboard.py"
 PAGE = "ui_pages/sandbox.py"
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_ALLOW_LIVE_WRITES"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture(scope="module")
-def embedded() -> RunningSandbox:
-    return embedded_sandbox()
-
-
-@pytest.fixture
-def api(embedded: RunningSandbox) -> Iterator[Medblocks]:
-    with Medblocks(embedded.api_key, base_url=embedded.base_url) as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("app_environment")
 
 
 @pytest.fixture
@@ -48,10 +24,7 @@ def sandbox_target(embedded: RunningSandbox) -> Target:
 
 
 def open_sandbox_page(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page(PAGE)
-    at.query_params.update(query)
-    return at.run()
+    return open_app_page(PAGE, **query)
 
 
 def button(at: AppTest, key: str) -> AppTest:
@@ -71,9 +44,9 @@ def test_the_page_lists_the_personas_and_what_approve_does() -> None:
     assert "failed: user_denied" in list(personas["after Approve"])
 
 
-def test_forcing_an_outcome_says_what_it_will_do_then_does_it(api: Medblocks) -> None:
-    source = next(iter(api.sources.list())).id
-    session = api.patient_sessions.create(
+def test_forcing_an_outcome_says_what_it_will_do_then_does_it(embedded_api: Medblocks) -> None:
+    source = next(iter(embedded_api.sources.list())).id
+    session = embedded_api.patient_sessions.create(
         patient_id="sandbox_page_force",
         return_url="http://127.0.0.1:8501/connected",
         recommended_connection_ids=[source],
@@ -85,18 +58,18 @@ def test_forcing_an_outcome_says_what_it_will_do_then_does_it(api: Medblocks) ->
     said = " ".join(infos(at))
     assert f"session {session.id}" in said and "picker mode" in said
     assert "consent_timeout" in said and "becomes complete" in said
-    assert api.patient_sessions.retrieve(session.id).status == "open"  # nothing done yet
+    assert embedded_api.patient_sessions.retrieve(session.id).status == "open"  # nothing done yet
 
     at = button(at, "force_outcome")
     assert not at.exception
     assert any("the session is complete" in s.value for s in at.success)
-    after = api.patient_sessions.retrieve(session.id)
+    after = embedded_api.patient_sessions.retrieve(session.id)
     assert after.status == "complete"
     assert [c.failure_code for c in after.connections] == ["consent_timeout"]
 
 
 def test_a_session_that_is_not_open_is_not_offered_and_an_unknown_one_is_named(
-    api: Medblocks,
+    embedded_api: Medblocks,
 ) -> None:
     at = open_sandbox_page(session="ps_" + "0" * 26)
     assert not at.exception
@@ -136,22 +109,22 @@ def test_faults_are_described_then_applied_and_cleared(sandbox_target: Target) -
         sandbox.clear_faults()
 
 
-def test_reset_asks_first_and_cancel_keeps_everything(api: Medblocks) -> None:
-    api.patients.create(patient_id="sandbox_page_reset")
+def test_reset_asks_first_and_cancel_keeps_everything(embedded_api: Medblocks) -> None:
+    embedded_api.patients.create(patient_id="sandbox_page_reset")
     at = open_sandbox_page()
     assert any("This cannot be undone" in w.value for w in at.warning)
     at = button(at, "reset")
     assert any("Reset now?" in e.value for e in at.error)
     at = button(at, "reset_cancelled")
-    assert api.patients.retrieve("sandbox_page_reset").id == "sandbox_page_reset"
+    assert embedded_api.patients.retrieve("sandbox_page_reset").id == "sandbox_page_reset"
 
     at = button(at, "reset")
     at = button(at, "reset_confirmed")
     assert not at.exception
     assert any("was reset" in s.value for s in at.success)
     with pytest.raises(NotFoundError):
-        api.patients.retrieve("sandbox_page_reset")
-    assert api.patients.retrieve("user_1000").id == "user_1000"  # the demo is back
+        embedded_api.patients.retrieve("sandbox_page_reset")
+    assert embedded_api.patients.retrieve("user_1000").id == "user_1000"  # the demo is back
 
 
 def test_the_page_is_listed_only_for_a_local_sandbox(

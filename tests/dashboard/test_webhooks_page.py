@@ -3,47 +3,23 @@ documented once-a-minute redelivery limit shown as information with its countdow
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
-from medblocks.dashboard.target import embedded_sandbox
 from medblocks.sandbox import RunningSandbox
+from tests.dashboard.apptest import open_app_page
 
-APP = Path(__file__).resolve().parents[2] / "dashboard.py"
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_ALLOW_LIVE_WRITES"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("app_environment")
 
 
-@pytest.fixture(scope="module")
-def embedded() -> RunningSandbox:
-    return embedded_sandbox()
-
-
-@pytest.fixture
-def api(embedded: RunningSandbox) -> Iterator[Medblocks]:
-    with Medblocks(embedded.api_key, base_url=embedded.base_url) as client:
-        yield client
-
-
-def completed_session_event(embedded: RunningSandbox, api: Medblocks, patient_id: str) -> tuple:
+def completed_session_event(
+    embedded: RunningSandbox, embedded_api: Medblocks, patient_id: str
+) -> tuple:
     """A session completed through the sandbox control: its patient_session.completed event."""
-    source = next(iter(api.sources.list())).id
-    session = api.patient_sessions.create(
+    source = next(iter(embedded_api.sources.list())).id
+    session = embedded_api.patient_sessions.create(
         patient_id=patient_id,
         return_url="http://127.0.0.1:8501/connected",
         recommended_connection_ids=[source],
@@ -53,26 +29,25 @@ def completed_session_event(embedded: RunningSandbox, api: Medblocks, patient_id
         json={"outcome": "active", "connection_id": source},
         headers={"Authorization": f"Bearer {embedded.api_key}"},
     ).raise_for_status()
-    endpoint = next(iter(api.webhooks.list()))
+    endpoint = next(iter(embedded_api.webhooks.list()))
     event = next(
         e
-        for e in api.webhooks.events(endpoint.id)
+        for e in embedded_api.webhooks.events(endpoint.id)
         if e.type == "patient_session.completed" and e.data.object["id"] == session.id
     )
     return session, endpoint, event
 
 
 def open_webhooks(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("ui_pages/webhooks.py")
-    at.query_params.update(query)
-    return at.run()
+    return open_app_page("ui_pages/webhooks.py", **query)
 
 
 def test_events_name_their_patient_and_open_in_payload_and_response_viewers(
-    embedded: RunningSandbox, api: Medblocks
+    embedded: RunningSandbox, embedded_api: Medblocks
 ) -> None:
-    session, endpoint, event = completed_session_event(embedded, api, "webhooks_page_patient")
+    session, endpoint, event = completed_session_event(
+        embedded, embedded_api, "webhooks_page_patient"
+    )
     at = open_webhooks(endpoint=endpoint.id, event=event.id)
     assert not at.exception
     events = at.dataframe[1].value
@@ -84,14 +59,14 @@ def test_events_name_their_patient_and_open_in_payload_and_response_viewers(
     assert "Payload (patient_session.completed, data.object)" in captions
     assert any(c.startswith("Last response: ") for c in captions)
     # The background delivery may have tried the (unreachable) demo receiver meanwhile.
-    fresh = next(e for e in api.webhooks.events(endpoint.id) if e.id == event.id)
+    fresh = next(e for e in embedded_api.webhooks.events(endpoint.id) if e.id == event.id)
     assert response in {"(empty)", fresh.last_response_body}
 
 
 def test_the_redelivery_limit_is_information_with_a_countdown(
-    embedded: RunningSandbox, api: Medblocks
+    embedded: RunningSandbox, embedded_api: Medblocks
 ) -> None:
-    _, endpoint, event = completed_session_event(embedded, api, "webhooks_page_limit")
+    _, endpoint, event = completed_session_event(embedded, embedded_api, "webhooks_page_limit")
     at = open_webhooks(endpoint=endpoint.id, event=event.id)
     at.button(key="redeliver").click().run()
     assert [s.value for s in at.success] == [
