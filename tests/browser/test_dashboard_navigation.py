@@ -8,24 +8,17 @@ whether "Page not found" was ever on screen, so a flash between two renders coun
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from medblocks.client import Medblocks
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from tests.browser.streamlit_app import screenshot_dir, streamlit_server
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser
 
 PAGES = {  # deep link -> the page's title in the navigation
@@ -55,43 +48,6 @@ new MutationObserver(() => {
   }
 }).observe(document, {childList: true, subtree: true, characterData: true});
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def streamlit_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """`streamlit run dashboard.py` on a free port; nothing configured unless `extra_env`."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
-    env.update(extra_env or {})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/_stcore/health").is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("streamlit did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def visit(browser: Browser, base: str, path: str) -> dict[str, Any]:
@@ -177,7 +133,7 @@ def test_a_sandbox_page_lever_changes_what_the_hosted_page_does_next(
         expect(page.get_by_text("Status: complete · 1 attempt(s) so far")).to_be_visible()
         page.set_viewport_size({"width": 1400, "height": 2600})  # the app scrolls inside
         page.wait_for_timeout(500)
-        page.screenshot(path=str(screenshots(tmp_path) / "sandbox.png"))
+        page.screenshot(path=str(screenshot_dir(tmp_path) / "sandbox.png"))
         page.set_viewport_size({"width": 1400, "height": 1000})
         hosted = page.context.new_page()
         answer = hosted.goto(forced.url)
@@ -191,9 +147,3 @@ def test_a_sandbox_page_lever_changes_what_the_hosted_page_does_next(
         assert answer is not None and answer.status == 410  # the link expired (30 min lifetime)
         expect(hosted.locator("#expired")).to_be_visible()
         hosted.close()
-
-
-def screenshots(tmp_path: Path) -> Path:
-    """docs/screenshots/ with MEDBLOCKS_UPDATE_SCREENSHOTS=1, else the test's temporary folder."""
-    update = os.environ.get("MEDBLOCKS_UPDATE_SCREENSHOTS") == "1"
-    return ROOT / "docs" / "screenshots" if update else tmp_path
