@@ -160,7 +160,8 @@ if current is not None:
         if applied is not None:
             current = applied
             st.success("Faults applied. " + levers.describe_faults(applied))
-    if current.any and clear_col.button("Clear all faults", key="clear_faults"):
+    clear_help = "Sets every fault to off: " + levers.describe_faults(levers.Faults())
+    if current.any and clear_col.button("Clear all faults", key="clear_faults", help=clear_help):
         cleared = pull("Clearing the faults", sandbox.clear_faults)
         if cleared is not None:
             st.success("Faults cleared: API requests are answered normally.")
