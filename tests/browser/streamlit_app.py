@@ -1,4 +1,5 @@
-"""`streamlit run dashboard.py` on a free port for the browser tests, as a person starts it."""
+"""`streamlit run dashboard.py` on a free port for the browser tests, as a person starts it;
+where screenshots go; what the browser received, searched for the key."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import Page, Response, WebSocket
 
 ROOT = Path(__file__).resolve().parents[2]
+KEY_PREFIX = "mb_sk_"
 
 
 def free_port() -> int:
@@ -60,3 +63,34 @@ def screenshot_dir(tmp_path: Path) -> Path:
     if os.environ.get("MEDBLOCKS_UPDATE_SCREENSHOTS") == "1":
         return ROOT / "docs" / "screenshots"
     return tmp_path
+
+
+class Leaks:
+    """Every response body and websocket frame the browser receives, searched for the key."""
+
+    def __init__(self, page: Page) -> None:
+        self.seen: list[str] = []
+        self.bodies = 0
+        self.frames = 0
+        page.on("response", self.on_response)
+        page.on("websocket", self.on_websocket)
+
+    def on_response(self, response: Response) -> None:
+        try:
+            body = response.body()
+        except Exception:  # redirects and aborted loads have no body
+            return
+        self.bodies += 1
+        self.scan(body, response.url)
+
+    def on_websocket(self, socket_: WebSocket) -> None:
+        socket_.on("framereceived", self.on_frame)
+
+    def on_frame(self, payload: str | bytes) -> None:
+        self.frames += 1
+        self.scan(payload, "websocket")
+
+    def scan(self, payload: str | bytes, where: str) -> None:
+        data = payload.encode() if isinstance(payload, str) else payload
+        if KEY_PREFIX.encode() in data:
+            self.seen.append(where)

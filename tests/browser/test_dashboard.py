@@ -13,11 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Response, WebSocket, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.streamlit_app import screenshot_dir, streamlit_server
-
-KEY_PREFIX = "mb_sk_"
+from tests.browser.streamlit_app import Leaks, screenshot_dir, streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -26,37 +24,6 @@ pytestmark = pytest.mark.browser
 def dashboard() -> Iterator[str]:
     with streamlit_server() as base:
         yield base
-
-
-class Leaks:
-    """Every response body and websocket frame the browser receives, searched for the key."""
-
-    def __init__(self, page: Page) -> None:
-        self.seen: list[str] = []
-        self.bodies = 0
-        self.frames = 0
-        page.on("response", self.on_response)
-        page.on("websocket", self.on_websocket)
-
-    def on_response(self, response: Response) -> None:
-        try:
-            body = response.body()
-        except Exception:  # redirects and aborted loads have no body
-            return
-        self.bodies += 1
-        self.scan(body, response.url)
-
-    def on_websocket(self, socket_: WebSocket) -> None:
-        socket_.on("framereceived", self.on_frame)
-
-    def on_frame(self, payload: str | bytes) -> None:
-        self.frames += 1
-        self.scan(payload, "websocket")
-
-    def scan(self, payload: str | bytes, where: str) -> None:
-        data = payload.encode() if isinstance(payload, str) else payload
-        if KEY_PREFIX.encode() in data:
-            self.seen.append(where)
 
 
 def streamlit_ready(page: Page) -> None:

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from medblocks.client import Medblocks
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
-from tests.browser.streamlit_app import screenshot_dir, streamlit_server
+from tests.browser.streamlit_app import Leaks, screenshot_dir, streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -51,11 +51,13 @@ new MutationObserver(() => {
 
 
 def visit(browser: Browser, base: str, path: str) -> dict[str, Any]:
-    """Open `base/path` in a fresh context; what the navigation showed until the page settled."""
+    """Open `base/path` in a fresh context; what the navigation showed until the page settled,
+    and where (if anywhere) a `mb_sk_` string reached the browser."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         context.add_init_script(WATCH_NAVIGATION)
         page = context.new_page()
+        leaks = Leaks(page)
         page.goto(f"{base}/{path}")
         expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=60_000)
         expect(page.locator("h1").first).to_be_visible(timeout=60_000)
@@ -64,6 +66,7 @@ def visit(browser: Browser, base: str, path: str) -> dict[str, Any]:
         seen: dict[str, Any] = page.evaluate("window.__seen")
         seen["url"] = page.url
         seen["h1"] = page.locator("h1").first.inner_text()
+        seen["leaks"] = leaks.seen
         return seen
     finally:
         context.close()
@@ -71,6 +74,7 @@ def visit(browser: Browser, base: str, path: str) -> dict[str, Any]:
 
 def assert_clean(seen: dict[str, Any], path: str) -> None:
     assert not seen["notFound"], f"/{path}: 'Page not found' was shown"
+    assert seen["leaks"] == [], f"/{path}: the key prefix reached the browser"
     assert set(seen["links"]) == set(PAGES.values()), f"/{path}: sidebar showed {seen['links']}"
     expected = path or "overview"  # the root opens Overview under its own address
     assert seen["url"].split("?")[0].endswith(f"/{expected}"), seen["url"]
