@@ -264,7 +264,8 @@ class ReportSet:
 
 
 def report_sets(directory: Path | None = None) -> list[ReportSet]:
-    """Every run with a summary, newest first: the dashboard's runs and the command line's."""
+    """Every ended run with a summary, newest first: the dashboard's runs and the command
+    line's (`pytest contract_tests` writes to the reports directory itself)."""
     root = directory or reports_dir()
     found = []
     summary = read_json(root / SUMMARY)
@@ -273,6 +274,8 @@ def report_sets(directory: Path | None = None) -> list[ReportSet]:
             ReportSet("command line (pytest contract_tests)", summary, read_json(root / DRIFT))
         )
     for record in runs(root):
+        if record.running:  # its reports count once it has ended (they may be half-written)
+            continue
         summary = read_json(record.directory / SUMMARY)
         if summary is not None:
             drift = read_json(record.directory / DRIFT)

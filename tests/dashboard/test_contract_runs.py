@@ -49,11 +49,14 @@ def test_one_run_at_a_time_and_never_with_a_live_key(tmp_path: Path) -> None:
     )
     try:
         assert contract_runs.running_run(tmp_path) == started.record
+        write_reports(started.record.directory, summary("2026-11-29T00:00:00+00:00"), {})
+        assert contract_runs.report_sets(tmp_path) == []  # not before it has ended
         with pytest.raises(RuntimeError, match="already going"):
             contract_runs.start_run(target("sandbox"), directory=tmp_path)
     finally:
         release.touch()
     assert started.join(60).state == "passed"
+    assert [s.run for s in contract_runs.report_sets(tmp_path)] == [started.join(0)]
     assert contract_runs.running_run(tmp_path) is None
 
 
