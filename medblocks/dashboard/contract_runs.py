@@ -34,6 +34,8 @@ RUNS = "runs"
 RUN_FILE = "run.json"
 LOG = "output.log"
 TIMEOUT_SECONDS = 900
+# The checkout holding contract_tests/: the children run there, wherever the dashboard started.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PERCENT = re.compile(r"\[\s*(\d{1,3})%\]\s*$")
 
 _lock = threading.Lock()
@@ -176,16 +178,17 @@ def start_run(
             PYTHONUNBUFFERED="1",
         )
         thread = threading.Thread(
-            target=_run_all, args=(record, commands, env, cwd), daemon=True, name=f"run-{run_id}"
+            target=_run_all,
+            args=(record, commands, env, cwd or PROJECT_ROOT),
+            daemon=True,
+            name=f"run-{run_id}",
         )
         _threads[run_id] = thread
         thread.start()
     return StartedRun(record, thread)
 
 
-def _run_all(
-    record: RunRecord, commands: list[list[str]], env: dict[str, str], cwd: Path | None
-) -> None:
+def _run_all(record: RunRecord, commands: list[list[str]], env: dict[str, str], cwd: Path) -> None:
     codes: list[int] = []
     with (record.directory / LOG).open("w", encoding="utf-8") as log:
         for command in commands:
