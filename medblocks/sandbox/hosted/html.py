@@ -51,7 +51,8 @@ font-weight:600;text-decoration:none;cursor:pointer;text-align:center}
 .secondary{background:#fff;color:#1b2430;border-color:#9aa7b5}
 .secondary:hover{background:#f3f6fa}
 .actions{display:flex;flex-wrap:wrap;gap:.6rem;margin-top:1.25rem}
-.actions>*{flex:1 1 12rem}
+.actions>*{flex:1 1 auto}
+@media (max-width:36rem){.actions>*{flex-basis:100%}}
 .actions form{display:flex}
 .actions form>button{flex:1}
 .search{display:flex;gap:.5rem}
@@ -77,11 +78,14 @@ border-radius:4px;padding:0 .4rem;margin-right:.3rem}
 .portal h1{margin:0}
 .eyebrow{margin:0;font-size:.8rem;color:#5b6b7b;text-transform:uppercase;letter-spacing:.05em}
 .test-panel{border:1px dashed #d9a826;background:#fffaeb;border-radius:10px;padding:.8rem;
-margin:1rem 0}
+margin:1.5rem 0 0}
 .test-panel p{margin:0 0 .5rem}
-ul.chips{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.5rem}
-a.chip{display:flex;flex-direction:column;padding:.35rem .7rem;border:1px solid #d9b54a;
-background:#fff;border-radius:10px;color:inherit;text-decoration:none;min-height:44px}
+ul.chips{list-style:none;margin:0;padding:0;display:grid;gap:.5rem;
+grid-template-columns:repeat(auto-fill,minmax(9.5rem,1fr))}
+a.chip{display:flex;flex-direction:column;height:100%;padding:.35rem .7rem;
+border:1px solid #d9b54a;background:#fff;border-radius:10px;color:inherit;text-decoration:none;
+min-height:44px;overflow-wrap:break-word;min-width:0}
+a.chip code{font-size:.8em}
 a.chip:hover{background:#fff3cc}
 a.chip[aria-current]{background:#12355b;border-color:#12355b;color:#fff}
 a.chip small{font-size:.75rem;opacity:.8}
@@ -394,7 +398,7 @@ def sign_in(
         _portal_heading(images, source, "Patient portal", f"Sign in to {source.name}")
         + f'<p class="lead">Use the username and password of your {escape(source.name)} '
         f"patient portal. {escape(branding.app_name)} never sees your password.</p>"
-        f"{panel}{problem}"
+        f"{problem}"
         f'<form method="post" action="{escape(base)}/sources/{escape(source.id)}/sign-in">'
         '<label for="username">Username</label>'
         f'<input type="text" id="username" name="username" value="{escape(username)}" '
@@ -404,7 +408,7 @@ def sign_in(
         f"{focus_password}>"
         '<div class="actions"><button type="submit" class="primary" id="sign-in">Sign in'
         "</button></div></form>"
-        f"{back}"
+        f"{panel}{back}"
     )
     return page(f"Sign in to {source.name}", body, branding, images.sources)
 

@@ -271,7 +271,7 @@ async def sign_in(request: Request) -> Response:
     test_mode = _runtime(request).config.hosted_test_mode
     if username not in outcomes.PERSONAS:
         error = (
-            "Unknown username: pick one of the test patients above."
+            "Unknown username: pick one of the test patients below."
             if test_mode
             else "That username and password did not match. Check them and try again."
         )
