@@ -358,7 +358,8 @@ def _personas_panel(
         chips.append(
             f'<li><a class="chip" href="{escape(href)}" data-username="{escape(persona.username)}"'
             f"{current}><code>{escape(persona.username)}</code>"
-            f"<small>{escape(persona.outcome)}</small></a></li>"
+            # A long failure code may break after an underscore, never mid-word.
+            f"<small>{escape(persona.outcome).replace('_', '_<wbr>')}</small></a></li>"
         )
     return (
         '<section class="test-panel" id="test-panel" aria-label="Test patients">'
