@@ -341,10 +341,13 @@ def picker(
     return page("Connect your health records", body, branding, images.sources)
 
 
-def _portal_heading(images: _Images, source: SourceRow, eyebrow: str, headline: str) -> str:
+def _portal_heading(
+    images: _Images, source: SourceRow, eyebrow: str, headline: str, *, heading_id: str = ""
+) -> str:
+    named = f' id="{heading_id}"' if heading_id else ""
     return (
         f'<div class="portal">{images.logo(source, large=True)}<div>'
-        f'<p class="eyebrow">{escape(eyebrow)}</p><h1>{escape(headline)}</h1></div></div>'
+        f'<p class="eyebrow">{escape(eyebrow)}</p><h1{named}>{escape(headline)}</h1></div></div>'
     )
 
 
@@ -486,7 +489,7 @@ def attempt_result(
             + _link(f"{base}/done", "Finish", element_id="finish", style="secondary")
         )
     body = (
-        _portal_heading(images, source, source.name, headline).replace("<h1>", '<h1 id="result">')
+        _portal_heading(images, source, source.name, headline, heading_id="result")
         + detail
         + f'<div class="actions">{actions}</div>'
     )
