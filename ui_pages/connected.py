@@ -27,6 +27,7 @@ elif outcome.state == "partly_connected":
 else:
     st.error(outcome.headline)
 st.text(outcome.detail)
+st.info(f"Next step: {outcome.next_step}")
 if outcome.session_id:
     st.text(f"Session: {outcome.session_id} ({outcome.session_status or 'unknown'})")
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}

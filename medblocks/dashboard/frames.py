@@ -262,7 +262,10 @@ def health_frame(
     now = now or datetime.now(UTC)
     frame = org.connections.copy()
     frame["age_days"] = (pd.Timestamp(now) - frame["created_at"]).dt.total_seconds() / 86400
-    guidance = frame["status"].map(guidance_for)
+    guidance = [
+        guidance_for(status, code if isinstance(code, str) else None)
+        for status, code in zip(frame["status"], frame["failure_code"], strict=True)
+    ]
     frame["who_acts"] = [g.who_acts for g in guidance]
     frame["tell_patient"] = [g.tell_patient for g in guidance]
     frame["needs_attention"] = frame["status"].isin(["failed", "refresh_failed", "expired"])

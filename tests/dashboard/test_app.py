@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard.target import embedded_sandbox
 from medblocks.sandbox import RunningSandbox
+from medblocks.spec.failure_codes import failure_wording
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"
 VARIABLES = (
@@ -218,6 +219,9 @@ def test_return_page_failed_shows_codes_in_words_and_request_id(api: Medblocks) 
     code = session.connections[0].failure_code
     assert any(code in t and "—" in t for t in texts(at))
     assert any(t.startswith("Request id: ") and "none" not in t for t in texts(at))
+    # The shared failure-code table's words, and its next step for the first failed attempt.
+    assert any(failure_wording(code).what_happened in t for t in texts(at))
+    assert [i.value for i in at.info] == [f"Next step: {failure_wording(code).next_step}"]
 
 
 def test_return_page_unknown_session_and_tampered_link(api: Medblocks) -> None:
