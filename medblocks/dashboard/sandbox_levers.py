@@ -16,7 +16,13 @@ from urllib.parse import quote
 import httpx
 
 from medblocks.dashboard.target import Target
-from medblocks.sandbox.hosted.outcomes import FAILURE_CODES, PERSONAS, SANDBOX_PASSWORD
+from medblocks.sandbox.hosted.outcomes import (
+    FAILURE_CODES,
+    PERSONAS,
+    SANDBOX_PASSWORD,
+    Outcome,
+)
+from medblocks.spec.failure_codes import failure_wording
 
 PREFIX = "/_sandbox"
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)  # a clock advance runs due deliveries first
@@ -70,14 +76,31 @@ class ForcedOutcome:
 def persona_rows() -> list[dict[str, str]]:
     """Each persona of the hosted sign-in page, its password and what Approve leads to."""
     return [
-        {"username": p.username, "password": SANDBOX_PASSWORD, "after Approve": p.summary}
+        {"username": p.username, "password": SANDBOX_PASSWORD, "after Approve": _after(p.approve)}
         for p in PERSONAS.values()
     ]
 
 
+def _after(outcome: Outcome) -> str:
+    """What an attempt with `outcome` does, in the sandbox's terms (status, events)."""
+    if outcome.status != "active":
+        code = outcome.failure_code or ""
+        return f"failed: {code} ({failure_wording(code).what_happened})"
+    if outcome.refresh_fails_after is not None:
+        hours = outcome.refresh_fails_after.total_seconds() / 3600
+        return (
+            f"active, then refresh_failed {hours:g} sandbox-clock hours later "
+            "(connection.token_refresh_failed)"
+        )
+    if outcome.records_sync_fails:
+        return "active; the records sync fails (records.sync.failed)"
+    return "active; synthetic records synced (records.sync.completed)"
+
+
 def failure_codes() -> dict[str, str]:
-    """The failure codes a forced outcome may carry, with what the patient is told."""
-    return dict(FAILURE_CODES)
+    """The failure codes a forced outcome may carry, with what the patient is told (the one
+    wording table, `medblocks.spec.failure_codes`)."""
+    return {code: failure_wording(code).what_happened for code in FAILURE_CODES}
 
 
 class SandboxLevers:
@@ -192,7 +215,7 @@ def describe_force(session: dict[str, Any], body: dict[str, Any], source_name: s
     if body["outcome"] == "failed":
         attempt = (
             f"records one failed attempt at {source_name} with failure code "
-            f"{body['failure_code']} ({FAILURE_CODES.get(body['failure_code'], '')})"
+            f"{body['failure_code']} ({failure_wording(body['failure_code']).what_happened})"
         )
     else:
         extras = []

@@ -41,7 +41,10 @@ def test_the_page_lists_the_personas_and_what_approve_does() -> None:
     personas = at.dataframe[0].value
     assert list(personas["username"])[:2] == ["user_good", "user_refresh_fail"]
     assert set(personas["password"]) == {"pass_good"}
-    assert "failed: user_denied" in list(personas["after Approve"])
+    after = dict(zip(personas["username"], personas["after Approve"], strict=True))
+    assert after["user_denied"].startswith("failed: user_denied (You declined")
+    assert after["user_refresh_fail"].startswith("active, then refresh_failed 24 sandbox-clock")
+    assert after["user_sync_fail"].endswith("(records.sync.failed)")
 
 
 def test_forcing_an_outcome_says_what_it_will_do_then_does_it(embedded_api: Medblocks) -> None:
