@@ -16,7 +16,7 @@ from medblocks.dashboard.launch import (
 )
 from medblocks.dashboard.links import safe_link
 from medblocks.dashboard.sources import source_name
-from pages import _shared
+from ui_pages import _shared
 
 t = _shared.target()
 st.title("Launch a session")  # listed only where writes are allowed (dashboard.py)

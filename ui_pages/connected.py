@@ -6,7 +6,7 @@ import streamlit as st
 
 from medblocks.dashboard.return_page import verify_return
 from medblocks.dashboard.sources import source_name
-from pages import _shared
+from ui_pages import _shared
 
 st.title("Return page")
 params = {name: st.query_params.get(name, "") for name in st.query_params}

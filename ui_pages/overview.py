@@ -8,7 +8,7 @@ import streamlit as st
 
 from medblocks.dashboard import aggregate, frames
 from medblocks.dashboard.sources import source_name
-from pages import _shared
+from ui_pages import _shared
 
 t = _shared.target()
 st.title("Overview")

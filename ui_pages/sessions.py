@@ -8,7 +8,7 @@ import streamlit as st
 from medblocks.dashboard.aggregate import with_expiry
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
-from pages import _shared
+from ui_pages import _shared
 
 st.title("Sessions")
 org = _shared.attempt("Reading patients", _shared.org_connections)

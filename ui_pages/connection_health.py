@@ -7,7 +7,7 @@ import streamlit as st
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.frames import active_sources, health_frame, rows_with
 from medblocks.dashboard.sources import source_name
-from pages import _shared
+from ui_pages import _shared
 
 st.title("Connection health")
 
