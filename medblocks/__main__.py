@@ -23,6 +23,7 @@ import httpx
 
 from medblocks.config import load_settings
 from medblocks.embedded import start_embedded_sandbox
+from medblocks.mirror import cli as mirror_cli
 from medblocks.served_spec import FETCH_TIMEOUT, SERVED_PATH, check_served_spec, fetch_url
 from medblocks.spec import PINNED_LABEL, SpecError, load_pinned, read_document
 from medblocks.spec.document import Document
@@ -130,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["mirror"]:  # `python -m medblocks mirror …`: medblocks/mirror/cli.py
+        return mirror_cli.main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         status: int = args.run(args)

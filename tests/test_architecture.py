@@ -136,6 +136,10 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("medblocks.config", "medblocks.dashboard", "medblocks.mirror", "medblocks.sandbox"),
     ),
     "the data layer never reaches up into pages": (("medblocks",), ("ui_pages", "dashboard")),
+    "the mirror uses the client, never the sandbox or the dashboard": (
+        ("medblocks/mirror",),
+        ("medblocks.sandbox", "medblocks.dashboard"),
+    ),
     "bench/ never imports ui_pages/ (nor the dashboard's entry file)": (
         ("bench",),
         ("ui_pages", "dashboard"),

@@ -10,8 +10,7 @@ Streamlit. API strings are shown through `st.text`, `st.code` or dataframes, nev
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -19,7 +18,7 @@ import streamlit as st
 
 from medblocks.client import Medblocks
 from medblocks.config import ConfigError, load_settings
-from medblocks.dashboard import frames, org_reads, patient_view, webhooks
+from medblocks.dashboard import patient_view, webhooks
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
 from medblocks.dashboard.server_health import HealthCheck, check_health
@@ -113,60 +112,6 @@ def require_writes(t: Target) -> bool:
 
 
 # -- cached reads -------------------------------------------------------------------------------
-
-
-@contextmanager
-def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar for an org-wide read, removed when the read is done.
-
-    Used inside the cached functions, so a cache hit replays the bar and its removal instead
-    of referring to an element from another run.
-    """
-    bar = st.progress(0.0, text=label)
-
-    def update(done: int, total: int) -> None:
-        bar.progress(done / total if total else 1.0, text=f"{label} {done}/{total}")
-
-    try:
-        yield update
-    finally:
-        bar.empty()
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _org_connections(key: str, _t: Target) -> frames.OrgFrames:
-    with _progress_bar("Reading every patient's connections…") as progress:
-        return org_reads.org_connections(_t, progress)
-
-
-def org_connections() -> frames.OrgFrames:
-    t = target()
-    return _org_connections(target_id(t), t)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _org_sessions(key: str, ids: tuple[str, ...], _t: Target) -> Any:
-    with _progress_bar("Reading every patient's sessions…") as progress:
-        return org_reads.org_sessions(_t, ids, progress)
-
-
-def org_sessions(patient_ids: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
-    t = target()
-    return _org_sessions(target_id(t), tuple(patient_ids), t)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _record_sources(key: str, wanted: tuple[tuple[str, tuple[str, ...]], ...], _t: Target) -> Any:
-    with _progress_bar("Checking which sources have delivered records…") as progress:
-        return org_reads.record_sources(_t, dict(wanted), progress)
-
-
-def record_sources(
-    wanted: dict[str, tuple[str, ...]],
-) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Patient id -> sources seen in its records, for the patients and sources in `wanted`."""
-    t = target()
-    return _record_sources(target_id(t), tuple(sorted(wanted.items())), t)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -5,22 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
-from medblocks.dashboard.frames import active_sources, health_frame, rows_with
+from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
-from ui_pages import _shared
+from ui_pages import _mirror, _shared
 
 st.title("Connection health")
 
-org = _shared.attempt("Reading patients and connections", _shared.org_connections)
-if org is None:
-    st.stop()
-read = _shared.attempt(
-    "Checking which sources have delivered records",
-    _shared.record_sources,
-    active_sources(org.connections),
-)
-arrived = read[0] if read else None
-frame = health_frame(org, arrived)
+_mirror.status_line()
+frame = _mirror.health().copy()
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 frame["source"] = [source_name(catalog, s) for s in frame["source_id"]]
 
@@ -58,6 +50,7 @@ columns = [
     "status",
     "failure_code",
     "failure_at",
+    "failing_since",
     "age_days",
     "records_arrived",
     "stuck_pull",
@@ -80,15 +73,11 @@ st.download_button(
 st.subheader("Needs attention")
 attention = view[view["status"].isin(NEEDS_ATTENTION)]
 st.caption("Failed, refresh_failed or expired: the patient must connect again.")
-st.dataframe(
-    attention[["patient_id", "source", "status", "failure_code", "who_acts", "tell_patient"]],
-    hide_index=True,
-)
+failing = ["patient_id", "source", "status", "failure_code", "failing_since", "who_acts"]
+st.dataframe(attention[[*failing, "tell_patient"]].sort_values("failing_since"), hide_index=True)
 
 st.subheader("Stuck pulls")
 st.caption("Active connections with no record from their source 15 minutes after connecting.")
-if arrived is None:
-    st.text("Records could not be checked (see the message above).")
 st.dataframe(
     view[view["stuck_pull"]][["patient_id", "source", "updated_at", "id"]], hide_index=True
 )

@@ -6,9 +6,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from medblocks.dashboard import aggregate, frames
+from medblocks.dashboard import aggregate
 from medblocks.dashboard.sources import source_name
-from ui_pages import _shared
+from ui_pages import _mirror, _shared
 
 t = _shared.target()
 st.title("Overview")
@@ -26,76 +26,106 @@ cols[2].metric(
     delta_color="normal" if t.version_matches_spec else "inverse",
 )
 
-org = _shared.attempt("Reading patients and connections", _shared.org_connections)
-if org is not None:
-    if org.failures:
-        st.warning(f"{len(org.failures)} patients could not be read; their rows are missing.")
-    read = _shared.attempt(
-        "Reading sessions", _shared.org_sessions, list(org.patients["patient_id"])
-    )
-    sessions = read[0] if read else frames.empty_sessions()
-    tiles = aggregate.tiles(org.patients, org.connections, sessions)
-    row = st.columns(5)
-    row[0].metric("Patients", tiles.patients)
-    row[1].metric("Sessions open", tiles.sessions_open)
-    row[2].metric("Sessions complete", tiles.sessions_complete)
-    row[3].metric("Sessions expired", tiles.sessions_expired)
-    rate = "—" if tiles.completion_rate is None else f"{tiles.completion_rate:.0%}"
-    row[4].metric("Completion rate", rate)
+_mirror.status_line()
+org = _mirror.org()
+sessions = _mirror.sessions()
+tiles = aggregate.tiles(org.patients, org.connections, sessions)
+row = st.columns(5)
+row[0].metric("Patients", tiles.patients)
+row[1].metric("Sessions open", tiles.sessions_open)
+row[2].metric("Sessions complete", tiles.sessions_complete)
+row[3].metric("Sessions expired", tiles.sessions_expired)
+rate = "—" if tiles.completion_rate is None else f"{tiles.completion_rate:.0%}"
+row[4].metric("Completion rate", rate)
 
-    by_status_counts = tiles.connections_by_status
-    for column, (status, count) in zip(
-        st.columns(len(by_status_counts)), by_status_counts.items(), strict=True
-    ):
-        column.metric(f"Connections {status}", count)
+by_status_counts = tiles.connections_by_status
+for column, (status, count) in zip(
+    st.columns(len(by_status_counts)), by_status_counts.items(), strict=True
+):
+    column.metric(f"Connections {status}", count)
 
-    by_status = pd.DataFrame(
-        list(tiles.connections_by_status.items()), columns=["status", "connections"]
-    )
-    st.subheader("Connections by status")
+by_status = pd.DataFrame(
+    list(tiles.connections_by_status.items()), columns=["status", "connections"]
+)
+st.subheader("Connections by status")
+st.altair_chart(
+    alt.Chart(by_status)
+    .mark_bar()
+    .encode(x=alt.X("status:N", sort=None), y="connections:Q", tooltip=["status", "connections"]),
+    width="stretch",
+)
+
+st.subheader("Session funnel: created → complete → connected")
+catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+named = sessions.assign(
+    source=[source_name(catalog, s) if s else None for s in sessions["source_id"]]
+)
+stage_order = list(aggregate.FUNNEL_STAGES)
+for by, title in (("mode", "By mode (picker / direct)"), ("source", "By source")):
+    data = aggregate.funnel(named, by)
+    st.caption(title)
     st.altair_chart(
-        alt.Chart(by_status)
+        alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("status:N", sort=None), y="connections:Q", tooltip=["status", "connections"]
+            y=alt.Y(f"{by}:N", title=None),
+            yOffset=alt.YOffset("stage:N", sort=stage_order),
+            x=alt.X("sessions:Q"),
+            color=alt.Color("stage:N", sort=stage_order),
+            tooltip=[by, "stage", "sessions"],
         ),
         width="stretch",
     )
 
-    st.subheader("Session funnel: created → complete → connected")
-    catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
-    named = sessions.assign(
-        source=[source_name(catalog, s) if s else None for s in sessions["source_id"]]
+st.subheader("Top failure codes (share of all connection attempts)")
+shares = aggregate.failure_shares(sessions)
+if shares.empty:
+    st.text("No failed attempts.")
+else:
+    st.altair_chart(
+        alt.Chart(shares)
+        .mark_bar()
+        .encode(
+            x=alt.X("share:Q", axis=alt.Axis(format="%")),
+            y=alt.Y("failure_code:N", sort="-x"),
+            tooltip=["failure_code", "failures", alt.Tooltip("share:Q", format=".1%")],
+        ),
+        width="stretch",
     )
-    stage_order = list(aggregate.FUNNEL_STAGES)
-    for by, title in (("mode", "By mode (picker / direct)"), ("source", "By source")):
-        data = aggregate.funnel(named, by)
-        st.caption(title)
-        st.altair_chart(
-            alt.Chart(data)
-            .mark_bar()
-            .encode(
-                y=alt.Y(f"{by}:N", title=None),
-                yOffset=alt.YOffset("stage:N", sort=stage_order),
-                x=alt.X("sessions:Q"),
-                color=alt.Color("stage:N", sort=stage_order),
-                tooltip=[by, "stage", "sessions"],
-            ),
-            width="stretch",
-        )
 
-    st.subheader("Top failure codes (share of all connection attempts)")
-    shares = aggregate.failure_shares(sessions)
-    if shares.empty:
-        st.text("No failed attempts.")
-    else:
-        st.altair_chart(
-            alt.Chart(shares)
-            .mark_bar()
-            .encode(
-                x=alt.X("share:Q", axis=alt.Axis(format="%")),
-                y=alt.Y("failure_code:N", sort="-x"),
-                tooltip=["failure_code", "failures", alt.Tooltip("share:Q", format=".1%")],
-            ),
-            width="stretch",
-        )
+st.subheader("Failures per day, last 30 days")
+trend = _mirror.trends()
+by_source = trend.by_source.assign(
+    source=[source_name(catalog, s) for s in trend.by_source["source_id"]]
+)
+for data, field, title in (
+    (trend.by_reason, "reason", "By failure code (refresh_failed and expired carry none)"),
+    (by_source, "source", "By source"),
+):
+    st.caption(title)
+    if data.empty:
+        st.text("No failures observed in the last 30 days.")
+        continue
+    st.altair_chart(
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonthdate(day):T", title="day"),
+            y=alt.Y("failures:Q"),
+            color=alt.Color(f"{field}:N"),
+            tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), field, "failures"],
+        ),
+        width="stretch",
+    )
+
+st.subheader("Time to reconnect, last 30 days")
+summary = trend.reconnect_summary
+cols = st.columns(3)
+cols[0].metric("Reconnects", summary["reconnects"])
+for column, label, key in (
+    (cols[1], "Median", "median_hours"),
+    (cols[2], "90th percentile", "p90_hours"),
+):
+    value = summary[key]
+    column.metric(label, "—" if value is None else f"{value:.1f} h")
+st.caption("From the first failing status of a connection to it being active again.")

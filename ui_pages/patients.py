@@ -6,16 +6,14 @@ import streamlit as st
 
 from medblocks.dashboard.frames import patient_summary, patients_containing
 from medblocks.dashboard.masking import shown_email, shown_name, shown_people
-from ui_pages import _shared
+from ui_pages import _mirror, _shared
 
 t = _shared.target()
 st.title("Patients")
 reveal = _shared.reveal()
 
-org = _shared.attempt("Reading patients and connections", _shared.org_connections)
-if org is None:
-    st.stop()
-summary = patient_summary(org)
+_mirror.status_line()
+summary = patient_summary(_mirror.org())
 
 cols = st.columns(3)
 exact_id = cols[0].text_input("Patient id (exact)", value=st.query_params.get("patient_id", ""))
@@ -92,6 +90,7 @@ if len(active) and _shared.require_writes(t):
             st.session_state.pop("confirm_disconnect", None)
             if done is not None:
                 st.cache_data.clear()
+                _mirror.refresh_patient(view.patient_id)
                 st.success("Disconnected.")
 
 st.subheader("Session history")

@@ -1,4 +1,4 @@
-"""Sessions: every session in the organisation (fanned out over patients), near-expiry flagged."""
+"""Sessions: every session in the organisation (from the mirror), near-expiry flagged."""
 
 from __future__ import annotations
 
@@ -8,18 +8,11 @@ import streamlit as st
 from medblocks.dashboard.aggregate import with_expiry
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
-from ui_pages import _shared
+from ui_pages import _mirror, _shared
 
 st.title("Sessions")
-org = _shared.attempt("Reading patients", _shared.org_connections)
-if org is None:
-    st.stop()
-read = _shared.attempt("Reading sessions", _shared.org_sessions, list(org.patients["patient_id"]))
-if read is None:
-    st.stop()
-sessions, failures = read
-if failures:
-    st.warning(f"Sessions of {len(failures)} patients could not be read.")
+_mirror.status_line()
+sessions = _mirror.sessions()
 
 cols = st.columns(3)
 statuses = cols[0].multiselect(

@@ -258,31 +258,39 @@ def health_frame(
     """Every connection with its age, who must act, what to tell the patient and stuck pulls.
 
     A stuck pull is an active connection with no record from its source after `STUCK_AFTER`.
+    `record_sources` (patient id -> sources seen in its records) says which records arrived;
+    None means they could not be checked (no stuck pull is claimed), unless the connections
+    already carry a `records_arrived` column (the mirror's), which is then used as it is.
     """
     now = now or datetime.now(UTC)
     frame = org.connections.copy()
     frame["age_days"] = (pd.Timestamp(now) - frame["created_at"]).dt.total_seconds() / 86400
-    guidance = [
-        guidance_for(status, code if isinstance(code, str) else None)
-        for status, code in zip(frame["status"], frame["failure_code"], strict=True)
-    ]
-    frame["who_acts"] = [g.who_acts for g in guidance]
-    frame["tell_patient"] = [g.tell_patient for g in guidance]
+    # one lookup per distinct (status, failure code), not per row: the mirror holds 100,000s
+    keys = list(zip(frame["status"], frame["failure_code"].fillna(""), strict=True))
+    guidance = {key: guidance_for(key[0], key[1] or None) for key in set(keys)}
+    frame["who_acts"] = [guidance[key].who_acts for key in keys]
+    frame["tell_patient"] = [guidance[key].tell_patient for key in keys]
     frame["needs_attention"] = frame["status"].isin(["failed", "refresh_failed", "expired"])
-    arrived = record_sources or {}
-    has_records = [
-        source in arrived.get(patient, [])
-        for patient, source in zip(frame["patient_id"], frame["source_id"], strict=True)
-    ]
-    frame["records_arrived"] = has_records
+    checked = record_sources is not None or "records_arrived" in frame
+    if record_sources is not None or "records_arrived" not in frame:
+        frame["records_arrived"] = _records_arrived(frame, record_sources or {})
     since_update = pd.Timestamp(now) - frame["updated_at"]
     frame["stuck_pull"] = (
         (frame["status"] == "active")
         & ~frame["records_arrived"]
         & (since_update > STUCK_AFTER)
-        & (record_sources is not None)
+        & checked
     )
     return frame
+
+
+def _records_arrived(frame: pd.DataFrame, record_sources: dict[str, list[str]]) -> Any:
+    """For each connection: has a record from its source arrived for its patient?"""
+    seen = {(patient, source) for patient, sources in record_sources.items() for source in sources}
+    if not seen:
+        return False
+    pairs = pd.MultiIndex.from_arrays([frame["patient_id"], frame["source_id"]])
+    return pairs.isin(pd.MultiIndex.from_tuples(sorted(seen)))
 
 
 STUCK_AFTER = pd.Timedelta(minutes=15)

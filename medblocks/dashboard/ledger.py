@@ -1,38 +1,28 @@
-"""The launch ledger: every session the dashboard creates, recorded in SQLite before its link shows.
+"""The launch ledger: every session the dashboard creates, recorded before its link shows.
 
 A launch is identified by an *intent* id minted when the form is filled in. The intent is written
 before the API call and the session id after it, so a rerun or a second click with the same intent
 finds the row and never creates a second session (Medblocks has no idempotency key).
+
+The rows live in the mirror's database (`launches`, created by its migrations): SQLite by
+default, PostgreSQL when `MEDBLOCKS_DATABASE_URL` says so. "One launch per intent" is the
+table's primary key: the insert either creates the row or does nothing, decided by the
+database, so it holds across threads, processes and dashboard replicas alike.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-DEFAULT_LEDGER_PATH = Path(".dashboard") / "launches.sqlite3"
+import sqlalchemy as sa
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS launches (
-    intent_id   TEXT PRIMARY KEY,
-    target      TEXT NOT NULL,
-    launched_by TEXT NOT NULL,
-    requested_at TEXT NOT NULL,
-    patient_id  TEXT NOT NULL,
-    mode        TEXT NOT NULL,
-    request     TEXT NOT NULL,
-    session_id  TEXT,
-    session_url TEXT,
-    error       TEXT,
-    finished_at TEXT
-)
-"""
+from medblocks.mirror import Mirror, open_mirror
+from medblocks.mirror.db import now_iso
+from medblocks.mirror.schema import launches
+from medblocks.mirror.settings import sqlite_url
 
 
 @dataclass(frozen=True)
@@ -55,22 +45,16 @@ class LaunchRecord:
 
 
 class Ledger:
-    """A small SQLite table; one connection per call so Streamlit threads can share the object."""
+    """Launches in the mirror's database: `where` is a `Mirror`, a database URL, a SQLite file
+    path, or None for the configured database (`MEDBLOCKS_DATABASE_URL`)."""
 
-    def __init__(self, path: Path | str = DEFAULT_LEDGER_PATH) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def __init__(self, where: Mirror | Path | str | None = None) -> None:
+        if isinstance(where, Mirror):
+            self.mirror = where
+        elif isinstance(where, Path) or (isinstance(where, str) and "://" not in where):
+            self.mirror = open_mirror(sqlite_url(where))
+        else:
+            self.mirror = open_mirror(where)
 
     def begin(
         self,
@@ -83,49 +67,45 @@ class Ledger:
         request: dict[str, Any],
     ) -> LaunchRecord | None:
         """Record an intent; None when it is new, else the existing record (nothing is written)."""
-        with self._connect() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO launches (intent_id, target, launched_by, requested_at,"
-                " patient_id, mode, request) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (intent_id, target, launched_by, _now(), patient_id, mode, json.dumps(request)),
-            )
-            inserted = cursor.rowcount == 1
+        row = {
+            "intent_id": intent_id,
+            "target": target,
+            "launched_by": launched_by,
+            "requested_at": now_iso(),
+            "patient_id": patient_id,
+            "mode": mode,
+            "request": json.dumps(request),
+        }
+        with self.mirror.write() as db:
+            inserted = self.mirror.insert_new(db, launches, row)
         return None if inserted else self.get(intent_id)
 
     def succeed(self, intent_id: str, *, session_id: str, session_url: str) -> None:
-        with self._connect() as db:
-            db.execute(
-                "UPDATE launches SET session_id = ?, session_url = ?, finished_at = ?"
-                " WHERE intent_id = ?",
-                (session_id, session_url, _now(), intent_id),
-            )
+        self._finish(intent_id, session_id=session_id, session_url=session_url)
 
     def fail(self, intent_id: str, *, error: str) -> None:
-        with self._connect() as db:
+        self._finish(intent_id, error=error)
+
+    def _finish(self, intent_id: str, **values: str) -> None:
+        with self.mirror.write() as db:
             db.execute(
-                "UPDATE launches SET error = ?, finished_at = ? WHERE intent_id = ?",
-                (error, _now(), intent_id),
+                sa.update(launches)
+                .where(launches.c.intent_id == intent_id)
+                .values(finished_at=now_iso(), **values)
             )
 
     def get(self, intent_id: str) -> LaunchRecord | None:
-        with self._connect() as db:
-            row = db.execute("SELECT * FROM launches WHERE intent_id = ?", (intent_id,)).fetchone()
-        return _record(row) if row else None
+        with self.mirror.read() as db:
+            row = db.execute(sa.select(launches).where(launches.c.intent_id == intent_id)).first()
+        return _record(row._mapping) if row else None
 
     def recent(self, limit: int = 20) -> list[LaunchRecord]:
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT * FROM launches ORDER BY requested_at DESC LIMIT ?", (limit,)
-            ).fetchall()
-        return [_record(row) for row in rows]
+        query = sa.select(launches).order_by(launches.c.requested_at.desc()).limit(limit)
+        with self.mirror.read() as db:
+            return [_record(row._mapping) for row in db.execute(query)]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _record(row: tuple[Any, ...]) -> LaunchRecord:
-    (intent, target, who, at, patient, mode, request, sid, url, error, done) = row
-    return LaunchRecord(
-        intent, target, who, at, patient, mode, json.loads(request), sid, url, error, done
-    )
+def _record(row: Any) -> LaunchRecord:
+    values = dict(row)
+    values["request"] = json.loads(values["request"])
+    return LaunchRecord(**values)

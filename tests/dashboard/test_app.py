@@ -149,6 +149,7 @@ def test_connection_health_filters_come_from_the_url() -> None:
 def test_sessions_page_lists_every_session(api: Medblocks) -> None:
     total = sum(len(list(api.patients.sessions(p.id))) for p in api.patients.list(limit=100))
     at = open_page("ui_pages/sessions.py")
+    at.button(key="mirror_sync_now").click().run()  # sessions made through the API: no event
     assert_clean(at)
     assert len(at.dataframe[0].value) == total
 
@@ -310,7 +311,8 @@ def test_live_key_is_read_only_under_a_banner(
     # A live key on a loopback URL is not production: named for what it is, still read-only.
     assert not any("LIVE — production" in e for e in errors(at))
     assert any("is not Medblocks" in w.value for w in at.warning)
-    assert [b.key for b in at.button] == ["refresh_data"]
+    # no write anywhere: "Sync now" only reads the API into the mirror
+    assert [b.key for b in at.button] == ["mirror_sync_now", "refresh_data"]
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("ui_pages/launch.py")  # Launch is left out of the navigation
 
@@ -366,6 +368,7 @@ def test_sessions_close_to_expiry_are_highlighted(api: Medblocks) -> None:
         patient_id="dash_expiring", return_url="http://127.0.0.1:8501/connected", expires_in=60
     )
     at = open_page("ui_pages/sessions.py", status="open")
+    at.button(key="mirror_sync_now").click().run()
     assert_clean(at)
     table = at.dataframe[0].value
     flagged = table.set_index("id")["expires_soon"]
@@ -374,8 +377,12 @@ def test_sessions_close_to_expiry_are_highlighted(api: Medblocks) -> None:
 
 
 def test_redeliver_queues_an_event(api: Medblocks) -> None:
-    endpoint = next(iter(api.webhooks.list()))
-    event = next(e for e in api.webhooks.events(endpoint.id) if e.last_redelivered_at is None)
+    endpoint, event = next(  # the demo's endpoint (the dashboard's mirror registers one too)
+        (endpoint, event)
+        for endpoint in api.webhooks.list()
+        for event in api.webhooks.events(endpoint.id)
+        if event.last_redelivered_at is None
+    )
     at = open_page("ui_pages/webhooks.py", endpoint=endpoint.id)
     at.selectbox[1].set_value(event.id).run()
     at.button(key="redeliver").click().run()

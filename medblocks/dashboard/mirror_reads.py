@@ -1,0 +1,172 @@
+"""The org-wide reads the pages show, from the org mirror (`medblocks.mirror`): patients,
+connections, sessions, which sources delivered records, trends, and how fresh it all is.
+Viewing a page sends no API request for these; the mirror is filled by a sync ("Sync now",
+or by itself on a first start with the embedded sandbox) and kept fresh by webhook events.
+
+With the embedded sandbox the dashboard wires the events itself: it serves the mirror's
+receiver on a loopback port of its own process and registers a webhook endpoint for it on the
+sandbox (with a real Medblocks, run `python -m medblocks mirror listen` behind HTTPS instead;
+README "Team deployment").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from medblocks.client import AsyncMedblocks
+from medblocks.dashboard.frames import OrgFrames, health_frame
+from medblocks.dashboard.target import Target
+from medblocks.mirror import Mirror, open_mirror, views
+from medblocks.mirror.events import EventApplier
+from medblocks.mirror.history import failures_per_day, reconnect_summary, reconnects
+from medblocks.mirror.receiver import create_receiver
+from medblocks.mirror.server import RunningReceiver, serve_in_thread
+from medblocks.mirror.settings import target_fingerprint
+from medblocks.mirror.store import MirrorWriter
+from medblocks.mirror.sync import SyncReport, sync_mirror
+
+SYNC_CLIENTS = 4
+SYNC_CONCURRENCY = 16
+Progress = Callable[[int, int | None], None]
+_sync_lock = threading.Lock()
+
+
+class SyncAlreadyRunning(RuntimeError):
+    """Another sync of this dashboard process is under way."""
+
+
+def mirror_for(target: Target, database_url: str | None = None) -> Mirror:
+    """The mirror (`MEDBLOCKS_DATABASE_URL`), bound to this target's organisation: a mirror
+    that held another one (an earlier embedded sandbox, another key) is emptied first."""
+    mirror = open_mirror(database_url)
+    MirrorWriter(mirror).bind_target(target_fingerprint(target.base_url, target.api_key))
+    return mirror
+
+
+def sync_now(mirror: Mirror, target: Target, on_progress: Progress | None = None) -> SyncReport:
+    """Run the full reconcile now (continuing one that was stopped); one at a time per process."""
+    if not _sync_lock.acquire(blocking=False):
+        raise SyncAlreadyRunning("a sync is already running; its result will show when it ends")
+    try:
+
+        async def run() -> SyncReport:
+            async with AsyncExitStack() as stack:
+                clients: list[AsyncMedblocks] = [
+                    await stack.enter_async_context(target.async_client())
+                    for _ in range(SYNC_CLIENTS)
+                ]
+                return await sync_mirror(
+                    mirror, clients, concurrency=SYNC_CONCURRENCY, on_progress=on_progress
+                )
+
+        return asyncio.run(run())
+    finally:
+        _sync_lock.release()
+
+
+@dataclass
+class EventWiring:
+    """The receiver this process serves and the sandbox endpoint that delivers to it."""
+
+    receiver: RunningReceiver
+    endpoint_id: str
+
+    def stop(self) -> None:
+        self.receiver.stop()
+
+
+def wire_sandbox_events(mirror: Mirror, target: Target) -> EventWiring:
+    """Serve the mirror's receiver on loopback and register it as a webhook endpoint (every
+    event type) on the sandbox `target`; the signing secret comes back with the registration."""
+    app = create_receiver(mirror, None, target.async_client)
+    receiver = serve_in_thread(app)
+    with target.client() as client:
+        endpoint = client.webhooks.create(
+            receiver.webhook_url, ["*"], description="workbench dashboard: org mirror receiver"
+        )
+    app.state.secret = endpoint.secret
+    return EventWiring(receiver=receiver, endpoint_id=endpoint.id)
+
+
+def org_frames(mirror: Mirror) -> OrgFrames:
+    """Patients and connections, as the pages' frames take them."""
+    return OrgFrames(
+        patients=views.patients_frame(mirror), connections=views.connections_frame(mirror)
+    )
+
+
+def connection_frames(mirror: Mirror) -> OrgFrames:
+    """Connections alone (Connection health names no patient: it needs no patient rows)."""
+    patients = pd.DataFrame(columns=views.PATIENT_COLUMNS)
+    return OrgFrames(patients=patients, connections=views.connections_frame(mirror))
+
+
+def health(mirror: Mirror) -> pd.DataFrame:
+    """The Connection health frame, from the mirror."""
+    return health_frame(connection_frames(mirror), None)  # records_arrived: the mirror's
+
+
+def sessions(mirror: Mirror) -> pd.DataFrame:
+    return views.sessions_frame(mirror)
+
+
+@dataclass(frozen=True)
+class Trends:
+    by_reason: pd.DataFrame
+    by_source: pd.DataFrame
+    reconnects: pd.DataFrame
+    reconnect_summary: dict[str, float | int | None]
+
+
+def trends(mirror: Mirror, now: datetime | None = None) -> Trends:
+    """Failures per day by failure code and by source over 30 days; time to reconnect."""
+    back = reconnects(mirror, now=now)
+    return Trends(
+        by_reason=failures_per_day(mirror, "reason", now=now),
+        by_source=failures_per_day(mirror, "source_id", now=now),
+        reconnects=back,
+        reconnect_summary=reconnect_summary(back),
+    )
+
+
+def freshness(mirror: Mirror) -> views.Freshness:
+    return views.freshness(mirror)
+
+
+def freshness_text(fresh: views.Freshness, now: datetime | None = None) -> str:
+    """ "as of 12:04:10 UTC, 40 s ago" (or that the mirror is empty)."""
+    as_of = fresh.as_of
+    if as_of is None:
+        return "the mirror is empty: no sync has run yet"
+    now = now or datetime.now(UTC)
+    seconds = max(0, int((now - as_of).total_seconds()))
+    if seconds < 120:
+        ago = f"{seconds} s ago"
+    elif seconds < 7200:
+        ago = f"{seconds // 60} min ago"
+    elif seconds < 2 * 86400:
+        ago = f"{seconds // 3600} h ago"
+    else:
+        ago = f"{seconds // 86400} days ago"
+    text = f"as of {as_of.astimezone(UTC):%H:%M:%S} UTC, {ago}"
+    if fresh.sync_in_progress:
+        text += " · a sync is under way (or was stopped: Sync now continues it)"
+    return text
+
+
+def refresh_patient(mirror: Mirror, target: Target, patient_id: str) -> None:
+    """Re-read one patient (detail and sessions) into the mirror, after the dashboard's own
+    write about it (a disconnect sends no event)."""
+
+    async def run() -> None:
+        async with target.async_client() as client:
+            await EventApplier(MirrorWriter(mirror), client).refresh_patient(patient_id)
+
+    asyncio.run(run())

@@ -1,0 +1,372 @@
+"""Writing what the API said into the mirror: patients, connections (with their status history),
+sessions, deletions and received events.
+
+Every status a connection is seen in for the first time, and every change of it afterwards, is
+a row of `status_changes` (from, to, failure code, when the server says it changed, when the
+mirror saw it, and whether a sync or an event saw it). `failing_since` is kept beside each
+connection from the same observations: the start of its current run of failing statuses.
+
+A read older than what the mirror holds never overwrites it (a connection's `updated_at`
+decides), so events applied out of order and a sync running alongside them agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from medblocks.client import models as m
+from medblocks.mirror import schema
+from medblocks.mirror.db import Mirror, now_iso
+
+TARGET = "target"
+ORG_TABLES = (
+    schema.status_changes,
+    schema.events,
+    schema.sessions,
+    schema.connections,
+    schema.patients,
+    schema.checkpoints,
+)
+FAILING = frozenset({"failed", "refresh_failed", "expired"})
+PATIENT_FIELDS = ("email", "name", "metadata", "created_at")
+CONNECTION_FIELDS = (
+    "source_id",
+    "status",
+    "scopes",
+    "failure_code",
+    "failure_at",
+    "created_at",
+    "updated_at",
+    "patient_session_id",
+)
+SESSION_FIELDS = ("status", "connection_id", "recommended_connection_ids", "attempts", "expires_at")
+
+
+def text(value: Any) -> Any:
+    """Enum members and `str` subclasses (open enums) as plain strings."""
+    if isinstance(value, Enum):
+        return value.value
+    return str(value) if isinstance(value, str) else value
+
+
+@dataclass
+class Changes:
+    """What one write changed (counted, for the sync's report)."""
+
+    patients: int = 0
+    connections: int = 0
+    sessions: int = 0
+    status_changes: int = 0
+    deleted: int = 0
+
+    def add(self, other: Changes) -> None:
+        for name in ("patients", "connections", "sessions", "status_changes", "deleted"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def total(self) -> int:
+        return self.patients + self.connections + self.sessions + self.deleted
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "patients": self.patients,
+            "connections": self.connections,
+            "sessions": self.sessions,
+            "status_changes": self.status_changes,
+            "deleted": self.deleted,
+        }
+
+
+@dataclass
+class PatientRead:
+    """What was read about one patient: the detail, and optionally its sessions and which of
+    its connections' sources have delivered records (connection id -> bool)."""
+
+    detail: m.PatientDetail
+    sessions: list[m.PatientSession] | None = None
+    records_arrived: dict[str, bool] = field(default_factory=dict)
+
+
+def patient_row(detail: m.Patient, sync_run: str | None, now: str) -> dict[str, Any]:
+    return {
+        "id": detail.id,
+        "email": detail.email,
+        "name": detail.name,
+        "metadata": json.dumps(detail.metadata, sort_keys=True),
+        "created_at": detail.created_at,
+        "sync_run": sync_run,
+        "mirrored_at": now,
+    }
+
+
+def connection_row(patient_id: str, conn: m.PatientConnection) -> dict[str, Any]:
+    return {
+        "id": conn.id,
+        "patient_id": patient_id,
+        "source_id": conn.connection_id,
+        "status": text(conn.status),
+        "scopes": " ".join(conn.scopes),
+        "failure_code": conn.failure_code,
+        "failure_at": conn.failure_at,
+        "created_at": conn.created_at,
+        "updated_at": conn.updated_at,
+        "patient_session_id": conn.patient_session_id,
+    }
+
+
+def session_row(session: m.PatientSession, now: str) -> dict[str, Any]:
+    attempts = [
+        {
+            "id": a.id,
+            "connection_id": a.connection_id,
+            "status": text(a.status),
+            "failure_code": a.failure_code,
+            "failure_at": a.failure_at,
+            "created_at": a.created_at,
+        }
+        for a in session.connections
+    ]
+    recommended = session.recommended_connection_ids
+    return {
+        "id": session.id,
+        "patient_id": session.patient_id,
+        "status": text(session.status),
+        "connection_id": session.connection_id,
+        "recommended_connection_ids": None if recommended is None else json.dumps(recommended),
+        "attempts": json.dumps(attempts),
+        "url": session.url,
+        "expires_at": session.expires_at,
+        "created_at": session.created_at,
+        "mirrored_at": now,
+    }
+
+
+def changed_at(row: Mapping[str, Any]) -> str:
+    """When the server says the connection reached its status."""
+    if row["status"] == "failed" and row.get("failure_at"):
+        return str(row["failure_at"])
+    return str(row["updated_at"])
+
+
+class MirrorWriter:
+    """The mirror's writes; each method is one transaction unless given a connection."""
+
+    def __init__(self, mirror: Mirror) -> None:
+        self.mirror = mirror
+
+    def bind_target(self, fingerprint: str) -> bool:
+        """Make the mirror hold the organisation `fingerprint` names. When it held another one
+        (or data of unknown origin), the organisation's tables are emptied first (the launch
+        ledger stays); returns True then."""
+        with self.mirror.write() as db:
+            bound = self.mirror.checkpoint(TARGET, db)
+            if bound is not None and bound.get("fingerprint") == fingerprint:
+                return False
+            for table in ORG_TABLES:
+                db.execute(sa.delete(table))
+            self.mirror.save_checkpoint(db, TARGET, {"fingerprint": fingerprint})
+            self.mirror.touch(db)
+            return bound is not None
+
+    def apply_patients(
+        self,
+        reads: Sequence[PatientRead],
+        *,
+        observed_by: str,
+        sync_run: str | None = None,
+        db: Connection | None = None,
+    ) -> Changes:
+        """Upsert these patients with their connections (and sessions where read)."""
+        if db is None:
+            with self.mirror.write() as own:
+                return self.apply_patients(
+                    reads, observed_by=observed_by, sync_run=sync_run, db=own
+                )
+        changes = Changes()
+        if not reads:
+            return changes
+        now = now_iso()
+        reads = sorted(reads, key=lambda r: r.detail.id)  # one lock order for every writer
+        ids = [r.detail.id for r in reads]
+        p, c = schema.patients, schema.connections
+        existing_patients: dict[str, dict[str, Any]] = {
+            row.id: dict(row._mapping)
+            for row in db.execute(
+                sa.select(p).where(p.c.id.in_(ids)).order_by(p.c.id).with_for_update()
+            )
+        }
+        patient_rows = []
+        for read in reads:
+            row = patient_row(read.detail, sync_run, now)
+            old = existing_patients.get(row["id"])
+            if old is None or any(old[f] != row[f] for f in PATIENT_FIELDS):
+                changes.patients += 1
+            if sync_run is None and old is not None:
+                row["sync_run"] = old["sync_run"]  # an event does not count as a sync's visit
+            patient_rows.append(row)
+        self.mirror.upsert(db, p, patient_rows, "id")
+
+        existing_conns = {
+            row.id: dict(row._mapping)
+            for row in db.execute(sa.select(c).where(c.c.patient_id.in_(ids)))
+        }
+        conn_rows, history, seen = [], [], set()
+        for read in reads:
+            for conn in read.detail.connections:
+                seen.add(conn.id)
+                row = connection_row(read.detail.id, conn)
+                old = existing_conns.get(conn.id)
+                if old is not None and old["updated_at"] > row["updated_at"]:
+                    continue  # the mirror already holds a newer state of this connection
+                row.update(self._derived(row, old, read.records_arrived.get(conn.id), now))
+                if old is None or any(old[f] != row[f] for f in CONNECTION_FIELDS):
+                    changes.connections += 1
+                if old is None or old["status"] != row["status"]:
+                    history.append(
+                        {
+                            "connection_id": row["id"],
+                            "patient_id": row["patient_id"],
+                            "source_id": row["source_id"],
+                            "from_status": None if old is None else old["status"],
+                            "to_status": row["status"],
+                            "failure_code": row["failure_code"],
+                            "changed_at": changed_at(row),
+                            "observed_at": now,
+                            "observed_by": observed_by,
+                        }
+                    )
+                conn_rows.append(row)
+        self.mirror.upsert(db, c, conn_rows, "id")
+        if history:
+            db.execute(sa.insert(schema.status_changes), history)
+            changes.status_changes += len(history)
+        gone = [cid for cid in existing_conns if cid not in seen]
+        if gone:
+            db.execute(sa.delete(c).where(c.c.id.in_(gone)))
+            changes.connections += len(gone)
+
+        with_sessions = [r for r in reads if r.sessions is not None]
+        if with_sessions:
+            changes.sessions += self._replace_sessions(db, with_sessions, now)
+        if changes.total:
+            self.mirror.touch(db)
+        return changes
+
+    @staticmethod
+    def _derived(
+        row: Mapping[str, Any], old: Mapping[str, Any] | None, arrived: bool | None, now: str
+    ) -> dict[str, Any]:
+        """`failing_since`, `records_arrived` and `mirrored_at` for a connection row."""
+        status = row["status"]
+        if status not in FAILING:
+            failing_since = None
+        elif old is not None and old["status"] in FAILING and old["failing_since"]:
+            failing_since = old["failing_since"]
+        else:
+            failing_since = changed_at(row)
+        if arrived is None and old is not None and old["updated_at"] == row["updated_at"]:
+            arrived = old["records_arrived"]
+        return {"failing_since": failing_since, "records_arrived": arrived, "mirrored_at": now}
+
+    def _replace_sessions(self, db: Connection, reads: Sequence[PatientRead], now: str) -> int:
+        s = schema.sessions
+        ids = [r.detail.id for r in reads]
+        existing = {
+            row.id: row._mapping for row in db.execute(sa.select(s).where(s.c.patient_id.in_(ids)))
+        }
+        rows = [session_row(sess, now) for r in reads for sess in r.sessions or []]
+        changed = sum(
+            1
+            for row in rows
+            if row["id"] not in existing
+            or any(existing[row["id"]][f] != row[f] for f in SESSION_FIELDS)
+        )
+        self.mirror.upsert(db, s, rows, "id")
+        keep = {row["id"] for row in rows}
+        gone = [sid for sid in existing if sid not in keep]
+        if gone:
+            db.execute(sa.delete(s).where(s.c.id.in_(gone)))
+        return changed + len(gone)
+
+    def apply_session(self, session: m.PatientSession) -> Changes:
+        """Upsert one session read after an event."""
+        row = session_row(session, now_iso())
+        with self.mirror.write() as db:
+            old = db.execute(
+                sa.select(schema.sessions).where(schema.sessions.c.id == session.id)
+            ).first()
+            changed = old is None or any(old._mapping[f] != row[f] for f in SESSION_FIELDS)
+            self.mirror.upsert(db, schema.sessions, [row], "id")
+            if changed:
+                self.mirror.touch(db)
+        return Changes(sessions=int(changed))
+
+    def delete_patients(self, ids: Iterable[str], db: Connection | None = None) -> int:
+        """Remove patients that no longer exist, with their connections and sessions."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        if db is None:
+            with self.mirror.write() as own:
+                return self.delete_patients(ids, own)
+        db.execute(sa.delete(schema.connections).where(schema.connections.c.patient_id.in_(ids)))
+        db.execute(sa.delete(schema.sessions).where(schema.sessions.c.patient_id.in_(ids)))
+        result = db.execute(sa.delete(schema.patients).where(schema.patients.c.id.in_(ids)))
+        if result.rowcount:
+            self.mirror.touch(db)
+        return int(result.rowcount)
+
+    def delete_unseen(self, sync_run: str, started_at: str) -> int:
+        """After a complete sync: delete the patients it did not see (unless an event brought
+        them in after the sync began)."""
+        p = schema.patients
+        with self.mirror.write() as db:
+            gone = [
+                row.id
+                for row in db.execute(
+                    sa.select(p.c.id).where(
+                        sa.or_(p.c.sync_run.is_(None), p.c.sync_run != sync_run),
+                        p.c.mirrored_at < started_at,
+                    )
+                )
+            ]
+            deleted = 0
+            for start in range(0, len(gone), 500):
+                deleted += self.delete_patients(gone[start : start + 500], db)
+        return deleted
+
+    def record_event(self, event: Mapping[str, Any], via: str) -> bool:
+        """Store a received event once; False when its id was already stored (a redelivery)."""
+        row = {
+            "id": event["id"],
+            "type": event["type"],
+            "webhook_endpoint_id": event.get("webhook_endpoint_id"),
+            "created_at": event.get("created_at"),
+            "received_at": now_iso(),
+            "received_via": via,
+            "payload": json.dumps(event, sort_keys=True),
+            "applied_at": None,
+            "outcome": None,
+        }
+        with self.mirror.write() as db:
+            return self.mirror.insert_new(db, schema.events, row)
+
+    def event_applied(self, event_id: str, outcome: str) -> None:
+        e = schema.events
+        with self.mirror.write() as db:
+            db.execute(
+                sa.update(e).where(e.c.id == event_id).values(applied_at=now_iso(), outcome=outcome)
+            )
+
+    def patient_of_connection(self, connection_id: str) -> str | None:
+        c = schema.connections
+        with self.mirror.read() as db:
+            found = db.execute(sa.select(c.c.patient_id).where(c.c.id == connection_id)).scalar()
+        return None if found is None else str(found)

@@ -1,0 +1,150 @@
+"""Reading the mirror for display: pandas frames of patients, connections and sessions, and how
+fresh they are. One query per frame, whatever the size of the organisation; no API request.
+
+Column names and types are those the dashboard's fan-out produced (timestamps parsed to UTC),
+plus `failing_since` and `records_arrived` on connections; scopes and the session back-reference
+are left out (no org-wide view shows them; a patient's own page reads them live).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from medblocks.mirror import schema
+from medblocks.mirror.db import CHANGED, Mirror
+from medblocks.mirror.sync import CHECKPOINT, LAST_SYNC
+
+PATIENT_COLUMNS = ["patient_id", "name", "email", "created_at"]
+CONNECTION_COLUMNS = [
+    "id",
+    "patient_id",
+    "source_id",
+    "status",
+    "failure_code",
+    "failure_at",
+    "created_at",
+    "updated_at",
+    "failing_since",
+    "records_arrived",
+]
+SESSION_COLUMNS = [
+    "id",
+    "patient_id",
+    "status",
+    "mode",
+    "source_id",
+    "attempts",
+    "active_connections",
+    "failed_attempts",
+    "failure_codes",
+    "expires_at",
+    "created_at",
+    "url",
+]
+
+
+def _times(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+    return frame
+
+
+def _frame(mirror: Mirror, query: Any, columns: list[str]) -> pd.DataFrame:
+    """Run a parameterless query on the driver's own cursor: at 100,000 rows, building
+    SQLAlchemy `Row` objects (and pandas probing each one) cost several times the query."""
+    with mirror.read() as db:
+        sql = str(query.compile(dialect=db.dialect))
+        cursor = db.connection.cursor()
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def patients_frame(mirror: Mirror) -> pd.DataFrame:
+    p = schema.patients
+    query = sa.select(p.c.id, p.c.name, p.c.email, p.c.created_at)
+    return _times(_frame(mirror, query, PATIENT_COLUMNS), ["created_at"])
+
+
+def connections_frame(mirror: Mirror) -> pd.DataFrame:
+    c = schema.connections
+    query = sa.select(*(c.c[name] for name in CONNECTION_COLUMNS))
+    frame = _frame(mirror, query, CONNECTION_COLUMNS)
+    frame["records_arrived"] = frame["records_arrived"].fillna(False).astype(bool)
+    return _times(frame, ["failure_at", "created_at", "updated_at", "failing_since"])
+
+
+def _session_row(row: Any) -> dict[str, Any]:
+    attempts = json.loads(row.attempts)
+    direct = row.connection_id is not None
+    first = attempts[0]["connection_id"] if attempts else None
+    return {
+        "id": row.id,
+        "patient_id": row.patient_id,
+        "status": row.status,
+        "mode": "direct" if direct else "picker",
+        "source_id": row.connection_id if direct else first,
+        "attempts": len(attempts),
+        "active_connections": sum(a["status"] == "active" for a in attempts),
+        "failed_attempts": sum(a["status"] == "failed" for a in attempts),
+        "failure_codes": [a["failure_code"] for a in attempts if a["failure_code"]],
+        "expires_at": row.expires_at,
+        "created_at": row.created_at,
+        "url": row.url,
+    }
+
+
+def sessions_frame(mirror: Mirror) -> pd.DataFrame:
+    s = schema.sessions
+    with mirror.read() as db:
+        rows = [_session_row(row) for row in db.execute(sa.select(s))]
+    return _times(pd.DataFrame(rows, columns=SESSION_COLUMNS), ["expires_at", "created_at"])
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the mirror is: the last completed sync, a sync under way, the last change."""
+
+    last_sync_at: datetime | None
+    last_sync: dict[str, Any] | None
+    sync_in_progress: bool
+    changed_at: datetime | None
+    patients: int
+
+    @property
+    def as_of(self) -> datetime | None:
+        """The newest moment the mirror is known to reflect."""
+        moments = [m for m in (self.last_sync_at, self.changed_at) if m is not None]
+        return max(moments) if moments else None
+
+    @property
+    def empty(self) -> bool:
+        return self.last_sync is None and self.patients == 0
+
+
+def _parse(value: Any) -> datetime | None:
+    return None if not value else pd.Timestamp(value).to_pydatetime()
+
+
+def freshness(mirror: Mirror) -> Freshness:
+    last = mirror.checkpoint(LAST_SYNC)
+    with mirror.read() as db:
+        patients = int(
+            db.execute(sa.select(sa.func.count()).select_from(schema.patients)).scalar_one()
+        )
+    return Freshness(
+        last_sync_at=_parse(last.get("finished_at")) if last else None,
+        last_sync=last,
+        sync_in_progress=mirror.checkpoint(CHECKPOINT) is not None,
+        changed_at=_parse((mirror.checkpoint(CHANGED) or {}).get("at")),
+        patients=patients,
+    )

@@ -1,0 +1,164 @@
+"""Fixtures of the mirror's tests: each test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is Debian's server (`/usr/lib/postgresql/<v>/bin`), started once per test session
+as a throwaway cluster (initdb + pg_ctl in a temporary directory, on a free loopback port);
+each test gets a database of its own. initdb refuses to run as root, so as root the cluster
+runs as the `postgres` user. Missing binaries fail the tests (CI installs `postgresql`): the
+PostgreSQL half never skips.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from medblocks.client import AsyncMedblocks
+from medblocks.mirror import Mirror, open_mirror
+from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
+
+_databases = itertools.count()
+
+
+def _pg_bin() -> str:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not found:
+        pytest.fail(
+            "PostgreSQL server binaries are missing (no /usr/lib/postgresql/*/bin/pg_ctl): "
+            "install Debian's postgresql package (.ci/run does)"
+        )
+    return os.path.dirname(found[-1])
+
+
+def _as_cluster_user(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster; yields the URL of its `postgres` database."""
+    bindir = _pg_bin()
+    workdir = tempfile.mkdtemp(prefix="mirror-pg-")
+    if os.geteuid() == 0:
+        shutil.chown(workdir, user="postgres")
+    data = os.path.join(workdir, "data")
+    initdb = [f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]
+    subprocess.run(
+        _as_cluster_user([*initdb, "-E", "UTF8"]),
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options += " -c synchronous_commit=off -c full_page_writes=off"
+    subprocess.run(
+        _as_cluster_user(
+            [f"{bindir}/pg_ctl", "-D", data, "-o", options, "-l", f"{workdir}/log", "-w", "start"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            _as_cluster_user([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A fresh, empty database for one test, on SQLite or on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mirror.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"mirror_{os.getpid()}_{next(_databases)}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as db:
+            db.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def mirror(database_url: str) -> Iterator[Mirror]:
+    opened = open_mirror(database_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[RunningSandbox]:
+    """A fresh sandbox (demo organisation, in memory) on loopback."""
+    with start_in_thread(SandboxConfig(db_path=None, seed_demo=True)) as running:
+        yield running
+
+
+@dataclass
+class Controls:
+    """The sandbox's `/_sandbox/` controls and raw API reads (not part of the client)."""
+
+    http: httpx.Client
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.post(path, json=body)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.put(path, json=body)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def get(self, path: str, **params: Any) -> dict[str, Any]:
+        response = self.http.get(path, params=params)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def set_status(self, conn_id: str, status: str, failure_code: str | None = None) -> None:
+        body: dict[str, Any] = {"status": status}
+        if failure_code:
+            body["failure_code"] = failure_code
+        self.post(f"/_sandbox/connections/{conn_id}/status", body)
+
+    def advance(self, seconds: float) -> None:
+        self.post("/_sandbox/clock/advance", {"seconds": seconds})
+
+
+@pytest.fixture
+def controls(sandbox: RunningSandbox) -> Iterator[Controls]:
+    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
+    with httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=10) as http:
+        yield Controls(http)
+
+
+@pytest.fixture
+def aclient_for(sandbox: RunningSandbox) -> Any:
+    def make(**options: Any) -> AsyncMedblocks:
+        return AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url, **options)
+
+    return make

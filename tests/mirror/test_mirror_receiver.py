@@ -1,0 +1,253 @@
+"""The webhook receiver: signatures, stale timestamps and bodies that are not events are
+refused with nothing stored; each event is stored once; events applied in any order leave
+the mirror as the API is; deliveries by the sandbox itself reach the mirror."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from medblocks.client import AsyncMedblocks, Medblocks
+from medblocks.client.webhooks_signature import expected_signature
+from medblocks.mirror import Mirror, schema
+from medblocks.mirror.receiver import WEBHOOK_PATH, create_receiver
+from medblocks.mirror.server import RunningReceiver, serve_in_thread
+from medblocks.mirror.sync import sync_mirror
+from medblocks.sandbox import RunningSandbox
+
+SECRET = "whsec_test_receiver_secret"
+
+
+def signed(body: bytes, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
+    t = int(time.time()) if at is None else at
+    return {
+        "Medblocks-Signature": f"t={t},v1={expected_signature(body, t, secret)}",
+        "Content-Type": "application/json",
+    }
+
+
+def rows(mirror: Mirror, table: sa.Table) -> list[dict[str, Any]]:
+    with mirror.read() as db:
+        return [dict(row._mapping) for row in db.execute(sa.select(table))]
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def receiver(mirror: Mirror, sandbox: RunningSandbox) -> Iterator[RunningReceiver]:
+    app = create_receiver(
+        mirror,
+        SECRET,
+        lambda: AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url),
+    )
+    running = serve_in_thread(app)
+    yield running
+    running.stop()
+
+
+async def synced(mirror: Mirror, sandbox: RunningSandbox) -> None:
+    async with AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
+        await sync_mirror(mirror, [client])
+
+
+def post(receiver: RunningReceiver, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(receiver.webhook_url, content=body, headers=headers, timeout=10)
+
+
+def event_body(event_id: str = "evt_01TESTEVENT", **override: Any) -> bytes:
+    event = {
+        "id": event_id,
+        "object": "event",
+        "type": "patient_session.completed",
+        "api_version": "2026-04-25",
+        "created_at": "2026-04-25T10:00:00.000Z",
+        "data": {"object": {"id": "ps_missing", "patient_id": "nobody"}},
+    }
+    event.update(override)
+    return json.dumps(event).encode()
+
+
+def test_refusals_store_nothing(mirror: Mirror, receiver: RunningReceiver) -> None:
+    body = event_body()
+    assert post(receiver, body, signed(body, secret="whsec_other")).status_code == 401
+    stale = signed(body, at=int(time.time()) - 3600)
+    assert post(receiver, body, stale).status_code == 401
+    assert post(receiver, body, {"Content-Type": "application/json"}).status_code == 401
+    assert post(receiver, body + b" ", signed(body)).status_code == 401  # body changed
+    for not_event in (b"not json", b"[]", json.dumps({"id": "evt_1"}).encode()):
+        answer = post(receiver, not_event, signed(not_event))
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"].startswith("not an event")
+    no_object = event_body(data={})
+    assert post(receiver, no_object, signed(no_object)).status_code == 400
+    assert httpx.get(receiver.base_url + WEBHOOK_PATH).status_code == 405
+    assert rows(mirror, schema.events) == []
+
+
+async def test_sandbox_deliveries_reach_the_mirror_once(
+    mirror: Mirror, sandbox: RunningSandbox, controls: Any, receiver: RunningReceiver
+) -> None:
+    await synced(mirror, sandbox)
+    with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
+        endpoint = client.webhooks.create(receiver.webhook_url, ["*"])
+    secret_app = create_receiver(
+        mirror, endpoint.secret, lambda: AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url)
+    )
+    own = serve_in_thread(secret_app)
+    try:
+        with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
+            client.webhooks.update(endpoint.id, url=own.webhook_url)
+        active = next(r for r in rows(mirror, schema.connections) if r["status"] == "active")
+        controls.set_status(active["id"], "refresh_failed")
+        started = time.monotonic()
+
+        def mirrored() -> bool:
+            conn = next(r for r in rows(mirror, schema.connections) if r["id"] == active["id"])
+            return bool(conn["status"] == "refresh_failed")
+
+        wait_until(mirrored)
+        assert time.monotonic() - started < 7  # the sandbox's worker wakes at once on a change
+        stored = rows(mirror, schema.events)
+        assert [(e["type"], e["received_via"]) for e in stored] == [
+            ("connection.token_refresh_failed", "webhook")
+        ]
+        assert stored[0]["outcome"].startswith("applied")
+        change = [h for h in rows(mirror, schema.status_changes) if h["observed_by"] == "event"]
+        assert [(h["from_status"], h["to_status"]) for h in change] == [
+            ("active", "refresh_failed")
+        ]
+
+        # the same event delivered again (at least once) is acknowledged and not applied again
+        body = json.dumps(json.loads(stored[0]["payload"])).encode()
+        again = post(own, body, signed(body, secret=endpoint.secret))
+        assert again.status_code == 200 and again.json()["duplicate"] is True
+        assert len(rows(mirror, schema.events)) == 1
+        assert (
+            len([h for h in rows(mirror, schema.status_changes) if h["observed_by"] == "event"])
+            == 1
+        )
+    finally:
+        own.stop()
+
+
+async def test_events_out_of_order_leave_the_mirror_as_the_api_is(
+    mirror: Mirror, sandbox: RunningSandbox, controls: Any, receiver: RunningReceiver
+) -> None:
+    await synced(mirror, sandbox)
+    with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
+        # an endpoint nobody listens on: the events wait in its list, delivered by the test
+        endpoint = client.webhooks.create("http://127.0.0.1:9/unreachable", ["*"])
+        active = next(r for r in rows(mirror, schema.connections) if r["status"] == "active")
+        controls.set_status(active["id"], "refresh_failed")
+        controls.set_status(active["id"], "active")
+        events = list(client.webhooks.events(endpoint.id))
+    kinds = [e.type for e in events]
+    assert kinds == ["records.sync.completed", "connection.token_refresh_failed"]  # newest first
+
+    for event in events:  # the newer event first, then the older one
+        body = json.dumps(
+            {
+                "id": event.id,
+                "object": "event",
+                "type": event.type,
+                "api_version": event.api_version,
+                "created_at": event.created_at,
+                "data": event.data.model_dump(mode="json"),
+            }
+        ).encode()
+        answer = post(receiver, body, signed(body))
+        assert answer.status_code == 200 and answer.json()["duplicate"] is False
+
+    wait_until(lambda: all(e["applied_at"] for e in rows(mirror, schema.events)))
+    conn = next(r for r in rows(mirror, schema.connections) if r["id"] == active["id"])
+    assert conn["status"] == "active" and conn["records_arrived"] is True
+    assert conn["failing_since"] is None
+    late = [h for h in rows(mirror, schema.status_changes) if h["observed_by"] == "event"]
+    assert late == []  # the older event's re-read found the current state: nothing regressed
+
+
+async def test_a_session_event_brings_in_a_patient_the_mirror_did_not_have(
+    mirror: Mirror, sandbox: RunningSandbox, controls: Any, receiver: RunningReceiver
+) -> None:
+    await synced(mirror, sandbox)
+    with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
+        session = client.patient_sessions.create(
+            patient_id="mirror_new_patient", return_url="https://app.example.test/back"
+        )
+        source = next(iter(client.sources.list(limit=1)))
+    controls.post(
+        f"/_sandbox/patient-sessions/{session.id}/complete",
+        {"outcome": "active", "connection_id": source.id},
+    )
+    body = event_body(
+        "evt_01NEWPATIENT",
+        data={"object": {"id": session.id, "patient_id": "mirror_new_patient"}},
+    )
+    assert post(receiver, body, signed(body)).status_code == 200
+    wait_until(lambda: all(e["applied_at"] for e in rows(mirror, schema.events)))
+    assert "mirror_new_patient" in {r["id"] for r in rows(mirror, schema.patients)}
+    mirrored_session = next(r for r in rows(mirror, schema.sessions) if r["id"] == session.id)
+    assert mirrored_session["status"] == "complete"
+    conns = [r for r in rows(mirror, schema.connections) if r["patient_id"] == "mirror_new_patient"]
+    assert [c["status"] for c in conns] == ["active"]
+
+
+def test_listen_command_line(mirror: Mirror, database_url: str, sandbox: RunningSandbox) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(
+        os.environ,
+        MEDBLOCKS_API_KEY=sandbox.api_key,
+        MEDBLOCKS_API_URL=sandbox.base_url,
+        MEDBLOCKS_DATABASE_URL=database_url,
+        MEDBLOCKS_WEBHOOK_SECRET=SECRET,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medblocks", "mirror", "listen", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def serving() -> bool:
+            assert process.poll() is None, process.communicate()
+            try:
+                return httpx.get(f"{base}/health").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_until(serving, timeout=30)
+        body = event_body("evt_01CLIEVENT", type="some.future_event")
+        bad = httpx.post(base + WEBHOOK_PATH, content=body, headers=signed(body, "whsec_x"))
+        assert bad.status_code == 401
+        good = httpx.post(base + WEBHOOK_PATH, content=body, headers=signed(body))
+        assert good.status_code == 200 and good.json() == {"received": True, "duplicate": False}
+        wait_until(lambda: all(e["applied_at"] for e in rows(mirror, schema.events)))
+        stored = rows(mirror, schema.events)
+        assert [(e["id"], e["outcome"]) for e in stored] == [
+            ("evt_01CLIEVENT", "stored: some.future_event changes nothing the mirror holds")
+        ]
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=10)
+    assert out.startswith(f"mirror receiver: {base}/webhooks/medblocks")
+    assert sandbox.api_key not in out + err and SECRET not in out + err

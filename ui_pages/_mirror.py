@@ -1,0 +1,129 @@
+"""Streamlit glue for the org mirror: the mirror and (embedded sandbox) its event wiring as
+resources, its frames cached by its data version, and the freshness line with "Sync now".
+
+Pages showing org-wide data read them from here: no API request for org-wide data when a page
+is viewed. A new version of the mirror (a sync, an event) makes the next rerun read it again.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from medblocks.config import ConfigError
+from medblocks.dashboard import mirror_reads
+from medblocks.dashboard.frames import OrgFrames
+from medblocks.dashboard.target import Target
+from medblocks.mirror import Mirror, database_url
+from ui_pages import _shared
+
+
+@st.cache_resource(show_spinner="Opening the org mirror…")
+def _mirror(key: str, database_url: str, _t: Target) -> Mirror:
+    return mirror_reads.mirror_for(_t, database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _wiring(key: str, database_url: str, _t: Target, _m: Mirror) -> mirror_reads.EventWiring:
+    return mirror_reads.wire_sandbox_events(_m, _t)
+
+
+def mirror() -> Mirror:
+    """The mirror of the target's organisation; with the embedded sandbox, also the webhook
+    endpoint that delivers its events to this process (registered once)."""
+    t = _shared.target()
+    try:
+        url = database_url()
+    except ConfigError as exc:
+        st.error("The mirror's database setting cannot be used.")
+        st.text(str(exc))
+        st.stop()
+    key = _shared.target_id(t)
+    m = _mirror(key, url, t)
+    if t.kind == "embedded":
+        _shared.attempt("Registering the mirror's webhook receiver", _wiring, key, url, t, m)
+    return m
+
+
+def sync(t: Target, m: Mirror) -> None:
+    """Run a sync under a progress bar and say what it did."""
+    bar = st.progress(0.0, text="Syncing the mirror…")
+
+    def update(done: int, total: int | None) -> None:
+        share = min(done / total, 1.0) if total else 0.0
+        bar.progress(share, text=f"Syncing the mirror… {done} patients")
+
+    report = _shared.attempt("Syncing the mirror", mirror_reads.sync_now, m, t, update)
+    bar.empty()
+    if report is not None:
+        st.caption(report.summary())
+        if report.failures:
+            st.warning(f"{len(report.failures)} patients could not be read; kept as they were.")
+            st.text("\n".join(list(report.failures.values())[:5]))
+
+
+def status_line() -> Mirror:
+    """The mirror's freshness and "Sync now"; fills an empty mirror of the embedded sandbox."""
+    t = _shared.target()
+    m = mirror()
+    fresh = mirror_reads.freshness(m)
+    if fresh.empty and t.kind == "embedded":
+        sync(t, m)
+        fresh = mirror_reads.freshness(m)
+    cols = st.columns([5, 1])
+    cols[0].caption("Org-wide data from the mirror, " + mirror_reads.freshness_text(fresh))
+    if cols[1].button("Sync now", key="mirror_sync_now"):
+        sync(t, m)
+    elif fresh.empty:
+        st.info(
+            "The mirror is empty. Press Sync now, or run `python -m medblocks mirror sync` "
+            "(README: Team deployment)."
+        )
+    return m
+
+
+@st.cache_data(show_spinner=False)
+def _org(version: str, key: str, _m: Mirror) -> OrgFrames:
+    return mirror_reads.org_frames(_m)
+
+
+def org() -> OrgFrames:
+    m = mirror()
+    return _org(m.data_version(), _shared.target_id(_shared.target()), m)
+
+
+@st.cache_data(show_spinner=False)
+def _health(version: str, key: str, _m: Mirror) -> pd.DataFrame:
+    return mirror_reads.health(_m)
+
+
+def health() -> pd.DataFrame:
+    """The Connection health frame (connections, guidance, records arrived, stuck pulls)."""
+    m = mirror()
+    return _health(m.data_version(), _shared.target_id(_shared.target()), m)
+
+
+@st.cache_data(show_spinner=False)
+def _sessions(version: str, key: str, _m: Mirror) -> pd.DataFrame:
+    return mirror_reads.sessions(_m)
+
+
+def sessions() -> pd.DataFrame:
+    m = mirror()
+    return _sessions(m.data_version(), _shared.target_id(_shared.target()), m)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _trends(version: str, key: str, _m: Mirror) -> mirror_reads.Trends:
+    return mirror_reads.trends(_m)
+
+
+def trends() -> mirror_reads.Trends:
+    m = mirror()
+    return _trends(m.data_version(), _shared.target_id(_shared.target()), m)
+
+
+def refresh_patient(patient_id: str) -> None:
+    """After the dashboard's own write about a patient: re-read it into the mirror now."""
+    t = _shared.target()
+    _shared.attempt("Updating the mirror", mirror_reads.refresh_patient, mirror(), t, patient_id)
