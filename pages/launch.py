@@ -120,7 +120,6 @@ def draw_form() -> None:
         "Mode",
         modes,
         captions=[MODE_GUIDANCE[m] for m in modes],
-        format_func={"picker": "Picker: the patient chooses", "direct": "Direct: one source"}.get,
         horizontal=True,
         key="launch_mode",
     )
@@ -128,7 +127,7 @@ def draw_form() -> None:
         "Patient id",
         max_chars=200,
         key="launch_patient",
-        help="Your id for the patient; Medblocks creates the patient on first use.",
+        placeholder="your id for the patient (created on first use), e.g. user_123",
     )
     cols = st.columns(2)
     name = cols[0].text_input("Patient name (optional)", key="launch_name")

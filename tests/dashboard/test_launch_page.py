@@ -72,7 +72,7 @@ def test_a_fresh_form_explains_and_shows_no_error_before_input() -> None:
     assert_no_problem(at)
     assert not at.warning  # nothing typed, nothing pressed: nothing to complain about
     radio = at.radio(key="launch_mode")
-    assert radio.options == ["Picker: the patient chooses", "Direct: one source"]
+    assert radio.options == ["picker", "direct"]
     page = str(radio.proto.captions) + shown(at)
     assert all(sentence in page for sentence in MODE_GUIDANCE.values())
     personas = next(df.value for df in at.dataframe if "sign in as" in df.value.columns)
