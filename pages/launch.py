@@ -218,7 +218,9 @@ def live_status(session_id: str) -> None:
 
 def draw_launch(record: LaunchRecord) -> None:
     stage = launch_stage(record)
-    st.subheader(f"Patient {record.patient_id}, {record.mode} mode")
+    direct_to = record.request.get("connection_id")
+    to = f": {source_label(direct_to)}" if direct_to else ""
+    st.subheader(f"Patient {record.patient_id}, {record.mode} mode{to}")
     st.caption(f"Started {short_time(record.requested_at)} by {record.launched_by}")
     problem = state.pop("launch_problem", None)
     if problem is not None and problem[0] == intent:
@@ -278,6 +280,9 @@ def _sessions(
 
 st.divider()
 st.subheader("Recent launches")
+st.caption(
+    "Every launch made from this dashboard's database, newest first; outcomes re-read every 10 s."
+)
 records = ledger.recent(10)
 ids = tuple(r.session_id for r in records if r.session_id)
 sessions = _sessions(_shared.target_id(t), ids, _shared.client())

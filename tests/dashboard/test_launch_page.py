@@ -106,6 +106,8 @@ def test_after_create_the_link_hosted_page_live_status_and_recent_launch(
     at.button(key="launch_button").click().run()
     assert_no_problem(at)
     [session] = api.patients.sessions("dash_page_direct")
+    heading = f"Patient dash_page_direct, direct mode: {source.name}"
+    assert heading in [h.value for h in at.subheader]
     assert [c.value for c in at.code] == [session.url]  # the link to copy
     assert [b.url for b in at.get("link_button")] == [session.url]
     assert "Waiting for the patient to open the link" in shown(at)
