@@ -165,13 +165,20 @@ def draw_form() -> None:
         metadata_json=metadata,
     )
     checked = validate_launch(form)  # shown only once Create was pressed
-    if st.button("Create session", type="primary", key="launch_button"):
+    st.button(
+        "Create session",
+        type="primary",
+        key="launch_button",
+        on_click=state.__setitem__,
+        args=("launch_pressed", intent),
+    )
+    if state.pop("launch_pressed", None) == intent:
         state["launch_tried"] = True
         if checked.request is not None:
             who = (st.user.get("email") if st.user else None) or "local user"
             with st.spinner("Creating the session…"):
                 try:
-                    launch_once(
+                    outcome = launch_once(
                         _shared.client(),
                         ledger,
                         checked.request,
@@ -181,6 +188,8 @@ def draw_form() -> None:
                     )
                 except Exception as exc:
                     state["launch_problem"] = (intent, exc)
+                else:  # claimed by another run between this page's read and the click
+                    state["launch_pressed"] = None if outcome.created_now else intent
             state.pop("launch_tried", None)
             st.rerun()
     if state.get("launch_tried"):
@@ -225,6 +234,11 @@ def draw_launch(record: LaunchRecord) -> None:
     problem = state.pop("launch_problem", None)
     if problem is not None and problem[0] == intent:
         _shared.show_problem(problem[1], "Creating the session")
+    if state.pop("launch_pressed", None) == intent:  # Create, on a launch already claimed
+        st.info(
+            "This launch had already been made from this link (another tab or before a "
+            "reload): nothing new was created, and its session is shown."
+        )
     if stage == "creating":
         st.info(
             "The session is being created (started from this link in another tab or before a "

@@ -1,6 +1,7 @@
 """One session per launch intent, in Chromium: `streamlit run dashboard.py` (the embedded sandbox),
 a create made slow with the sandbox's latency fault, the page reloaded during it, and the same URL
-opened in a second tab. The sessions are counted through the API afterwards.
+opened in a second tab. The sessions are counted through the API afterwards. The second tab's
+view is the README's Launch screenshot (written there with `MEDBLOCKS_UPDATE_SCREENSHOTS=1`).
 
 The only settings given are the sandbox's own key (`MEDBLOCKS_SANDBOX_API_KEY`, so the test can
 use the sandbox's fault lever and count sessions) and a throwaway database for the ledger.
@@ -28,6 +29,13 @@ SANDBOX_KEY = "mb_sk_sbx_launchbrowsertest0000000001"
 LATENCY_MS = 4000
 
 pytestmark = pytest.mark.browser
+
+
+def screenshots(tmp_path: Path) -> Path:
+    """docs/screenshots/ with MEDBLOCKS_UPDATE_SCREENSHOTS=1 (the README's), else a temp dir."""
+    if os.environ.get("MEDBLOCKS_UPDATE_SCREENSHOTS") == "1":
+        return ROOT / "docs" / "screenshots"
+    return tmp_path
 
 
 def free_port() -> int:
@@ -83,7 +91,7 @@ def faults(api: str, method: str, body: object = None) -> None:
 
 
 def test_reload_during_a_slow_create_and_a_second_tab_show_one_session(
-    browser: Browser, page: Page, dashboard: str
+    browser: Browser, page: Page, dashboard: str, tmp_path: Path
 ) -> None:
     patient_id = "browser_reload_once"
     page.goto(dashboard)  # the frame's sidebar names the target's address
@@ -135,6 +143,9 @@ def test_reload_during_a_slow_create_and_a_second_tab_show_one_session(
             timeout=30_000
         )
         expect(second.get_by_role("button", name="Create session")).to_have_count(0)
+        second.set_viewport_size({"width": 1400, "height": 1700})
+        second.wait_for_timeout(1500)  # let the tables (canvas) draw before the screenshot
+        second.screenshot(path=str(screenshots(tmp_path) / "launch.png"), full_page=True)
     finally:
         context.close()
     with Medblocks(SANDBOX_KEY, base_url=api) as client:

@@ -168,6 +168,20 @@ def test_the_same_url_shows_the_one_launch_in_a_second_browser_session(api: Medb
     assert len(list(api.patients.sessions("dash_page_two_tabs"))) == 1
 
 
+def test_two_tabs_on_one_url_before_create_make_one_session(api: Medblocks) -> None:
+    first = launch_page(patient_id="dash_page_race")
+    intent = intent_in_url(first)
+    second = launch_page(intent=intent, patient_id="dash_page_race")  # the form in both tabs
+    second.text_input(key="launch_label").input("other details")
+    first.button(key="launch_button").click().run()
+    second.button(key="launch_button").click().run()  # the intent is claimed: no second create
+    assert_no_problem(second)
+    assert "nothing new was created" in shown(second)
+    [session] = api.patients.sessions("dash_page_race")
+    assert [c.value for c in second.code] == [session.url]
+    assert session.return_button_label is None  # the first tab's launch, not the second's
+
+
 def test_a_launch_being_created_elsewhere_is_waited_for_not_repeated(
     api: Medblocks, tmp_path: Path
 ) -> None:
