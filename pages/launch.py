@@ -40,7 +40,7 @@ from medblocks.dashboard.links import safe_link
 from medblocks.dashboard.sources import source_name
 from pages import _shared
 
-FORM_DEFAULTS = {
+FORM_DEFAULTS: dict[str, object] = {
     "launch_mode": "picker",
     "launch_name": "",
     "launch_email": "",
@@ -58,11 +58,10 @@ ledger = _shared.ledger()
 
 # -- which launch this view is about: the intent in the URL, minted on a first view ------------
 switched = state.pop("launch_switch_to", None)
-intent = switched or st.query_params.get("intent")
-if not is_intent_id(intent):
-    if intent:
-        st.info("The launch id in this link was not made by the dashboard; this is a new launch.")
-    intent = new_intent_id()
+asked = switched or st.query_params.get("intent")
+intent = asked if is_intent_id(asked) else new_intent_id()
+if asked and intent != asked:
+    st.info("The launch id in this link was not made by the dashboard; this is a new launch.")
 if switched and "patient_id" in st.query_params:
     del st.query_params["patient_id"]
 if st.query_params.get("intent") != intent:
@@ -288,16 +287,16 @@ else:
 @st.cache_data(ttl=10, show_spinner=False)
 def _sessions(
     key: str, session_ids: tuple[str, ...], _client: Medblocks
-) -> dict[str, PatientSession]:
+) -> dict[str, PatientSession | str]:
     return read_sessions(_client, session_ids)
 
 
 st.divider()
 st.subheader("Recent launches")
 st.caption(
-    "Every launch made from this dashboard's database, newest first; outcomes re-read every 10 s."
+    "The last launches against this kind of target, newest first; outcomes re-read every 10 s."
 )
-records = ledger.recent(10)
+records = ledger.recent(10, target=t.kind)
 ids = tuple(r.session_id for r in records if r.session_id)
 sessions = _sessions(_shared.target_id(t), ids, _shared.client())
 st.dataframe(

@@ -11,13 +11,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 from urllib.parse import urlencode, urlsplit
 
 from medblocks.client import Medblocks
 from medblocks.client.models import PatientSession
 from medblocks.dashboard.connection_guidance import failure_in_words
 from medblocks.dashboard.ledger import LaunchRecord, Ledger
+from medblocks.dashboard.problems import explain
 from medblocks.dashboard.sources import source_name
 from medblocks.spec.ids import RESERVED_PATIENT_PREFIXES
 
@@ -243,7 +244,7 @@ def launch_once(
 
 def recent_launches(
     records: Iterable[LaunchRecord],
-    sessions: dict[str, PatientSession],
+    sessions: dict[str, PatientSession | str],
     app_url: str | None,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
@@ -284,8 +285,8 @@ def new_intent_id() -> str:
 INTENT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def is_intent_id(value: str | None) -> bool:
-    return bool(value) and INTENT_ID.match(value or "") is not None
+def is_intent_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and INTENT_ID.match(value) is not None
 
 
 def launch_page_url(app_url: str | None, intent_id: str) -> str:
@@ -373,7 +374,9 @@ def session_progress(
     return SessionProgress("info", headline, False, attempts)
 
 
-def launch_outcome(record: LaunchRecord, session: PatientSession | None, now: datetime) -> str:
+def launch_outcome(
+    record: LaunchRecord, session: PatientSession | str | None, now: datetime
+) -> str:
     """A launch's outcome in a few words, for the recent launches table."""
     stage = launch_stage(record, now)
     if stage == "creating":
@@ -384,6 +387,8 @@ def launch_outcome(record: LaunchRecord, session: PatientSession | None, now: da
         return "create failed (not retried)"
     if session is None:
         return "session created (status not read)"
+    if isinstance(session, str):
+        return f"session created; status not read ({session})"
     active = [c for c in session.connections if c.status == "active"]
     if active:
         return "connected"
@@ -397,14 +402,16 @@ def launch_outcome(record: LaunchRecord, session: PatientSession | None, now: da
     return "waiting for the patient"
 
 
-def read_sessions(client: Medblocks, session_ids: Iterable[str]) -> dict[str, PatientSession]:
-    """The sessions read from the server by id; one that cannot be read is left out."""
-    found: dict[str, PatientSession] = {}
+def read_sessions(client: Medblocks, session_ids: Iterable[str]) -> dict[str, PatientSession | str]:
+    """The sessions read from the server by id; for one that cannot be read, why (with the
+    request id) instead."""
+    found: dict[str, PatientSession | str] = {}
     for session_id in session_ids:
         try:
             found[session_id] = client.patient_sessions.retrieve(session_id)
-        except Exception:  # shown as "status not read"; the launch itself is unaffected
-            continue
+        except Exception as exc:  # shown in its row; the launch itself is unaffected
+            problem = explain(exc)
+            found[session_id] = f"{problem.title.lower()}; {problem.request_id_text.lower()}"
     return found
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from medblocks.client import Medblocks
 from medblocks.client.models import PatientSession
 from medblocks.dashboard.launch import (
     INTERRUPTED_AFTER,
@@ -16,6 +17,8 @@ from medblocks.dashboard.launch import (
     launch_stage,
     parse_time,
     personas_apply,
+    read_sessions,
+    recent_launches,
     session_progress,
     validate_launch,
 )
@@ -145,3 +148,28 @@ def test_launch_again_refills_the_form_from_the_ledger_without_phi(tmp_path: Pat
         metadata_json='{"cohort": "a"}',
     )
     assert "Maria" not in repr(kept) and "maria@" not in repr(kept)
+
+
+def test_recent_launches_of_this_target_and_an_unreadable_session_says_why(
+    client: Medblocks, tmp_path: Path
+) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    for intent, target in (("a", "embedded"), ("b", "live"), ("c", "embedded")):
+        ledger.begin(
+            intent_id=intent,
+            target=target,
+            launched_by="qa",
+            patient_id="u1",
+            mode="picker",
+            request={},
+        )
+    gone = "ps_01ZZZZZZZZZZZZZZZZZZZZZZZZ"
+    ledger.succeed("c", session_id=gone, session_url="http://127.0.0.1:1/c/x")
+    mine = ledger.recent(10, target="embedded")
+    assert [r.intent_id for r in mine] == ["c", "a"]
+    sessions = read_sessions(client, [gone])
+    rows = recent_launches(mine, sessions, "http://127.0.0.1:8501/launch")
+    outcome = rows[0]["outcome"]
+    assert outcome.startswith("session created; status not read (not found; request id: ")
+    assert "none" not in outcome
+    assert rows[1]["outcome"] == "creating the session…"
