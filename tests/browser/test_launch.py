@@ -26,7 +26,7 @@ from medblocks.client import Medblocks
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_KEY = "mb_sk_sbx_launchbrowsertest0000000001"
-LATENCY_MS = 4000
+LATENCY_MS = 8000  # long enough to reload and see the claim on a loaded machine
 
 pytestmark = pytest.mark.browser
 
