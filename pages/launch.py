@@ -231,7 +231,8 @@ def draw_launch(record: LaunchRecord) -> None:
     st.subheader(f"Patient {record.patient_id}, {record.mode} mode{to}")
     st.caption(f"Started {short_time(record.requested_at)} by {record.launched_by}")
     problem = state.pop("launch_problem", None)
-    if problem is not None and problem[0] == intent:
+    shown_here = problem is not None and problem[0] == intent
+    if shown_here:
         _shared.show_problem(problem[1], "Creating the session")
     if state.pop("launch_pressed", None) == intent:  # Create, on a launch already claimed
         st.info(
@@ -252,7 +253,8 @@ def draw_launch(record: LaunchRecord) -> None:
         )
     elif stage == "failed":
         st.error("Creating the session failed; it is never retried automatically.")
-        st.text(record.error or "")
+        if not shown_here:  # the error as recorded (with its request id) for a later view
+            st.text(record.error or "")
         st.text("To try once more, launch again (a new launch with the same details).")
     else:
         session_id = str(record.session_id)
@@ -297,14 +299,17 @@ st.caption(
     "The last launches against this kind of target, newest first; outcomes re-read every 10 s."
 )
 records = ledger.recent(10, target=t.kind)
-ids = tuple(r.session_id for r in records if r.session_id)
-sessions = _sessions(_shared.target_id(t), ids, _shared.client())
-st.dataframe(
-    pd.DataFrame(recent_launches(records, sessions, st.context.url)),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "hosted page": st.column_config.LinkColumn("hosted page", display_text="open"),
-        "launch": st.column_config.LinkColumn("launch", display_text="view"),
-    },
-)
+if not records:
+    st.text("No launches yet.")
+else:
+    ids = tuple(r.session_id for r in records if r.session_id)
+    sessions = _sessions(_shared.target_id(t), ids, _shared.client())
+    st.dataframe(
+        pd.DataFrame(recent_launches(records, sessions, st.context.url)),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "hosted page": st.column_config.LinkColumn("hosted page", display_text="open"),
+            "launch": st.column_config.LinkColumn("launch", display_text="view"),
+        },
+    )

@@ -79,6 +79,7 @@ def test_a_fresh_form_explains_and_shows_no_error_before_input() -> None:
     assert list(personas["sign in as"]) == [p.username for p in PERSONAS]
     assert "user_denied" in set(personas["sign in as"]) and "pass_good" in shown(at)
     assert len(intent_in_url(at)) == 32  # the intent is in the URL from the start
+    assert "No launches yet." in shown(at)
 
 
 def test_errors_show_on_create_only_and_nothing_is_created(api: Medblocks) -> None:
