@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -16,6 +17,7 @@ from medblocks.client import Medblocks
 from medblocks.dashboard.launch import MODE_GUIDANCE, PERSONAS, new_intent_id
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.target import embedded_sandbox
+from medblocks.mirror.schema import launches
 from medblocks.sandbox import RunningSandbox
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"
@@ -242,3 +244,30 @@ def test_a_failed_create_is_recorded_and_retried_only_on_request(
     at.button(key="launch_new").click().run()
     assert at.text_input(key="launch_patient").value == ""
     assert not at.warning
+
+
+def test_a_claim_that_never_finished_says_so_and_offers_a_new_launch(tmp_path: Path) -> None:
+    intent = new_intent_id()
+    ledger = Ledger(f"sqlite:///{tmp_path / 'dashboard.sqlite3'}")
+    ledger.begin(
+        intent_id=intent,
+        target="embedded",
+        launched_by="a dashboard that stopped",
+        patient_id="dash_page_interrupted",
+        mode="picker",
+        request={"patient_id": "dash_page_interrupted", "expires_in": 900},
+    )
+    with ledger.mirror.write() as db:  # the claim is older than any create can take
+        db.execute(
+            sa.update(launches)
+            .where(launches.c.intent_id == intent)
+            .values(requested_at="2026-01-01T00:00:00.000Z")
+        )
+    at = launch_page(intent=intent)
+    assert_no_problem(at)
+    assert any("may or may not exist" in w.value for w in at.warning)
+    assert "launch_button" not in [b.key for b in at.button]
+    at.button(key="launch_again").click().run()
+    assert at.text_input(key="launch_patient").value == "dash_page_interrupted"
+    assert at.number_input(key="launch_expiry").value == 900
+    assert intent_in_url(at) != intent
