@@ -2,16 +2,19 @@
 
 The frame around every page, drawn once here: sign-in (when configured), the target (a
 configuration error stops here with its message), the LIVE banner, the sidebar (target, PHI
-toggle, refresh) and the page list, built from what the target allows: Launch is listed only
-where writes are allowed. Every page lives in `pages/`, every computation in `medblocks/dashboard/`.
+toggle, refresh), a message naming the URL and the fix when nothing answers there, and the page
+list, built from what the target allows: Launch only where writes are allowed, Sandbox only for a
+local sandbox (embedded, or a sandbox key on this machine). Every page lives in `ui_pages/`
+(not `pages/`: see its docstring), every computation in `medblocks/dashboard/`.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from medblocks.dashboard.server_health import unreachable_advice
 from medblocks.dashboard.target import Target
-from pages import _shared
+from ui_pages import _shared
 
 st.set_page_config(page_title="Medblocks workbench", layout="wide")
 
@@ -23,11 +26,17 @@ if _shared.auth_configured() and not st.user.is_logged_in:
 
 
 def draw_frame(t: Target) -> None:
-    """The live banner, the target, the PHI toggle and refresh."""
-    if t.is_live:
+    """The target banner, the target, the PHI toggle and refresh."""
+    if t.is_production:
         st.error(
             "LIVE — production Medblocks with real patient data. "
             + ("Writes are ENABLED." if t.writes_allowed else "Read-only: writes are disabled.")
+        )
+    elif t.is_live:
+        st.warning(
+            f"A live key is configured, but {t.base_url} is not Medblocks. "
+            "The pages stay read-only as for any live key. Check MEDBLOCKS_API_URL (Medblocks is "
+            "https://app.medblocks.com), or use a sandbox key for a sandbox."
         )
     with st.sidebar:
         st.caption("Target")
@@ -38,22 +47,49 @@ def draw_frame(t: Target) -> None:
             st.cache_data.clear()
 
 
+def report_unreachable(t: Target) -> None:
+    """When nothing answers at the target: the URL and the likely fix, above every page."""
+    try:
+        _shared.health()
+    except Exception as exc:
+        advice = unreachable_advice(t.base_url, t.place, exc)
+        if advice is not None:
+            st.error("The target cannot be reached.")
+            st.text(advice)
+
+
+OVERVIEW = st.Page("ui_pages/overview.py", title="Overview", url_path="overview")
+
+
+def open_overview() -> None:
+    """The app's root URL opens Overview under its own address.
+
+    Streamlit serves the default page at `/` only, so Overview cannot be the default page
+    without `/overview` answering "Page not found"; this hidden page at `/` switches to it.
+    """
+    st.switch_page(OVERVIEW, query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
 def page_list(t: Target) -> list[st.Page]:
-    """The pages this target allows, in menu order."""
-    launch = [st.Page("pages/launch.py", title="Launch", url_path="launch")]
+    """The pages this target allows, in menu order (the hidden root page first)."""
+    launch = [st.Page("ui_pages/launch.py", title="Launch", url_path="launch")]
+    sandbox = [st.Page("ui_pages/sandbox.py", title="Sandbox", url_path="sandbox")]
     return [
-        st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
-        st.Page("pages/patients.py", title="Patients", url_path="patients"),
-        st.Page("pages/connection_health.py", title="Connection health", url_path="health"),
-        st.Page("pages/sessions.py", title="Sessions", url_path="sessions"),
-        st.Page("pages/sources.py", title="Sources", url_path="sources"),
+        st.Page(open_overview, title="Overview", default=True, visibility="hidden"),
+        OVERVIEW,
+        st.Page("ui_pages/patients.py", title="Patients", url_path="patients"),
+        st.Page("ui_pages/connection_health.py", title="Connection health", url_path="health"),
+        st.Page("ui_pages/sessions.py", title="Sessions", url_path="sessions"),
+        st.Page("ui_pages/sources.py", title="Sources", url_path="sources"),
         *(launch if t.writes_allowed else []),
-        st.Page("pages/connected.py", title="Return page", url_path="connected"),
-        st.Page("pages/webhooks.py", title="Webhooks", url_path="webhooks"),
-        st.Page("pages/contract.py", title="Contract & drift", url_path="contract"),
+        st.Page("ui_pages/connected.py", title="Return page", url_path="connected"),
+        st.Page("ui_pages/webhooks.py", title="Webhooks", url_path="webhooks"),
+        st.Page("ui_pages/contract.py", title="Contract & drift", url_path="contract"),
+        *(sandbox if t.is_local_sandbox else []),
     ]
 
 
 target = _shared.target()
 draw_frame(target)
+report_unreachable(target)
 st.navigation(page_list(target)).run()

@@ -87,7 +87,7 @@ def cached_record_sources(
 
 
 def build_like_the_page(target: Target) -> tuple[int, int]:
-    """What pages/connection_health.py does before rendering: (connections, record checks)."""
+    """What ui_pages/connection_health.py does before rendering: (connections, record checks)."""
     org = cached_connections(target.base_url, target)
     wanted = active_sources(org.connections)
     arrived, _ = cached_record_sources(target.base_url, tuple(sorted(wanted.items())), target)

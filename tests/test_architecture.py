@@ -1,4 +1,4 @@
-"""Imports point one way: pages/ -> medblocks/ -> medblocks/spec/, and go round in no circle.
+"""Imports point one way: ui_pages/ -> medblocks/ -> medblocks/spec/, and go round in no circle.
 
 Read statically (every `import`, including the ones inside functions and under
 `TYPE_CHECKING`), so a lazy import cannot slip past a rule the way it could past a check of
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PRODUCT = ("medblocks", "pages", "dashboard.py")
+PRODUCT = ("medblocks", "ui_pages", "dashboard.py")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -121,7 +121,7 @@ def cycles(graph: Mapping[str, set[str]]) -> set[frozenset[str]]:
 
 
 RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "nothing below pages/ imports streamlit": (("medblocks",), ("streamlit",)),
+    "nothing below ui_pages/ imports streamlit": (("medblocks",), ("streamlit",)),
     "the product never imports the test suites": (PRODUCT, ("contract_tests", "tests")),
     "the spec package depends on nothing else of the project": (
         ("medblocks/spec",),
@@ -135,14 +135,14 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("medblocks/client",),
         ("medblocks.config", "medblocks.dashboard", "medblocks.mirror", "medblocks.sandbox"),
     ),
-    "the data layer never reaches up into pages": (("medblocks",), ("pages", "dashboard")),
+    "the data layer never reaches up into pages": (("medblocks",), ("ui_pages", "dashboard")),
     "the mirror uses the client, never the sandbox or the dashboard": (
         ("medblocks/mirror",),
         ("medblocks.sandbox", "medblocks.dashboard"),
     ),
-    "bench/ never imports pages/ (nor the dashboard's entry file)": (
+    "bench/ never imports ui_pages/ (nor the dashboard's entry file)": (
         ("bench",),
-        ("pages", "dashboard"),
+        ("ui_pages", "dashboard"),
     ),
 }
 

@@ -1,8 +1,14 @@
-"""What each connection status means: who must act, and what to tell the patient."""
+"""What each connection status means: who must act, and what to tell the patient.
+
+A failed connection's `failure_code` is worded by the shared table in
+`medblocks.spec.failure_codes` (also read by the Return page and the hosted page).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from medblocks.spec.failure_codes import failure_wording
 
 STATUSES = ("active", "failed", "refresh_failed", "expired", "disconnected")
 NEEDS_ATTENTION = ("failed", "refresh_failed", "expired")
@@ -18,8 +24,7 @@ GUIDANCE: dict[str, Guidance] = {
     "active": Guidance("nobody", "You are connected; your records arrive in the background."),
     "failed": Guidance(
         "patient (send a new session link)",
-        "The sign-in to your hospital portal did not finish. Please open the new link and "
-        "sign in again.",
+        "Connecting your hospital did not work. Please open the new link and try again.",
     ),
     "refresh_failed": Guidance(
         "patient (send a new session link)",
@@ -36,27 +41,17 @@ GUIDANCE: dict[str, Guidance] = {
     ),
 }
 
-# Failure codes are not enumerated publicly; these are the ones we know of, in plain words.
-FAILURE_WORDS: dict[str, str] = {
-    "user_denied": "The patient declined to share access on the hospital's consent screen.",
-    "oauth_callback_failed": "The hospital's sign-in did not hand control back correctly.",
-    "portal_login_failed": "The patient could not sign in to the hospital portal.",
-    "consent_timeout": "The patient did not finish the consent screen in time.",
-    "oauth_error": "The hospital's sign-in server reported an error.",
-    "oauth_state_expired": "The sign-in took too long and its link expired.",
-    "token_exchange_failed": "The hospital did not issue an access token after sign-in.",
-    "invalid_credentials": "The patient's portal username or password was not accepted.",
-    "portal_unavailable": "The hospital portal could not be reached.",
-    "patient_not_found": "The hospital portal has no record of this patient.",
-    "insufficient_scope": "The patient granted less access than is needed.",
-}
 
-
-def guidance_for(status: str) -> Guidance:
+def guidance_for(status: str, failure_code: str | None = None) -> Guidance:
+    """Who acts and what to tell the patient; a failed connection's code refines both."""
+    if status == "failed" and failure_code:
+        wording = failure_wording(failure_code)
+        return Guidance(wording.who_acts, f"{wording.what_happened} {wording.next_step}")
     return GUIDANCE.get(status, Guidance("ops (unknown status)", "Contact support."))
 
 
 def failure_in_words(code: str | None) -> str:
+    """What happened, in the patient's words (the shared failure-code table); "" for no code."""
     if not code:
         return ""
-    return FAILURE_WORDS.get(code, f"The connection failed with code {code!r}.")
+    return failure_wording(code).what_happened

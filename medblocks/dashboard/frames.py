@@ -265,9 +265,11 @@ def health_frame(
     now = now or datetime.now(UTC)
     frame = org.connections.copy()
     frame["age_days"] = (pd.Timestamp(now) - frame["created_at"]).dt.total_seconds() / 86400
-    guidance = {status: guidance_for(status) for status in frame["status"].unique()}
-    frame["who_acts"] = frame["status"].map({s: g.who_acts for s, g in guidance.items()})
-    frame["tell_patient"] = frame["status"].map({s: g.tell_patient for s, g in guidance.items()})
+    # one lookup per distinct (status, failure code), not per row: the mirror holds 100,000s
+    keys = list(zip(frame["status"], frame["failure_code"].fillna(""), strict=True))
+    guidance = {key: guidance_for(key[0], key[1] or None) for key in set(keys)}
+    frame["who_acts"] = [guidance[key].who_acts for key in keys]
+    frame["tell_patient"] = [guidance[key].tell_patient for key in keys]
     frame["needs_attention"] = frame["status"].isin(["failed", "refresh_failed", "expired"])
     checked = record_sources is not None or "records_arrived" in frame
     if record_sources is not None or "records_arrived" not in frame:

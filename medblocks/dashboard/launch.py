@@ -1,21 +1,79 @@
-"""The Launch page's logic: validate the form, then create the session exactly once per intent."""
+"""The Launch page's logic: what each mode and sandbox persona does, the form's validation, one
+session per intent (the intent id travels in the page's URL and is claimed in the shared ledger
+before the API call), and the launched session's progress in words."""
 
 from __future__ import annotations
 
-import hashlib
+import ipaddress
 import json
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
-from urllib.parse import urlsplit
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, TypeGuard
+from urllib.parse import urlencode, urlsplit
 
 from medblocks.client import Medblocks
 from medblocks.client.models import PatientSession
+from medblocks.dashboard.connection_guidance import failure_in_words
 from medblocks.dashboard.ledger import LaunchRecord, Ledger
+from medblocks.dashboard.problems import explain
+from medblocks.dashboard.sources import source_name
 from medblocks.spec.ids import RESERVED_PATIENT_PREFIXES
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Mode = Literal["picker", "direct"]
+
+MODE_GUIDANCE: dict[Mode, str] = {
+    "picker": "The patient sees a list of hospitals and clinics (your recommended ones first), "
+    "finds theirs, signs in to its portal and approves; they may connect several before "
+    "returning to you.",
+    "direct": "The patient goes straight to the sign-in of the one source you choose, approves, "
+    "and is sent back to you as soon as it succeeds or fails.",
+}
+
+SANDBOX_PASSWORD = "pass_good"
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A test patient of the local sandbox: sign in as `username` with `SANDBOX_PASSWORD`."""
+
+    username: str
+    after_approve: str
+
+
+PERSONAS = (
+    Persona("user_good", "Connects (active) and records arrive."),
+    Persona("user_denied", "Fails as declined by the patient (user_denied)."),
+    Persona("user_oauth_error", "Fails with a sign-in server error (oauth_error)."),
+    Persona("user_token_fail", "Fails: no access token after sign-in (token_exchange_failed)."),
+    Persona(
+        "user_refresh_fail",
+        "Connects (active), then turns refresh_failed 24 sandbox-clock hours later.",
+    ),
+    Persona("user_sync_fail", "Connects (active) but no records arrive (records sync fails)."),
+)
+PERSONA_NOTE = (
+    "Deny on the consent screen always fails as declined (user_denied), whoever signed in."
+)
+
+
+def personas_apply(kind: str, base_url: str) -> bool:
+    """True when the target is this project's sandbox (embedded, or a sandbox key on loopback),
+    whose sign-in page accepts the personas; a Medblocks-hosted workspace has its own."""
+    if kind == "embedded":
+        return True
+    if kind != "sandbox":
+        return False
+    host = urlsplit(base_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -184,19 +242,26 @@ def launch_once(
     return LaunchOutcome(record, created_now=True)
 
 
-def recent_launches(ledger: Ledger, limit: int = 10) -> list[dict[str, Any]]:
-    """The ledger's latest launches as table rows, newest first (the request body left out)."""
+def recent_launches(
+    records: Iterable[LaunchRecord],
+    sessions: dict[str, PatientSession | str],
+    app_url: str | None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Launches as table rows, in the given order: when, who, patient, mode, outcome, the hosted
+    link and the link back to the launch's own view (never the name or email: not kept)."""
+    now = now or datetime.now(UTC)
     return [
         {
-            "when": r.requested_at,
-            "who": r.launched_by,
-            "target": r.target,
-            "patient_id": r.patient_id,
+            "when": short_time(r.requested_at),
+            "by": r.launched_by,
+            "patient": r.patient_id,
             "mode": r.mode,
-            "session": r.session_id,
-            "error": r.error,
+            "outcome": launch_outcome(r, sessions.get(r.session_id or ""), now),
+            "hosted page": r.session_url,
+            "launch": launch_page_url(app_url, r.intent_id),
         }
-        for r in ledger.recent(limit)
+        for r in records
     ]
 
 
@@ -212,7 +277,157 @@ def default_return_url(app_url: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}{RETURN_PATH}"
 
 
-def intent_for(form: LaunchForm, nonce: str) -> str:
-    """The same form filled in the same way under one nonce is one intent (one session)."""
-    payload = json.dumps([nonce, asdict(form)], sort_keys=True, default=list)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+def new_intent_id() -> str:
+    """A fresh launch intent: 32 hex digits, carried in the page's URL (`?intent=`)."""
+    return uuid.uuid4().hex
+
+
+INTENT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def is_intent_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and INTENT_ID.match(value) is not None
+
+
+def launch_page_url(app_url: str | None, intent_id: str) -> str:
+    """The Launch page showing one launch (`…/launch?intent=…`), on the browser's origin."""
+    origin = default_return_url(app_url).removesuffix(RETURN_PATH)
+    return f"{origin}/launch?{urlencode({'intent': intent_id})}"
+
+
+# -- after Create: where a launch stands -------------------------------------------------------
+
+Stage = Literal["creating", "interrupted", "created", "failed"]
+# Longer than the client's 30 s read timeout: a create still unanswered by then never will be.
+INTERRUPTED_AFTER = timedelta(seconds=90)
+
+
+def parse_time(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def short_time(stamp: str | None) -> str:
+    """`2026-11-29 07:12:03 UTC` from an API or ledger timestamp; empty for none."""
+    if not stamp:
+        return ""
+    return parse_time(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def launch_stage(record: LaunchRecord, now: datetime | None = None) -> Stage:
+    """`creating` while the claimed create is under way, `interrupted` when it never finished
+    (the dashboard stopped mid-call: the session may or may not exist), else its outcome."""
+    if record.session_id:
+        return "created"
+    if record.error is not None:
+        return "failed"
+    now = now or datetime.now(UTC)
+    return (
+        "interrupted" if now - parse_time(record.requested_at) > INTERRUPTED_AFTER else "creating"
+    )
+
+
+@dataclass(frozen=True)
+class SessionProgress:
+    """A launched session as read from the server: one line for the PM and one row per
+    attempt. `connected` is True only for a connection whose status is `active`."""
+
+    tone: Literal["success", "info", "warning"]
+    headline: str
+    connected: bool
+    attempts: list[dict[str, str]]
+
+
+def session_progress(
+    session: PatientSession, catalog: dict[str, dict[str, Any]]
+) -> SessionProgress:
+    attempts = [
+        {
+            "source": source_name(catalog, item.connection_id),
+            "status": item.status,
+            "what happened": (
+                "Connected; records arrive in the background."
+                if item.status == "active"
+                else failure_in_words(item.failure_code)
+            ),
+            "failure code": item.failure_code or "",
+            "when": short_time(item.failure_at or item.created_at),
+        }
+        for item in session.connections
+    ]
+    active = [a["source"] for a in attempts if a["status"] == "active"]
+    expires = short_time(session.expires_at)
+    if active:
+        return SessionProgress("success", f"Connected: {', '.join(active)}.", True, attempts)
+    if session.status == "expired":
+        headline = f"The link expired ({expires}) with no active connection."
+        return SessionProgress("warning", headline, False, attempts)
+    if session.status == "complete":
+        headline = "The patient finished without an active connection."
+        return SessionProgress("warning", headline, False, attempts)
+    if attempts:
+        headline = (
+            f"No connection yet: the last attempt failed. The patient may try again on the same "
+            f"link until {expires}."
+        )
+        return SessionProgress("warning", headline, False, attempts)
+    headline = f"Waiting for the patient to open the link and sign in (open until {expires})."
+    return SessionProgress("info", headline, False, attempts)
+
+
+def launch_outcome(
+    record: LaunchRecord, session: PatientSession | str | None, now: datetime
+) -> str:
+    """A launch's outcome in a few words, for the recent launches table."""
+    stage = launch_stage(record, now)
+    if stage == "creating":
+        return "creating the session…"
+    if stage == "interrupted":
+        return "interrupted: the create never finished"
+    if stage == "failed":
+        return "create failed (not retried)"
+    if session is None:
+        return "session created (status not read)"
+    if isinstance(session, str):
+        return f"session created; status not read ({session})"
+    active = [c for c in session.connections if c.status == "active"]
+    if active:
+        return "connected"
+    if session.status == "expired":
+        return "link expired, nothing connected"
+    if session.status == "complete":
+        return "finished, nothing connected"
+    failed = [c for c in session.connections if c.failure_code]
+    if failed:
+        return f"attempt failed ({failed[-1].failure_code}), link still open"
+    return "waiting for the patient"
+
+
+def read_sessions(client: Medblocks, session_ids: Iterable[str]) -> dict[str, PatientSession | str]:
+    """The sessions read from the server by id; for one that cannot be read, why (with the
+    request id) instead."""
+    found: dict[str, PatientSession | str] = {}
+    for session_id in session_ids:
+        try:
+            found[session_id] = client.patient_sessions.retrieve(session_id)
+        except Exception as exc:  # shown in its row; the launch itself is unaffected
+            problem = explain(exc)
+            found[session_id] = f"{problem.title.lower()}; {problem.request_id_text.lower()}"
+    return found
+
+
+def form_of(record: LaunchRecord) -> LaunchForm:
+    """The form a recorded launch was made from, to launch again deliberately (a new intent).
+    The patient's name and email are not kept, so they come back empty."""
+    request = record.request
+    direct = record.mode == "direct"
+    sources = [request["connection_id"]] if direct else request.get("recommended_connection_ids")
+    metadata = request.get("metadata")
+    return LaunchForm(
+        mode="direct" if direct else "picker",
+        patient_id=record.patient_id,
+        return_url=str(request.get("return_url", "")),
+        source_ids=tuple(sources or ()),
+        return_button_label=str(request.get("return_button_label") or ""),
+        expires_in=int(request.get("expires_in", 1800)),
+        metadata_json=json.dumps(metadata) if metadata else "",
+    )

@@ -99,8 +99,11 @@ class Ledger:
             row = db.execute(sa.select(launches).where(launches.c.intent_id == intent_id)).first()
         return _record(row._mapping) if row else None
 
-    def recent(self, limit: int = 20) -> list[LaunchRecord]:
+    def recent(self, limit: int = 20, target: str | None = None) -> list[LaunchRecord]:
+        """The latest launches, newest first; only those made against `target` when given."""
         query = sa.select(launches).order_by(launches.c.requested_at.desc()).limit(limit)
+        if target is not None:
+            query = query.where(launches.c.target == target)
         with self.mirror.read() as db:
             return [_record(row._mapping) for row in db.execute(query)]
 

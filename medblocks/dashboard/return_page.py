@@ -1,7 +1,9 @@
 """The return page's logic: validate the query string, re-read the session, name the outcome.
 
 The query string is only a hint (anyone can type one). The outcome comes from
-`GET /patient-sessions/{id}`; success means a connection whose status is `active`.
+`GET /patient-sessions/{id}`; success means a connection whose status is `active`. Every
+outcome carries a next step in the patient's words; a failure's words come from the shared
+failure-code table (`medblocks.spec.failure_codes`), which the hosted page also reads.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Literal
 
 from medblocks.client import Medblocks
 from medblocks.client.errors import NotFoundError
-from medblocks.dashboard.connection_guidance import failure_in_words
 from medblocks.dashboard.frames import plain
+from medblocks.spec.failure_codes import FailureWording, failure_wording
 
 SESSION_ID = re.compile(r"^ps_[A-Za-z0-9]{1,64}$")
 CODE = re.compile(r"^[a-z0-9_.\-]{1,64}$")
@@ -31,13 +33,26 @@ HEADLINES: dict[str, str] = {
     "invalid": "This return link cannot be checked",
 }
 
+NEXT_STEPS: dict[str, str] = {
+    "connected": "Nothing more to do: your records arrive in the background. "
+    "You can close this page.",
+    "abandoned": "No hospital was connected. To share your records, ask for a new link and "
+    "pick your hospital.",
+    "open": "The link is still open: go back to it and pick your hospital, or ask for a new one.",
+    "expired": "For your security the link stopped working. Ask for a new link and finish "
+    "within its time limit.",
+    "invalid": "This page cannot confirm anything from this link. Go back to the app and "
+    "start again.",
+}
+
 
 @dataclass(frozen=True)
 class Attempt:
     source_id: str
     status: str
     failure_code: str | None
-    failure_words: str
+    failure_words: str  # what happened, from the shared table ("" without a code)
+    next_step: str  # what to do next, from the shared table ("" without a code)
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,7 @@ class ReturnOutcome:
     state: State
     headline: str
     detail: str
+    next_step: str
     patient_id: str | None = None
     session_id: str | None = None
     session_status: str | None = None
@@ -106,6 +122,7 @@ def verify_return(client: Medblocks, params: Mapping[str, str]) -> ReturnOutcome
             "invalid",
             HEADLINES["invalid"],
             "The link is missing parameters or has malformed ones: " + "; ".join(problems) + ".",
+            NEXT_STEPS["invalid"],
             problems=tuple(problems),
         )
     try:
@@ -115,6 +132,7 @@ def verify_return(client: Medblocks, params: Mapping[str, str]) -> ReturnOutcome
             "invalid",
             HEADLINES["invalid"],
             "No session with this id exists in this organisation.",
+            NEXT_STEPS["invalid"],
             session_id=hint.session_id,
             request_id=exc.request_id,
         )
@@ -123,17 +141,12 @@ def verify_return(client: Medblocks, params: Mapping[str, str]) -> ReturnOutcome
             "invalid",
             HEADLINES["invalid"],
             "The link's patient does not match the session's patient; the link was altered.",
+            NEXT_STEPS["invalid"],
             session_id=session.id,
             request_id=session._request_id,
         )
     attempts = tuple(
-        Attempt(
-            source_id=a.connection_id,
-            status=plain(a.status),
-            failure_code=a.failure_code,
-            failure_words=failure_in_words(a.failure_code),
-        )
-        for a in session.connections
+        _attempt(a.connection_id, plain(a.status), a.failure_code) for a in session.connections
     )
     status = plain(session.status)
     active = [a for a in attempts if a.status == "active"]
@@ -152,24 +165,55 @@ def verify_return(client: Medblocks, params: Mapping[str, str]) -> ReturnOutcome
             "The patient's hospital granted access. Records are pulled in the background "
             "and may take a while to appear."
         )
-        return ReturnOutcome("connected", HEADLINES["connected"], detail, **common)
+        return ReturnOutcome(
+            "connected", HEADLINES["connected"], detail, NEXT_STEPS["connected"], **common
+        )
     if active:
         detail = f"{len(active)} of {len(attempts)} hospital connections are active."
-        return ReturnOutcome("partly_connected", HEADLINES["partly_connected"], detail, **common)
+        step = (
+            f"The connected hospitals share your records. For the others: {_first_step(not_active)}"
+        )
+        return ReturnOutcome(
+            "partly_connected", HEADLINES["partly_connected"], detail, step, **common
+        )
     if attempts:
         codes = ", ".join(sorted({a.failure_code or a.status for a in attempts}))
-        return ReturnOutcome(
-            "failed", HEADLINES["failed"], f"No connection is active ({codes}).", **common
-        )
+        detail = f"No connection is active ({codes})."
+        return ReturnOutcome("failed", HEADLINES["failed"], detail, _first_step(attempts), **common)
     if hint.error:
-        words = failure_in_words(hint.error)
-        detail = f"{words} (reported by the redirect; the session records no attempt)."
-        return ReturnOutcome("failed", HEADLINES["failed"], detail, **common)
+        wording = failure_wording(hint.error)
+        detail = (
+            f"{wording.what_happened} (reported by the redirect; the session records no attempt)."
+        )
+        return ReturnOutcome("failed", HEADLINES["failed"], detail, wording.next_step, **common)
     if status == "expired":
         detail = "The session's link expired before any hospital was connected."
-        return ReturnOutcome("expired", HEADLINES["expired"], detail, **common)
+        return ReturnOutcome(
+            "expired", HEADLINES["expired"], detail, NEXT_STEPS["expired"], **common
+        )
     if status == "complete":
         detail = "The patient finished the flow without connecting a hospital."
-        return ReturnOutcome("abandoned", HEADLINES["abandoned"], detail, **common)
+        return ReturnOutcome(
+            "abandoned", HEADLINES["abandoned"], detail, NEXT_STEPS["abandoned"], **common
+        )
     detail = "The session is still open and no hospital has been connected yet."
-    return ReturnOutcome("abandoned", HEADLINES["abandoned"], detail, **common)
+    return ReturnOutcome("abandoned", HEADLINES["abandoned"], detail, NEXT_STEPS["open"], **common)
+
+
+def _attempt(source_id: str, status: str, failure_code: str | None) -> Attempt:
+    wording: FailureWording | None = failure_wording(failure_code) if failure_code else None
+    return Attempt(
+        source_id=source_id,
+        status=status,
+        failure_code=failure_code,
+        failure_words=wording.what_happened if wording else "",
+        next_step=wording.next_step if wording else "",
+    )
+
+
+def _first_step(failed: list[Attempt] | tuple[Attempt, ...]) -> str:
+    """The next step of the first failed attempt that has a code, else a general one."""
+    for attempt in failed:
+        if attempt.next_step:
+            return attempt.next_step
+    return "Try connecting again with a new link."

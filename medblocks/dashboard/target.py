@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from medblocks.client import AsyncMedblocks, Medblocks
+from medblocks.client.checks import is_loopback_host
 from medblocks.config import Settings, TargetKind
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from medblocks.spec import pinned_version
@@ -21,6 +23,20 @@ LABELS = {
     "sandbox": "Medblocks sandbox workspace",
     "live": "LIVE — production Medblocks, real patient data",
 }
+MEDBLOCKS_DOMAIN = "medblocks.com"
+
+Place = Literal["loopback", "medblocks", "elsewhere"]
+
+
+def place_of(base_url: str) -> Place:
+    """Where a base URL points: this machine, a Medblocks host, or somewhere else."""
+    host = (urlsplit(base_url).hostname or "").lower().rstrip(".")
+    if is_loopback_host(host):
+        return "loopback"
+    if host == MEDBLOCKS_DOMAIN or host.endswith("." + MEDBLOCKS_DOMAIN):
+        return "medblocks"
+    return "elsewhere"
+
 
 _embedded_lock = threading.Lock()
 _embedded: RunningSandbox | None = None
@@ -40,12 +56,38 @@ class Target:
         return f"Target(kind={self.kind!r}, base_url={self.base_url!r})"
 
     @property
+    def place(self) -> Place:
+        return "loopback" if self.kind == "embedded" else place_of(self.base_url)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    @property
     def label(self) -> str:
-        return LABELS[self.kind]
+        """What the target is, by its key *and* its URL: a key's prefix alone can mislead."""
+        if self.kind == "embedded" or self.place == "medblocks":
+            return LABELS[self.kind]
+        key = "live" if self.is_live else "sandbox"
+        if self.place == "loopback":
+            what = "Local sandbox" if self.kind == "sandbox" else "A local server"
+            return f"{what} at {self.host} with a {key} key — not Medblocks"
+        return f"{self.host} with a {key} key — not a Medblocks address"
 
     @property
     def is_live(self) -> bool:
+        """A `mb_sk_live_` key: read-only unless live writes are allowed, wherever it points."""
         return self.kind == "live"
+
+    @property
+    def is_production(self) -> bool:
+        """A live key sent to a Medblocks host: real patient data."""
+        return self.is_live and self.place == "medblocks"
+
+    @property
+    def is_local_sandbox(self) -> bool:
+        """The embedded sandbox, or a sandbox key on this machine: the /_sandbox/ levers exist."""
+        return self.kind == "embedded" or (self.kind == "sandbox" and self.place == "loopback")
 
     @property
     def version_matches_spec(self) -> bool:

@@ -1,19 +1,25 @@
-"""Webhook endpoints and their recent delivery records, as frames."""
+"""Webhook endpoints and their recent delivery records, as frames; the redelivery limit."""
 
 from __future__ import annotations
 
+import json
 from itertools import islice
+from typing import Any
 
 import pandas as pd
 
-from medblocks.client import Medblocks
+from medblocks.client import Medblocks, MedblocksError, RateLimitError
 from medblocks.dashboard.frames import plain
+
+# Medblocks documents one redelivery per event per minute (429 throttled before it is over).
+REDELIVERY_INTERVAL_SECONDS = 60
 
 ENDPOINT_COLUMNS = ["id", "url", "status", "events", "description", "api_version", "created_at"]
 EVENT_COLUMNS = [
     "id",
     "endpoint_id",
     "type",
+    "patient_id",
     "delivery",
     "attempts",
     "last_status_code",
@@ -21,7 +27,10 @@ EVENT_COLUMNS = [
     "delivered_at",
     "last_redelivered_at",
     "created_at",
+    "payload",
+    "last_response_body",
 ]
+HIDDEN_EVENT_COLUMNS = ("payload", "last_response_body")  # shown in the viewers, not the table
 
 
 def endpoints_frame(client: Medblocks) -> pd.DataFrame:
@@ -48,11 +57,16 @@ def delivery_state(delivered_at: str | None, next_attempt_at: str | None) -> str
 
 
 def events_frame(client: Medblocks, endpoint_id: str, *, limit: int = 50) -> pd.DataFrame:
+    """The endpoint's newest events, with the patient each is about and, for the viewers, the
+    payload (`data.object` as JSON) and the receiver's last response body."""
+    events = list(islice(client.webhooks.events(endpoint_id), limit))
+    patients = PatientLookup(client)
     rows = [
         {
             "id": ev.id,
             "endpoint_id": ev.webhook_endpoint_id,
             "type": plain(ev.type),
+            "patient_id": patients.of(ev.data.object),
             "delivery": delivery_state(ev.delivered_at, ev.next_attempt_at),
             "attempts": ev.attempts,
             "last_status_code": ev.last_status_code,
@@ -60,7 +74,47 @@ def events_frame(client: Medblocks, endpoint_id: str, *, limit: int = 50) -> pd.
             "delivered_at": ev.delivered_at,
             "last_redelivered_at": ev.last_redelivered_at,
             "created_at": ev.created_at,
+            "payload": json.dumps(ev.data.object, indent=2, sort_keys=True),
+            "last_response_body": ev.last_response_body,
         }
-        for ev in islice(client.webhooks.events(endpoint_id), limit)
+        for ev in events
     ]
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
+
+
+class PatientLookup:
+    """The patient an event's object belongs to: its `patient_id`, or its session's.
+
+    A session is read once per frame; an object that names neither (a bare connection) has
+    no patient here, rather than one guessed."""
+
+    def __init__(self, client: Medblocks) -> None:
+        self._client = client
+        self._sessions: dict[str, str | None] = {}
+
+    def of(self, obj: Any) -> str | None:
+        if not isinstance(obj, dict):
+            return None
+        if isinstance(obj.get("patient_id"), str):
+            return str(obj["patient_id"])
+        session_id = obj.get("patient_session_id")
+        if not isinstance(session_id, str) and str(obj.get("id", "")).startswith("ps_"):
+            session_id = obj["id"]
+        return self._session_patient(session_id) if isinstance(session_id, str) else None
+
+    def _session_patient(self, session_id: str) -> str | None:
+        if session_id not in self._sessions:
+            try:
+                self._sessions[session_id] = self._client.patient_sessions.retrieve(
+                    session_id
+                ).patient_id
+            except MedblocksError:
+                self._sessions[session_id] = None
+        return self._sessions[session_id]
+
+
+def redelivery_wait(exc: BaseException) -> int | None:
+    """Seconds until the event may be redelivered again, when `exc` is the documented limit."""
+    if isinstance(exc, RateLimitError):
+        return max(1, round(exc.retry_after or REDELIVERY_INTERVAL_SECONDS))
+    return None

@@ -39,6 +39,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="URL",
         help="base of every URL the sandbox hands out (default: the address a request reached)",
     )
+    parser.add_argument(
+        "--organisation-name",
+        default="Demo Health",
+        metavar="NAME",
+        help="the app's name on the hosted page when a session has no return_button_label",
+    )
+    parser.add_argument(
+        "--patient-view",
+        action="store_true",
+        help="hosted page as a live organisation's patients see it (no test-mode badge, "
+        "personas, EHR vendors or test servers)",
+    )
     return parser.parse_args(argv)
 
 
@@ -50,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.rate_limit is not None and args.rate_limit < 0:
         print("--rate-limit must be 0 (off) or more", file=sys.stderr)
         return 2
+    if not args.organisation_name.strip() or len(args.organisation_name) > 60:
+        print("--organisation-name must be 1 to 60 characters", file=sys.stderr)
+        return 2
     serving = f"http://{args.host}:{args.port}"
     try:
         config = SandboxConfig(
@@ -57,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             seed_patients=args.seed,
             public_url=args.public_url,
             rate_limit_per_second=args.rate_limit,
+            organisation_name=args.organisation_name,
+            hosted_test_mode=not args.patient_view,
         )
     except ValueError as exc:
         print(f"--public-url: {exc}", file=sys.stderr)

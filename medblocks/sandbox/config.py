@@ -45,7 +45,10 @@ class SandboxConfig:
     extra patients for scale work; `random_seed` makes the seed deterministic; `public_url` is
     the base of every URL the sandbox hands out (None: the address a request reached);
     `rate_limit_per_second` starts the sandbox with that sustained limit per key (None keeps
-    what the faults control stored; 0 is off).
+    what the faults control stored; 0 is off); `organisation_name` is the name the hosted page
+    gives the app when a session has no `return_button_label` (the API carries no app name);
+    `hosted_test_mode` shows the hosted page's test-mode badge, personas, EHR vendors and test
+    servers (False: the page as a live organisation's patients see it).
     """
 
     db_path: Path | str | None = None
@@ -56,9 +59,13 @@ class SandboxConfig:
     random_seed: int = 0
     public_url: str | None = None
     rate_limit_per_second: int | None = None
+    organisation_name: str = "Demo Health"
+    hosted_test_mode: bool = True
 
     def __post_init__(self) -> None:
         if self.public_url is not None:
             object.__setattr__(self, "public_url", checked_public_url(self.public_url))
         if self.rate_limit_per_second is not None and self.rate_limit_per_second < 0:
             raise ValueError("rate_limit_per_second must be 0 (off) or more")
+        if not self.organisation_name.strip() or len(self.organisation_name) > 60:
+            raise ValueError("organisation_name must be 1 to 60 characters")

@@ -8,92 +8,22 @@ leaves the working tree clean).
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Page, Response, WebSocket, expect
+from playwright.sync_api import Page, expect
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-KEY_PREFIX = "mb_sk_"
+from tests.browser.streamlit_app import Leaks, screenshot_dir, streamlit_server
 
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def dashboard() -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py"]
-    options = ["--server.port", str(port), "--server.headless", "true"]
-    process = subprocess.Popen(
-        [*command, *options],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/_stcore/health").is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("streamlit did not start")
-            time.sleep(0.2)
+    with streamlit_server() as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-class Leaks:
-    """Every response body and websocket frame the browser receives, searched for the key."""
-
-    def __init__(self, page: Page) -> None:
-        self.seen: list[str] = []
-        self.bodies = 0
-        self.frames = 0
-        page.on("response", self.on_response)
-        page.on("websocket", self.on_websocket)
-
-    def on_response(self, response: Response) -> None:
-        try:
-            body = response.body()
-        except Exception:  # redirects and aborted loads have no body
-            return
-        self.bodies += 1
-        self.scan(body, response.url)
-
-    def on_websocket(self, socket_: WebSocket) -> None:
-        socket_.on("framereceived", self.on_frame)
-
-    def on_frame(self, payload: str | bytes) -> None:
-        self.frames += 1
-        self.scan(payload, "websocket")
-
-    def scan(self, payload: str | bytes, where: str) -> None:
-        data = payload.encode() if isinstance(payload, str) else payload
-        if KEY_PREFIX.encode() in data:
-            self.seen.append(where)
 
 
 def streamlit_ready(page: Page) -> None:
@@ -129,7 +59,7 @@ def sign_in(page: Page) -> None:
 
 
 def test_overview_launch_approve_and_deny(page: Page, dashboard: str, tmp_path: Path) -> None:
-    shots = SCREENSHOTS if os.environ.get("MEDBLOCKS_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    shots = screenshot_dir(tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
     leaks = Leaks(page)

@@ -1,13 +1,15 @@
-"""A real sandbox on loopback and the dashboard's own clients for it."""
+"""A real sandbox on loopback and the dashboard's own clients for it; the environment and the
+embedded sandbox of the dashboard under AppTest."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+import streamlit as st
 
 from medblocks.client import Medblocks
-from medblocks.dashboard.target import Target
+from medblocks.dashboard.target import Target, embedded_sandbox
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from medblocks.spec import pinned_version
 
@@ -33,3 +35,32 @@ def target(sandbox: RunningSandbox) -> Target:
 def client(target: Target) -> Iterator[Medblocks]:
     with target.client() as opened:
         yield opened
+
+
+# -- the dashboard through AppTest (the pages start the process's embedded sandbox) -------------
+
+SETTINGS = ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_ALLOW_LIVE_WRITES")
+
+
+@pytest.fixture
+def app_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Nothing configured and empty Streamlit caches (configuration is read once per process)."""
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def embedded() -> RunningSandbox:
+    """The process's embedded sandbox: the one the dashboard under AppTest talks to."""
+    return embedded_sandbox()
+
+
+@pytest.fixture
+def embedded_api(embedded: RunningSandbox) -> Iterator[Medblocks]:
+    with Medblocks(embedded.api_key, base_url=embedded.base_url) as client:
+        yield client

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard.target import embedded_sandbox
 from medblocks.sandbox import RunningSandbox
+from medblocks.spec.failure_codes import failure_wording
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"
 VARIABLES = (
@@ -90,7 +91,7 @@ def test_overview_shows_the_embedded_target_and_its_demo_data(api: Medblocks) ->
 
 def test_patients_are_masked_until_revealed(api: Medblocks) -> None:
     names = [p.name for p in api.patients.list(limit=100) if p.name]
-    at = open_page("pages/patients.py")
+    at = open_page("ui_pages/patients.py")
     assert_clean(at)
     table = at.dataframe[0].value
     assert not set(names) & set(table["name"])
@@ -105,7 +106,7 @@ def test_patient_filters_live_in_the_url_and_open_a_patient(api: Medblocks) -> N
     patient = next(
         p for p in api.patients.list(limit=100) if api.patients.retrieve(p.id).connections
     )
-    at = open_page("pages/patients.py", patient_id=patient.id, open=patient.id)
+    at = open_page("ui_pages/patients.py", patient_id=patient.id, open=patient.id)
     assert_clean(at)
     assert list(at.dataframe[0].value["patient_id"]) == [patient.id]
     assert at.query_params["patient_id"] == patient.id
@@ -123,7 +124,7 @@ def test_disconnect_needs_confirmation(api: Medblocks) -> None:
         if any(c.status == "active" for c in api.patients.retrieve(p.id).connections)
     )
     conn = next(c.id for c in api.patients.retrieve(patient).connections if c.status == "active")
-    at = open_page("pages/patients.py", open=patient)
+    at = open_page("ui_pages/patients.py", open=patient)
     at.selectbox[0].set_value(conn).run()
     at.button(key="disconnect_ask").click().run()
     assert {c.id: c.status for c in api.patients.retrieve(patient).connections}[conn] == "active"
@@ -135,7 +136,7 @@ def test_disconnect_needs_confirmation(api: Medblocks) -> None:
 
 
 def test_connection_health_filters_come_from_the_url() -> None:
-    at = open_page("pages/connection_health.py", status="failed")
+    at = open_page("ui_pages/connection_health.py", status="failed")
     assert_clean(at)
     table = at.dataframe[0].value
     assert len(table) and set(table["status"]) == {"failed"}
@@ -147,24 +148,24 @@ def test_connection_health_filters_come_from_the_url() -> None:
 
 def test_sessions_page_lists_every_session(api: Medblocks) -> None:
     total = sum(len(list(api.patients.sessions(p.id))) for p in api.patients.list(limit=100))
-    at = open_page("pages/sessions.py")
+    at = open_page("ui_pages/sessions.py")
     at.button(key="mirror_sync_now").click().run()  # sessions made through the API: no event
     assert_clean(at)
     assert len(at.dataframe[0].value) == total
 
 
 def test_sources_page_uses_the_api_filters(api: Medblocks) -> None:
-    at = open_page("pages/sources.py", q="epic")
+    at = open_page("ui_pages/sources.py", q="epic")
     assert_clean(at)
-    everything = open_page("pages/sources.py")
+    everything = open_page("ui_pages/sources.py")
     assert len(everything.dataframe[0].value) == len(list(api.sources.list()))
-    at = open_page("pages/sources.py", vendor="epic")
+    at = open_page("ui_pages/sources.py", vendor="epic")
     table = at.dataframe[0].value
     assert len(table) and set(table["type"]) == {"epic"}
 
 
 def test_launch_creates_one_session_and_shows_its_link(api: Medblocks) -> None:
-    at = open_page("pages/launch.py", patient_id="dash_launch_1")
+    at = open_page("ui_pages/launch.py", patient_id="dash_launch_1")
     assert_clean(at)
     at.text_input(key="launch_label").input("the workbench")
     at.button(key="launch_button").click().run()
@@ -178,14 +179,15 @@ def test_launch_creates_one_session_and_shows_its_link(api: Medblocks) -> None:
 
 
 def test_launch_refuses_a_bad_form() -> None:
-    at = open_page("pages/launch.py", patient_id="conn_reserved")
+    at = open_page("ui_pages/launch.py", patient_id="conn_reserved")
+    assert not at.warning  # checked when Create is pressed, not before
+    at.button(key="launch_button").click().run()
     assert any("reserved prefix" in w.value for w in at.warning)
-    assert at.button(key="launch_button").disabled
     at.text_input(key="launch_patient").input("fine_id")
     at.text_area(key="launch_metadata").input("{not json")
-    at.run()
+    at.button(key="launch_button").click().run()
     assert any("not valid JSON" in w.value for w in at.warning)
-    assert at.button(key="launch_button").disabled
+    assert at.button(key="launch_button")  # still the form: nothing was launched
 
 
 def demo_session(api: Medblocks, predicate: Any) -> Any:
@@ -201,7 +203,7 @@ def test_return_page_connected(api: Medblocks) -> None:
         api, lambda s: s.connections and all(c.status == "active" for c in s.connections)
     )
     at = open_page(
-        "pages/connected.py", patient_id=session.patient_id, patient_session_id=session.id
+        "ui_pages/connected.py", patient_id=session.patient_id, patient_session_id=session.id
     )
     assert not at.exception
     assert [s.value for s in at.success] == ["Connected — pulling records"]
@@ -213,17 +215,20 @@ def test_return_page_failed_shows_codes_in_words_and_request_id(api: Medblocks) 
         lambda s: s.connections and all(c.status == "failed" for c in s.connections),
     )
     at = open_page(
-        "pages/connected.py", patient_id=session.patient_id, patient_session_id=session.id
+        "ui_pages/connected.py", patient_id=session.patient_id, patient_session_id=session.id
     )
     assert errors(at) == ["Connection failed"]
     code = session.connections[0].failure_code
     assert any(code in t and "—" in t for t in texts(at))
     assert any(t.startswith("Request id: ") and "none" not in t for t in texts(at))
+    # The shared failure-code table's words, and its next step for the first failed attempt.
+    assert any(failure_wording(code).what_happened in t for t in texts(at))
+    assert [i.value for i in at.info] == [f"Next step: {failure_wording(code).next_step}"]
 
 
 def test_return_page_unknown_session_and_tampered_link(api: Medblocks) -> None:
     at = open_page(
-        "pages/connected.py",
+        "ui_pages/connected.py",
         patient_id="user_1",
         patient_session_id="ps_01ZZZZZZZZZZZZZZZZZZZZZZZZ",
     )
@@ -231,15 +236,15 @@ def test_return_page_unknown_session_and_tampered_link(api: Medblocks) -> None:
     assert "No session with this id exists in this organisation." in texts(at)
     assert any(t.startswith("Request id: ") and "none" not in t for t in texts(at))
     session = demo_session(api, lambda s: True)
-    at = open_page("pages/connected.py", patient_id="intruder", patient_session_id=session.id)
+    at = open_page("ui_pages/connected.py", patient_id="intruder", patient_session_id=session.id)
     assert errors(at) == ["This return link cannot be checked"]
     assert any("altered" in t for t in texts(at))
-    at = open_page("pages/connected.py", patient_id="x", patient_session_id="<b>hi</b>")
+    at = open_page("ui_pages/connected.py", patient_id="x", patient_session_id="<b>hi</b>")
     assert errors(at) == ["This return link cannot be checked"]
 
 
 def test_webhooks_page_lists_endpoints_and_events(api: Medblocks) -> None:
-    at = open_page("pages/webhooks.py")
+    at = open_page("ui_pages/webhooks.py")
     assert_clean(at)
     assert list(at.dataframe[0].value["id"]) == [e.id for e in api.webhooks.list(limit=100)]
     events = at.dataframe[1].value
@@ -264,7 +269,7 @@ def test_contract_page_reads_the_latest_summary(tmp_path: Path) -> None:
     }
     (reports / "contract-summary.json").write_text(json.dumps(summary))
     (reports / "drift.json").write_text(json.dumps({"headline": "in-sync"}))
-    at = open_page("pages/contract.py")
+    at = open_page("ui_pages/contract.py")
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Passed"] == "41" and metrics["Drift"] == "in-sync"
@@ -284,14 +289,14 @@ def test_bad_key_is_a_clear_message_with_request_id(
     assert not at.exception
     assert any("The API key was refused" in e for e in errors(at))
     assert any(t.startswith("Request id: ") and "none" not in t for t in texts(at))
-    assert "Medblocks sandbox workspace" in [s.value for s in at.subheader]
+    assert any(s.value.startswith("Local sandbox at 127.0.0.1:") for s in at.subheader)
     assert "mb_sk_sbx_" not in json.dumps([texts(at), errors(at)])
 
 
 def test_sandbox_down_is_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDBLOCKS_API_KEY", "mb_sk_sbx_" + "0" * 26)
     monkeypatch.setenv("MEDBLOCKS_API_URL", "http://127.0.0.1:9")
-    at = open_page("pages/sources.py")
+    at = open_page("ui_pages/sources.py")
     assert not at.exception
     assert any("cannot be reached" in e for e in errors(at))
     assert "Request id: none (no response was received)" in texts(at)
@@ -304,17 +309,18 @@ def test_live_key_is_read_only_under_a_banner(
     monkeypatch.setenv("MEDBLOCKS_API_URL", embedded.base_url)
     at = open_page()
     assert not at.exception
-    assert any(e.startswith("LIVE — production Medblocks") and "Read-only" in e for e in errors(at))
+    # A live key on a loopback URL is not production: named for what it is, still read-only.
+    assert not any("LIVE — production" in e for e in errors(at))
+    assert any("is not Medblocks" in w.value for w in at.warning)
     # no write anywhere: "Sync now" only reads the API into the mirror
     assert [b.key for b in at.button] == ["mirror_sync_now", "refresh_data"]
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/launch.py")  # Launch is left out of the navigation
+        at.switch_page("ui_pages/launch.py")  # Launch is left out of the navigation
 
     monkeypatch.setenv("MEDBLOCKS_ALLOW_LIVE_WRITES", "true")
     st.cache_resource.clear()  # configuration is read once per process
     at = open_page()
-    assert any("Writes are ENABLED" in e for e in errors(at))
-    at.switch_page("pages/launch.py").run()
+    at.switch_page("ui_pages/launch.py").run()
     assert at.title[0].value == "Launch a session"
 
 
@@ -341,7 +347,7 @@ def test_rate_limiting_is_a_clear_message_with_request_id(embedded: RunningSandb
     at = AppTest.from_file(APP, default_timeout=60).run()
     sandbox_control(embedded, "PUT", "faults", {"rate_limit_burst": 3, "retry_after": 1})
     try:
-        at.switch_page("pages/sources.py").run()
+        at.switch_page("ui_pages/sources.py").run()
     finally:
         sandbox_control(embedded, "DELETE", "faults")
     assert not at.exception
@@ -351,10 +357,10 @@ def test_rate_limiting_is_a_clear_message_with_request_id(embedded: RunningSandb
 
 
 def test_launch_shows_the_session_status_live(api: Medblocks) -> None:
-    at = open_page("pages/launch.py", patient_id="dash_live_status")
+    at = open_page("ui_pages/launch.py", patient_id="dash_live_status")
     at.button(key="launch_button").click().run()
     session = next(iter(api.patients.sessions("dash_live_status")))
-    assert "Status: open · connections: 0" in texts(at)
+    assert any(i.value.startswith("Waiting for the patient to open the link") for i in at.info)
     assert session.status == "open"
 
 
@@ -362,7 +368,7 @@ def test_sessions_close_to_expiry_are_highlighted(api: Medblocks) -> None:
     soon = api.patient_sessions.create(
         patient_id="dash_expiring", return_url="http://127.0.0.1:8501/connected", expires_in=60
     )
-    at = open_page("pages/sessions.py", status="open")
+    at = open_page("ui_pages/sessions.py", status="open")
     at.button(key="mirror_sync_now").click().run()
     assert_clean(at)
     table = at.dataframe[0].value
@@ -378,7 +384,7 @@ def test_redeliver_queues_an_event(api: Medblocks) -> None:
         for event in api.webhooks.events(endpoint.id)
         if event.last_redelivered_at is None
     )
-    at = open_page("pages/webhooks.py", endpoint=endpoint.id)
+    at = open_page("ui_pages/webhooks.py", endpoint=endpoint.id)
     at.selectbox[1].set_value(event.id).run()
     at.button(key="redeliver").click().run()
     assert_clean(at)
@@ -412,7 +418,7 @@ def test_server_errors_are_a_clear_message(embedded: RunningSandbox) -> None:
     at = AppTest.from_file(APP, default_timeout=60).run()
     sandbox_control(embedded, "PUT", "faults", {"error_rate": 1.0})
     try:
-        at.switch_page("pages/sources.py").run()
+        at.switch_page("ui_pages/sources.py").run()
     finally:
         sandbox_control(embedded, "DELETE", "faults")
     assert not at.exception
@@ -433,19 +439,20 @@ def test_an_unknown_version_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_failed_launch_is_not_retried_by_clicking_again(
     api: Medblocks, embedded: RunningSandbox
 ) -> None:
-    at = open_page("pages/launch.py", patient_id="dash_failed_launch")
+    at = open_page("ui_pages/launch.py", patient_id="dash_failed_launch")
     sandbox_control(embedded, "PUT", "faults", {"error_rate": 1.0})
     try:
         at.button(key="launch_button").click().run()
         assert any(e.startswith("Creating the session: ") for e in errors(at))
-        at.button(key="launch_button").click().run()
+        at.run()
     finally:
         sandbox_control(embedded, "DELETE", "faults")
-    assert "This launch failed earlier and is never retried automatically." in errors(at)
-    at.button(key="launch_button").click().run()  # faults gone, same intent: still no retry
+    assert "Creating the session failed; it is never retried automatically." in errors(at)
+    at.run()  # faults gone, same intent (in the URL): still no retry, and no Create button
+    assert "launch_button" not in [b.key for b in at.button]
     with pytest.raises(NotFoundError):  # the patient was never even created
         api.patients.retrieve("dash_failed_launch")
-    at.button(key="launch_new").click().run()
+    at.button(key="launch_again").click().run()
     at.button(key="launch_button").click().run()
     assert_clean(at)
     assert len(list(api.patients.sessions("dash_failed_launch"))) == 1
@@ -456,7 +463,7 @@ def test_launch_from_a_patient_carries_the_patient_id(
 ) -> None:
     assert embedded_sandbox() is embedded  # one embedded sandbox per process
     patient_id = next(iter(api.patients.list())).id
-    at = open_page("pages/patients.py", open=patient_id)
+    at = open_page("ui_pages/patients.py", open=patient_id)
     next(b for b in at.button if b.label == "Launch a session for this patient").click().run()
     assert not at.exception
     assert at.title[0].value == "Launch a session"

@@ -34,7 +34,7 @@ def own_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def health_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("pages/connection_health.py")
+    at.switch_page("ui_pages/connection_health.py")
     return at.run()
 
 

@@ -14,7 +14,8 @@ from medblocks.dashboard.launch import (
     LaunchForm,
     LaunchRequest,
     default_return_url,
-    intent_for,
+    is_intent_id,
+    new_intent_id,
     recent_launches,
     validate_launch,
 )
@@ -97,10 +98,9 @@ def test_each_bad_field_gets_its_own_message(
     assert words in checked.errors[field]
 
 
-def test_intent_is_stable_for_the_same_form_and_nonce() -> None:
-    assert intent_for(form(), "n1") == intent_for(form(), "n1")
-    assert intent_for(form(), "n1") != intent_for(form(), "n2")
-    assert intent_for(form(), "n1") != intent_for(form(patient_id="user_43"), "n1")
+def test_intent_ids_are_fresh_and_checked() -> None:
+    assert new_intent_id() != new_intent_id() and is_intent_id(new_intent_id())
+    assert not is_intent_id("") and not is_intent_id("x' OR 1=1") and not is_intent_id(None)
 
 
 def test_default_return_url_uses_the_browser_origin() -> None:
@@ -135,15 +135,15 @@ def test_ledger_records_an_intent_once(tmp_path: Path) -> None:
     record = Ledger(tmp_path / "ledger.sqlite3").get("i1")
     assert record is not None and record.session_id == "ps_1" and not record.in_flight
     assert [r.intent_id for r in ledger.recent()] == ["i1"]
-    assert recent_launches(ledger) == [
+    assert recent_launches(ledger.recent(), {}, "http://127.0.0.1:8600/launch") == [
         {
-            "when": record.requested_at,
-            "who": "qa",
-            "target": "embedded",
-            "patient_id": "u1",
+            "when": record.requested_at[:19].replace("T", " ") + " UTC",
+            "by": "qa",
+            "patient": "u1",
             "mode": "picker",
-            "session": "ps_1",
-            "error": None,
+            "outcome": "session created (status not read)",
+            "hosted page": "http://x/c/1",
+            "launch": "http://127.0.0.1:8600/launch?intent=i1",
         }
     ]
 

@@ -13,6 +13,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from medblocks.sandbox.hosted import outcomes
+from medblocks.sandbox.ids import new_id
 from medblocks.sandbox.runtime import SandboxRuntime
 
 RETURN_URL = "https://app.example.test/connected?from=checkout"
@@ -339,3 +341,103 @@ def test_a_wrong_method_gets_the_hosted_error_page(api: httpx.Client, raw: httpx
     # The refused requests changed nothing: the session is still open with no attempt.
     after = api.get(f"/patient-sessions/{session['id']}").json()
     assert after["status"] == "open" and after["connections"] == []
+
+
+# -- what the patient sees: logos, app name, test mode ------------------------------------------
+
+
+def _csp_images(response: httpx.Response) -> str:
+    found = re.search(r"img-src ([^;]+);", response.headers["content-security-policy"])
+    assert found, response.headers["content-security-policy"]
+    return found.group(1)
+
+
+def test_the_picker_allows_exactly_the_image_origins_of_the_logos_it_shows(
+    api: httpx.Client, raw: httpx.Client, runtime: SandboxRuntime
+):
+    runtime.store.insert_sources(
+        [
+            (
+                new_id("fhirsrc_"),
+                "Zeta Heart Institute",
+                "epic",
+                "https://fhir.zeta1.example.test",
+                "https://logos.example.test/zeta.png",
+                None,
+            ),
+            (
+                new_id("fhirsrc_"),
+                "Zeta Bone Clinic",
+                None,
+                "https://fhir.zeta2.example.test",
+                "javascript:alert(1)",
+                None,
+            ),
+            (
+                new_id("fhirsrc_"),
+                "Zeta Eye Care",
+                None,
+                "https://fhir.zeta3.example.test",
+                None,
+                None,
+            ),
+        ]
+    )
+    path = _path(_create(api))
+    zeta = raw.get(path, params={"q": "zeta"})
+    assert _csp_images(zeta) == "https://logos.example.test"
+    assert 'src="https://logos.example.test/zeta.png"' in zeta.text
+    assert "javascript:" not in zeta.text
+    # No usable logo: the initials instead, drawn by the stylesheet.
+    assert re.findall(r'<span class="logo fallback"[^>]*>(\w+)</span>', zeta.text) == ["ZB", "ZE"]
+    everything = raw.get(path)
+    assert _csp_images(everything) == "data: https://logos.example.test"
+    # A page with no logo allows no image at all.
+    assert _csp_images(raw.get(path, params={"q": "no such hospital"})) == "'none'"
+    assert _csp_images(raw.get(f"{path}/done")) == "'none'"
+
+
+def test_the_app_is_named_by_the_label_else_by_the_organisation(
+    api: httpx.Client, raw: httpx.Client
+):
+    labelled = raw.get(f"{_path(_create(api, return_button_label='Acme Health'))}/done")
+    assert '<span class="app" id="app-name">Acme Health</span>' in labelled.text
+    unlabelled = raw.get(f"{_path(_create(api))}/done")
+    assert '<span class="app" id="app-name">Demo Health</span>' in unlabelled.text
+    assert "Done — return to Demo Health" in unlabelled.text
+    assert "app.example.test" not in unlabelled.text
+
+
+def test_scopes_are_in_plain_words_on_the_consent_step(api: httpx.Client, raw: httpx.Client):
+    source = _sources(api)[0]
+    path = _path(_create(api))
+    page = raw.get(f"{path}/sources/{source['id']}/consent", params={"persona": "user_good"})
+    scopes = re.search(r'<ul class="scopes" id="scopes">(.*?)</ul>', page.text, re.S)
+    assert scopes is not None
+    titles = re.findall(r"<strong>(.*?)</strong>", scopes.group(1))
+    assert titles == [
+        "Read your health record",
+        "Confirm who you are",
+        "Keep your records up to date",
+    ]
+    for raw_scope in ("launch/patient", "openid", "fhirUser", "offline_access", "patient/*.read"):
+        assert raw_scope not in page.text
+
+
+def test_test_mode_shows_persona_chips_that_fill_the_username(api: httpx.Client, raw: httpx.Client):
+    source = _sources(api)[0]
+    path = _path(_create(api))
+    sign_in = raw.get(f"{path}/sources/{source['id']}")
+    assert 'id="test-mode"' in sign_in.text
+    chips = re.findall(r'<a class="chip" href="([^"]+)" data-username="(\w+)"', sign_in.text)
+    assert [name for _, name in chips] == list(outcomes.PERSONAS)
+    href, name = chips[3]
+    chosen = raw.get(href.replace("&amp;", "&"))
+    assert f'id="username" name="username" value="{name}"' in chosen.text
+    assert f'data-username="{name}" aria-current="true"' in chosen.text
+    # Only a persona fills the field; anything else is ignored, never echoed.
+    other = raw.get(f"{path}/sources/{source['id']}", params={"username": '"><b>x'})
+    assert 'id="username" name="username" value=""' in other.text and "<b>x" not in other.text
+    # Vendors and the test server are named in test mode.
+    picker = raw.get(path)
+    assert "eClinicalWorks portal" in picker.text and "Test server" in picker.text

@@ -3,7 +3,8 @@
 Shared by the hosted pages (`pages.py`) and the headless controls (`levers/controls.py`), so
 a session completed either way ends in the same rows and emits the same webhook events.
 The sandbox's personas and failure codes are defined here (Medblocks publishes no
-`failure_code` values; see the README).
+`failure_code` values; see the README); their wording is the shared table in
+`medblocks.spec.failure_codes`.
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ from medblocks.sandbox.ids import new_id
 from medblocks.sandbox.runtime import SandboxRuntime
 from medblocks.sandbox.storage.ehr import SCOPES, chart_records
 from medblocks.sandbox.storage.store import Row
+from medblocks.spec.failure_codes import failure_wording
 
-# failure_code -> what the patient is told (and `error_description` in direct mode).
-FAILURE_CODES: dict[str, str] = {
-    "user_denied": "You chose not to share your records.",
-    "oauth_error": "The portal's authorization server returned an error.",
-    "token_exchange_failed": "The portal approved access but the token exchange failed.",
-    "oauth_callback_failed": "The portal sent the browser back without a usable authorization.",
-    "portal_login_failed": "The portal sign-in could not be completed.",
-    "consent_timeout": "The consent screen timed out before a decision was made.",
-}
+# The failure codes the sandbox produces (personas, Deny, controls, seed).
+FAILURE_CODES: tuple[str, ...] = (
+    "user_denied",
+    "oauth_error",
+    "token_exchange_failed",
+    "oauth_callback_failed",
+    "portal_login_failed",
+    "consent_timeout",
+)
 REFRESH_FAILS_AFTER = timedelta(hours=24)
 SANDBOX_PASSWORD = "pass_good"
 
@@ -61,23 +63,23 @@ class Persona:
 PERSONAS: dict[str, Persona] = {
     p.username: p
     for p in (
-        Persona("user_good", Outcome("active"), "active; records sync completes"),
+        Persona("user_good", Outcome("active"), "connects; records arrive"),
         Persona(
             "user_refresh_fail",
             Outcome("active", refresh_fails_after=REFRESH_FAILS_AFTER),
-            "active; refresh_failed 24 sandbox-clock hours later",
+            "connects; refresh fails 24 h later",
         ),
         Persona(
             "user_sync_fail",
             Outcome("active", records_sync_fails=True),
-            "active; records sync fails (records.sync.failed)",
+            "connects; records never arrive",
         ),
-        Persona("user_denied", Outcome.failed("user_denied"), "failed: user_denied"),
-        Persona("user_oauth_error", Outcome.failed("oauth_error"), "failed: oauth_error"),
+        Persona("user_denied", Outcome.failed("user_denied"), "declines (user_denied)"),
+        Persona("user_oauth_error", Outcome.failed("oauth_error"), "sign-in error (oauth_error)"),
         Persona(
             "user_token_fail",
             Outcome.failed("token_exchange_failed"),
-            "failed: token_exchange_failed",
+            "hand-over fails (token_exchange_failed)",
         ),
     )
 }
@@ -124,7 +126,7 @@ def direct_return(session: Row, result: AttemptResult) -> str:
             *base,
             ("success", "false"),
             ("error", code),
-            ("error_description", FAILURE_CODES.get(code, code)),
+            ("error_description", failure_wording(code).what_happened),
         ],
     )
 

@@ -2,10 +2,12 @@
 
 Picker mode: search the catalog (recommended sources first) → a source's simulated portal
 sign-in (sandbox personas) → consent (approve / deny) → result, connect more or finish →
-completion screen → "Done — return to {label}" → `return_url?patient_id=…&patient_session_id=…`.
+completion screen → "Done — return to {app}" → `return_url?patient_id=…&patient_session_id=…`.
 Direct mode: straight to the session's source sign-in, then straight back to `return_url` with
 the success or error parameters. The token in the URL is the only capability; every step is a
 plain form POST answered with a 303 redirect; an expired session shows the expired page (410).
+The app's name is the session's `return_button_label`, else the sandbox's configured
+`organisation_name` (the API carries no app name); test mode comes from the config too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -39,9 +41,35 @@ class _Refused(Exception):
         self.response = response
 
 
-def _message(request: Request, status: int, title: str, text: str, element_id: str) -> HTMLResponse:
-    page = html.message(title, text, element_id=element_id, request_id=request_id_of(request.scope))
-    return HTMLResponse(page, status_code=status)
+def _page(document: html.Document, status_code: int = 200) -> HTMLResponse:
+    """A page with the Content-Security-Policy that allows exactly the images it shows."""
+    response = HTMLResponse(document.text, status_code=status_code)
+    response.headers["Content-Security-Policy"] = document.content_security_policy
+    return response
+
+
+def _branding(request: Request, session: Row | None = None) -> html.Branding:
+    config = _runtime(request).config
+    label = session["return_button_label"] if session is not None else None
+    return html.Branding(label or config.organisation_name, config.hosted_test_mode)
+
+
+def _message(
+    request: Request,
+    status: int,
+    title: str,
+    text: str,
+    element_id: str,
+    session: Row | None = None,
+) -> HTMLResponse:
+    page = html.message(
+        title,
+        text,
+        _branding(request, session),
+        element_id=element_id,
+        request_id=request_id_of(request.scope),
+    )
+    return _page(page, status)
 
 
 def _runtime(request: Request) -> SandboxRuntime:
@@ -69,6 +97,7 @@ def _session(request: Request) -> Row:
                 "This link has expired",
                 "For your security the link stopped working. Go back to the app to start again.",
                 "expired",
+                row,
             )
         )
     if status == "complete":
@@ -79,6 +108,7 @@ def _session(request: Request) -> Row:
                 "You're all set",
                 "This session is already complete; you can close this window.",
                 "complete",
+                row,
             )
         )
     return row
@@ -92,7 +122,12 @@ def _source(request: Request, session: Row) -> Row:
     if source is None or source["id"] != source_id or not allowed:
         raise _Refused(
             _message(
-                request, 404, "Unknown health system", "Go back and pick another one.", "no-source"
+                request,
+                404,
+                "Unknown hospital or clinic",
+                "Go back and pick another one.",
+                "no-source",
+                session,
             )
         )
     return source
@@ -124,9 +159,15 @@ def _attempt_rows(runtime: SandboxRuntime, session: Row) -> list[html.AttemptRow
     return rows
 
 
-def _button_label(session: Row) -> str:
-    label = session["return_button_label"] or urlsplit(session["return_url"]).hostname or "app"
-    return f"Done — return to {label}"
+def _source_row(source: Row, *, recommended: bool = False) -> html.SourceRow:
+    return html.SourceRow(
+        source["id"], source["name"], source["type"], source["logo_url"], recommended
+    )
+
+
+def _listed(request: Request, source: Row) -> bool:
+    """Whether the picker lists `source`: test servers only in test mode."""
+    return _runtime(request).config.hosted_test_mode or not html.is_test_server(source["name"])
 
 
 def _base_url(request: Request) -> str:
@@ -138,6 +179,8 @@ Step = Callable[[Request], Awaitable[Response]]
 
 
 # The URL carries the session token: no page may be framed, cached, or leak it as a referrer.
+# A page that shows logos replaces this policy with its own (`_page`), which differs only in
+# `img-src`.
 SECURITY_HEADERS = {
     "Content-Security-Policy": html.CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
@@ -155,7 +198,8 @@ def _guarded(step: Step) -> Step:
             response: Response = await step(request)
         except _Refused as refused:
             response = refused.response
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
     return endpoint
@@ -174,24 +218,33 @@ async def start(request: Request) -> Response:
     rows: list[html.SourceRow] = []
     for source_id in recommended:
         source = runtime.store.get_source(source_id)
-        if source is not None and lowered in source["name"].lower():
-            rows.append(html.SourceRow(source["id"], source["name"], source["type"], True))
+        if source is not None and lowered in source["name"].lower() and _listed(request, source):
+            rows.append(_source_row(source, recommended=True))
     for source in runtime.store.list_sources(
         limit=PICKER_RESULTS + len(recommended), after_seq=None, q=query or None, vendor=None
     ):
-        if source["id"] not in recommended:
-            rows.append(html.SourceRow(source["id"], source["name"], source["type"], False))
-    return HTMLResponse(
-        html.picker(base, query=query, sources=rows, attempts=_attempt_rows(runtime, session))
+        if source["id"] not in recommended and _listed(request, source):
+            rows.append(_source_row(source))
+    return _page(
+        html.picker(
+            base,
+            _branding(request, session),
+            query=query,
+            sources=rows,
+            attempts=_attempt_rows(runtime, session),
+        )
     )
 
 
-def _sign_in_page(request: Request, source: Row, error: str | None, username: str) -> str:
+def _sign_in_page(
+    request: Request, session: Row, source: Row, error: str | None, username: str
+) -> html.Document:
     personas = [html.PersonaRow(p.username, p.summary) for p in outcomes.PERSONAS.values()]
     return html.sign_in(
         _base(request),
-        source_name=source["name"],
-        source_id=source["id"],
+        _branding(request, session),
+        source=_source_row(source),
+        can_choose_another=session["mode"] == "picker",
         personas=personas,
         error=error,
         username=username,
@@ -200,9 +253,14 @@ def _sign_in_page(request: Request, source: Row, error: str | None, username: st
 
 
 async def sign_in_form(request: Request) -> Response:
+    """The sign-in form; a persona chip (test mode) links here with `?username=` filled in."""
     session = _session(request)
     source = _source(request, session)
-    return HTMLResponse(_sign_in_page(request, source, None, ""))
+    chosen = request.query_params.get("username", "")
+    username = (
+        chosen if chosen in outcomes.PERSONAS and _runtime(request).config.hosted_test_mode else ""
+    )
+    return _page(_sign_in_page(request, session, source, None, username))
 
 
 async def sign_in(request: Request) -> Response:
@@ -210,15 +268,24 @@ async def sign_in(request: Request) -> Response:
     source = _source(request, session)
     form = await _form(request)
     username = form.get("username", "").strip()
+    test_mode = _runtime(request).config.hosted_test_mode
     if username not in outcomes.PERSONAS:
-        error = "Unknown username: use one of the sandbox personas listed below."
+        error = (
+            "Unknown username: pick one of the test patients below."
+            if test_mode
+            else "That username and password did not match. Check them and try again."
+        )
     elif form.get("password", "") != outcomes.SANDBOX_PASSWORD:
-        error = "Wrong password: every sandbox persona uses pass_good."
+        error = (
+            "Wrong password: every test patient uses pass_good."
+            if test_mode
+            else "That username and password did not match. Check them and try again."
+        )
     else:
         return _see_other(
             f"{_base(request)}/sources/{quote(source['id'])}/consent?persona={quote(username)}"
         )
-    return HTMLResponse(_sign_in_page(request, source, error, username), status_code=400)
+    return _page(_sign_in_page(request, session, source, error, username[:200]), 400)
 
 
 async def consent_form(request: Request) -> Response:
@@ -227,11 +294,11 @@ async def consent_form(request: Request) -> Response:
     persona = request.query_params.get("persona", "")
     if persona not in outcomes.PERSONAS:
         return _see_other(f"{_base(request)}/sources/{quote(source['id'])}")
-    return HTMLResponse(
+    return _page(
         html.consent(
             _base(request),
-            source_name=source["name"],
-            source_id=source["id"],
+            _branding(request, session),
+            source=_source_row(source),
             persona=persona,
             scopes=SCOPES,
         )
@@ -267,13 +334,12 @@ async def attempt_result(request: Request) -> Response:
         return _see_other(_base(request))
     last = attempts[-1]
     row = html.AttemptRow(source["name"], last["status"], last["failure_code"])
-    description = outcomes.FAILURE_CODES.get(last["failure_code"] or "")
-    return HTMLResponse(
+    return _page(
         html.attempt_result(
             _base(request),
-            source_name=source["name"],
+            _branding(request, session),
+            source=_source_row(source),
             attempt=row,
-            description=description,
             request_id=request_id_of(request.scope),
         )
     )
@@ -284,10 +350,12 @@ async def completion(request: Request) -> Response:
     session = _session(request)
     if session["mode"] == "direct":
         return _see_other(_base(request))
-    return HTMLResponse(
+    branding = _branding(request, session)
+    return _page(
         html.completion(
             _base(request),
-            button_label=_button_label(session),
+            branding,
+            button_label=f"Done — return to {branding.app_name}",
             attempts=_attempt_rows(runtime, session),
         )
     )

@@ -6,7 +6,7 @@ import streamlit as st
 
 from medblocks.dashboard.return_page import verify_return
 from medblocks.dashboard.sources import source_name
-from pages import _shared
+from ui_pages import _shared
 
 st.title("Return page")
 params = {name: st.query_params.get(name, "") for name in st.query_params}
@@ -27,6 +27,7 @@ elif outcome.state == "partly_connected":
 else:
     st.error(outcome.headline)
 st.text(outcome.detail)
+st.info(f"Next step: {outcome.next_step}")
 if outcome.session_id:
     st.text(f"Session: {outcome.session_id} ({outcome.session_status or 'unknown'})")
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}

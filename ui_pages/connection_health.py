@@ -7,7 +7,7 @@ import streamlit as st
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
-from pages import _mirror, _shared
+from ui_pages import _mirror, _shared
 
 st.title("Connection health")
 

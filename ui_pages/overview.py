@@ -8,7 +8,7 @@ import streamlit as st
 
 from medblocks.dashboard import aggregate
 from medblocks.dashboard.sources import source_name
-from pages import _mirror, _shared
+from ui_pages import _mirror, _shared
 
 t = _shared.target()
 st.title("Overview")

@@ -15,7 +15,7 @@ from medblocks.dashboard import mirror_reads
 from medblocks.dashboard.frames import OrgFrames
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, database_url
-from pages import _shared
+from ui_pages import _shared
 
 
 @st.cache_resource(show_spinner="Opening the org mirror…")

@@ -8,7 +8,7 @@ import streamlit as st
 from medblocks.dashboard.aggregate import with_expiry
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
-from pages import _mirror, _shared
+from ui_pages import _mirror, _shared
 
 st.title("Sessions")
 _mirror.status_line()

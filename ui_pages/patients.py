@@ -6,7 +6,7 @@ import streamlit as st
 
 from medblocks.dashboard.frames import patient_summary, patients_containing
 from medblocks.dashboard.masking import shown_email, shown_name, shown_people
-from pages import _mirror, _shared
+from ui_pages import _mirror, _shared
 
 t = _shared.target()
 st.title("Patients")
@@ -66,7 +66,7 @@ st.text(f"{view.patient_id} · {who}")
 
 actions = st.columns(2)
 if actions[0].button("Launch a session for this patient", disabled=not t.writes_allowed):
-    st.switch_page("pages/launch.py", query_params={"patient_id": view.patient_id})
+    st.switch_page("ui_pages/launch.py", query_params={"patient_id": view.patient_id})
 
 st.subheader("Connections")
 st.dataframe(

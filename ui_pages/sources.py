@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _shared
+from ui_pages import _shared
 
 st.title("Sources")
 cols = st.columns(2)

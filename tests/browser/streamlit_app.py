@@ -1,0 +1,96 @@
+"""`streamlit run dashboard.py` on a free port for the browser tests, as a person starts it;
+where screenshots go; what the browser received, searched for the key."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, Response, WebSocket
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY_PREFIX = "mb_sk_"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def streamlit_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """The dashboard's base URL once `/_stcore/health` answers; nothing configured (no
+    MEDBLOCKS_* variable) unless `extra_env` sets some. Stopped on exit."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
+    env.update(extra_env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/_stcore/health").is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("streamlit did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    """docs/screenshots/ with MEDBLOCKS_UPDATE_SCREENSHOTS=1 (the README's), else `tmp_path`,
+    so an ordinary run leaves the working tree clean."""
+    if os.environ.get("MEDBLOCKS_UPDATE_SCREENSHOTS") == "1":
+        return ROOT / "docs" / "screenshots"
+    return tmp_path
+
+
+class Leaks:
+    """Every response body and websocket frame the browser receives, searched for the key."""
+
+    def __init__(self, page: Page) -> None:
+        self.seen: list[str] = []
+        self.bodies = 0
+        self.frames = 0
+        page.on("response", self.on_response)
+        page.on("websocket", self.on_websocket)
+
+    def on_response(self, response: Response) -> None:
+        try:
+            body = response.body()
+        except Exception:  # redirects and aborted loads have no body
+            return
+        self.bodies += 1
+        self.scan(body, response.url)
+
+    def on_websocket(self, socket_: WebSocket) -> None:
+        socket_.on("framereceived", self.on_frame)
+
+    def on_frame(self, payload: str | bytes) -> None:
+        self.frames += 1
+        self.scan(payload, "websocket")
+
+    def scan(self, payload: str | bytes, where: str) -> None:
+        data = payload.encode() if isinstance(payload, str) else payload
+        if KEY_PREFIX.encode() in data:
+            self.seen.append(where)

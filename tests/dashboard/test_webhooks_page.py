@@ -1,0 +1,80 @@
+"""The Webhooks page through AppTest: the patient column, payload and response viewers, and the
+documented once-a-minute redelivery limit shown as information with its countdown."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from medblocks.client import Medblocks
+from medblocks.sandbox import RunningSandbox
+from tests.dashboard.apptest import open_app_page
+
+pytestmark = pytest.mark.usefixtures("app_environment")
+
+
+def completed_session_event(
+    embedded: RunningSandbox, embedded_api: Medblocks, patient_id: str
+) -> tuple:
+    """A session completed through the sandbox control: its patient_session.completed event."""
+    source = next(iter(embedded_api.sources.list())).id
+    session = embedded_api.patient_sessions.create(
+        patient_id=patient_id,
+        return_url="http://127.0.0.1:8501/connected",
+        recommended_connection_ids=[source],
+    )
+    httpx.post(
+        f"{embedded.base_url}/_sandbox/patient-sessions/{session.id}/complete",
+        json={"outcome": "active", "connection_id": source},
+        headers={"Authorization": f"Bearer {embedded.api_key}"},
+    ).raise_for_status()
+    endpoint = next(iter(embedded_api.webhooks.list()))
+    event = next(
+        e
+        for e in embedded_api.webhooks.events(endpoint.id)
+        if e.type == "patient_session.completed" and e.data.object["id"] == session.id
+    )
+    return session, endpoint, event
+
+
+def open_webhooks(**query: str) -> AppTest:
+    return open_app_page("ui_pages/webhooks.py", **query)
+
+
+def test_events_name_their_patient_and_open_in_payload_and_response_viewers(
+    embedded: RunningSandbox, embedded_api: Medblocks
+) -> None:
+    session, endpoint, event = completed_session_event(
+        embedded, embedded_api, "webhooks_page_patient"
+    )
+    at = open_webhooks(endpoint=endpoint.id, event=event.id)
+    assert not at.exception
+    events = at.dataframe[1].value
+    row = events[events["id"] == event.id].iloc[0]
+    assert row["patient_id"] == "webhooks_page_patient"
+    payload, response = (c.value for c in at.code)
+    assert f'"id": "{session.id}"' in payload and '"patient_id": "webhooks_page_patient"' in payload
+    captions = [c.value for c in at.caption]
+    assert "Payload (patient_session.completed, data.object)" in captions
+    assert any(c.startswith("Last response: ") for c in captions)
+    # The background delivery may have tried the (unreachable) demo receiver meanwhile.
+    fresh = next(e for e in embedded_api.webhooks.events(endpoint.id) if e.id == event.id)
+    assert response in {"(empty)", fresh.last_response_body}
+
+
+def test_the_redelivery_limit_is_information_with_a_countdown(
+    embedded: RunningSandbox, embedded_api: Medblocks
+) -> None:
+    _, endpoint, event = completed_session_event(embedded, embedded_api, "webhooks_page_limit")
+    at = open_webhooks(endpoint=endpoint.id, event=event.id)
+    at.button(key="redeliver").click().run()
+    assert [s.value for s in at.success] == [
+        "Queued for redelivery (one redelivery per event per minute)."
+    ]
+    at.button(key="redeliver").click().run()  # again within the minute: the documented 429
+    assert not at.error and not at.exception
+    [info] = [i.value for i in at.info]
+    assert info.startswith("Medblocks allows one redelivery per event per minute.")
+    seconds = int(info.rsplit("in ", 1)[1].removesuffix(" s."))
+    assert 1 <= seconds <= 60

@@ -1,0 +1,6 @@
+"""The dashboard's pages, one module each; `_shared` holds the Streamlit glue they share.
+
+Not named `pages/`: Streamlit treats a `pages/` folder beside the entry file as a version-1
+multipage app until `st.navigation` first runs in the process, so the first visit after a
+start listed the folder's files and answered deep links with "Page not found".
+"""

@@ -1,0 +1,315 @@
+"""Launch: picker or direct mode explained (and the sandbox personas), one session per intent,
+then its link and its live status.
+
+The intent id is in the page's URL (`?intent=`) from the first view, and the shared ledger claims
+it (a unique insert) before the create call: a reload during a slow create, or the same URL in a
+second tab, finds the claimed launch and shows it (waiting while it is being created) instead of
+creating another. A failed create is recorded; trying again is a new launch (a new intent).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from medblocks.client import Medblocks
+from medblocks.client.models import PatientSession
+from medblocks.dashboard.launch import (
+    MODE_GUIDANCE,
+    PERSONA_NOTE,
+    PERSONAS,
+    SANDBOX_PASSWORD,
+    LaunchForm,
+    default_return_url,
+    form_of,
+    is_intent_id,
+    launch_once,
+    launch_stage,
+    new_intent_id,
+    personas_apply,
+    read_sessions,
+    recent_launches,
+    session_progress,
+    short_time,
+    validate_launch,
+)
+from medblocks.dashboard.ledger import LaunchRecord
+from medblocks.dashboard.links import safe_link
+from medblocks.dashboard.sources import source_name
+from ui_pages import _shared
+
+FORM_DEFAULTS: dict[str, object] = {
+    "launch_mode": "picker",
+    "launch_name": "",
+    "launch_email": "",
+    "launch_sources": [],
+    "launch_source": None,
+    "launch_label": "",
+    "launch_expiry": 1800,
+    "launch_metadata": "",
+}
+
+t = _shared.target()
+st.title("Launch a session")  # listed only where writes are allowed (dashboard.py)
+state = st.session_state
+ledger = _shared.ledger()
+
+# -- which launch this view is about: the intent in the URL, minted on a first view ------------
+switched = state.pop("launch_switch_to", None)
+asked = switched or st.query_params.get("intent")
+intent = asked if is_intent_id(asked) else new_intent_id()
+if asked and intent != asked:
+    st.info("The launch id in this link was not made by the dashboard; this is a new launch.")
+if switched and "patient_id" in st.query_params:
+    del st.query_params["patient_id"]
+if st.query_params.get("intent") != intent:
+    st.query_params["intent"] = intent
+
+catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+source_ids = sorted(catalog, key=lambda sid: catalog[sid]["name"])
+
+
+def source_label(sid: str) -> str:
+    return str(source_name(catalog, sid))
+
+
+def show_personas(expanded: bool) -> None:
+    if not personas_apply(t.kind, t.base_url):
+        return
+    with st.expander("Sandbox test patients: who to sign in as on the hosted page", expanded):
+        st.text(f"Sign in with any of these usernames and the password {SANDBOX_PASSWORD}.")
+        people = pd.DataFrame(
+            [{"sign in as": p.username, "after Approve": p.after_approve} for p in PERSONAS]
+        )
+        st.dataframe(people, hide_index=True, width="stretch")
+        st.caption(PERSONA_NOTE)
+
+
+def start_over(record: LaunchRecord | None) -> None:
+    """A new intent; with `record`, the form filled as that launch was (a deliberate retry)."""
+    for key in FORM_DEFAULTS:
+        state.pop(key, None)
+    state.pop("launch_patient", None)
+    state.pop("launch_tried", None)
+    if record is not None:
+        again = form_of(record)
+        state["launch_mode"] = again.mode
+        state["launch_patient"] = again.patient_id
+        known = [sid for sid in again.source_ids if sid in catalog]
+        if again.mode == "direct":
+            state["launch_source"] = known[0] if known else None
+        else:
+            state["launch_sources"] = known
+        state["launch_label"] = again.return_button_label
+        state["launch_expiry"] = again.expires_in
+        state["launch_metadata"] = again.metadata_json
+    else:
+        state["launch_patient"] = ""
+    state["launch_switch_to"] = new_intent_id()
+
+
+def draw_form() -> None:
+    for key, value in FORM_DEFAULTS.items():
+        state.setdefault(key, value)
+    state.setdefault("launch_patient", st.query_params.get("patient_id", ""))
+    modes = list(MODE_GUIDANCE)
+    mode = st.radio(
+        "Mode",
+        modes,
+        captions=[MODE_GUIDANCE[m] for m in modes],
+        horizontal=True,
+        key="launch_mode",
+    )
+    patient_id = st.text_input(
+        "Patient id",
+        max_chars=200,
+        key="launch_patient",
+        placeholder="your id for the patient (created on first use), e.g. user_123",
+    )
+    cols = st.columns(2)
+    name = cols[0].text_input("Patient name (optional)", key="launch_name")
+    email = cols[1].text_input("Patient email (optional)", key="launch_email")
+    if mode == "picker":
+        chosen = st.multiselect(
+            "Recommended sources (listed first on the picker; optional)",
+            source_ids,
+            format_func=source_label,
+            key="launch_sources",
+        )
+    else:
+        one = st.selectbox(
+            "Source", source_ids, format_func=source_label, index=None, key="launch_source"
+        )
+        chosen = [one] if one else []
+    cols = st.columns(2)
+    label = cols[0].text_input("Return button label (optional)", max_chars=60, key="launch_label")
+    expires_in = cols[1].number_input(
+        "Expires in (seconds)", min_value=60, max_value=86400, step=60, key="launch_expiry"
+    )
+    metadata = st.text_area("Metadata (JSON object, optional)", key="launch_metadata")
+    return_url = default_return_url(st.context.url)
+    st.caption("Return URL (the dashboard's Return page)")
+    st.text(return_url)
+    form = LaunchForm(
+        mode=mode,
+        patient_id=patient_id,
+        return_url=return_url,
+        patient_name=name,
+        patient_email=email,
+        source_ids=tuple(chosen),
+        return_button_label=label,
+        expires_in=int(expires_in),
+        metadata_json=metadata,
+    )
+    checked = validate_launch(form)  # shown only once Create was pressed
+    st.button(
+        "Create session",
+        type="primary",
+        key="launch_button",
+        on_click=state.__setitem__,
+        args=("launch_pressed", intent),
+    )
+    if state.pop("launch_pressed", None) == intent:
+        state["launch_tried"] = True
+        if checked.request is not None:
+            who = (st.user.get("email") if st.user else None) or "local user"
+            with st.spinner("Creating the session…"):
+                try:
+                    outcome = launch_once(
+                        _shared.client(),
+                        ledger,
+                        checked.request,
+                        intent_id=intent,
+                        target=t.kind,
+                        launched_by=str(who),
+                    )
+                except Exception as exc:
+                    state["launch_problem"] = (intent, exc)
+                else:  # claimed by another run between this page's read and the click
+                    state["launch_pressed"] = None if outcome.created_now else intent
+            state.pop("launch_tried", None)
+            st.rerun()
+    if state.get("launch_tried"):
+        for message in checked.errors.values():
+            st.warning(message)
+    show_personas(expanded=False)
+
+
+@st.fragment(run_every=1)
+def wait_for_create() -> None:
+    """Another run (a reload's earlier page, another tab) claimed this intent: wait for it."""
+    current = ledger.get(intent)
+    if current is not None and launch_stage(current) != "creating":
+        st.rerun()
+    st.caption(f"Checked {datetime.now(UTC).strftime('%H:%M:%S')} UTC; waiting…")
+
+
+@st.fragment(run_every=3)
+def live_status(session_id: str) -> None:
+    """The session as the server has it now, re-read every 3 seconds."""
+    session = _shared.attempt(
+        "Reading the session", _shared.client().patient_sessions.retrieve, session_id
+    )
+    if session is None:
+        return
+    progress = session_progress(session, catalog)
+    {"success": st.success, "info": st.info, "warning": st.warning}[progress.tone](
+        progress.headline
+    )
+    read_at = datetime.now(UTC).strftime("%H:%M:%S")
+    st.caption(f"Session {session.status} · read from Medblocks at {read_at} UTC, every 3 s")
+    if progress.attempts:
+        st.dataframe(pd.DataFrame(progress.attempts), hide_index=True, width="stretch")
+
+
+def draw_launch(record: LaunchRecord) -> None:
+    stage = launch_stage(record)
+    direct_to = record.request.get("connection_id")
+    to = f": {source_label(direct_to)}" if direct_to else ""
+    st.subheader(f"Patient {record.patient_id}, {record.mode} mode{to}")
+    st.caption(f"Started {short_time(record.requested_at)} by {record.launched_by}")
+    problem = state.pop("launch_problem", None)
+    shown_here = problem is not None and problem[0] == intent
+    if shown_here:
+        _shared.show_problem(problem[1], "Creating the session")
+    if state.pop("launch_pressed", None) == intent:  # Create, on a launch already claimed
+        st.info(
+            "This launch had already been made from this link (another tab or before a "
+            "reload): nothing new was created, and its session is shown."
+        )
+    if stage == "creating":
+        st.info(
+            "The session is being created (started from this link in another tab or before a "
+            "reload). It shows here as soon as it exists; it is not created twice."
+        )
+        wait_for_create()
+    elif stage == "interrupted":
+        st.warning(
+            "This launch never finished: the dashboard stopped during the create call, so the "
+            "session may or may not exist. Check the patient's sessions on the Patients page "
+            "before launching again."
+        )
+    elif stage == "failed":
+        st.error("Creating the session failed; it is never retried automatically.")
+        if not shown_here:  # the error as recorded (with its request id) for a later view
+            st.text(record.error or "")
+        st.text("To try once more, launch again (a new launch with the same details).")
+    else:
+        session_id = str(record.session_id)
+        url = record.session_url or ""
+        st.text("Send this link to the patient, or open it yourself to play the patient:")
+        st.code(url, language=None, wrap_lines=True)
+        hosted = safe_link(url)
+        if hosted:
+            st.link_button("Open the hosted page", hosted, type="primary")
+        st.caption("Session id")
+        st.text(session_id)
+        live_status(session_id)
+        show_personas(expanded=True)
+    cols = st.columns(2)
+    cols[0].button(
+        "Launch again with the same details",
+        key="launch_again",
+        on_click=start_over,
+        args=(record,),
+        help="A new launch (a new session) with this launch's form; name and email are not kept",
+    )
+    cols[1].button("New launch", key="launch_new", on_click=start_over, args=(None,))
+
+
+record = ledger.get(intent)
+if record is None:
+    draw_form()
+else:
+    draw_launch(record)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _sessions(
+    key: str, session_ids: tuple[str, ...], _client: Medblocks
+) -> dict[str, PatientSession | str]:
+    return read_sessions(_client, session_ids)
+
+
+st.divider()
+st.subheader("Recent launches")
+st.caption(
+    "The last launches against this kind of target, newest first; outcomes re-read every 10 s."
+)
+records = ledger.recent(10, target=t.kind)
+if not records:
+    st.text("No launches yet.")
+else:
+    ids = tuple(r.session_id for r in records if r.session_id)
+    sessions = _sessions(_shared.target_id(t), ids, _shared.client())
+    st.dataframe(
+        pd.DataFrame(recent_launches(records, sessions, st.context.url)),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "hosted page": st.column_config.LinkColumn("hosted page", display_text="open"),
+            "launch": st.column_config.LinkColumn("launch", display_text="view"),
+        },
+    )

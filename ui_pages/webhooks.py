@@ -1,0 +1,98 @@
+"""Webhooks: endpoints, recent events (patient, delivery state, attempts, status code), the
+payload and response of one event, and redelivery with its documented once-a-minute limit."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from medblocks.dashboard.frames import rows_with
+from medblocks.dashboard.webhooks import (
+    HIDDEN_EVENT_COLUMNS,
+    REDELIVERY_INTERVAL_SECONDS,
+    redelivery_wait,
+)
+from ui_pages import _shared
+
+t = _shared.target()
+st.title("Webhooks")
+endpoints = _shared.attempt("Reading webhook endpoints", _shared.endpoints)
+if endpoints is None:
+    st.stop()
+st.dataframe(endpoints, hide_index=True)
+if endpoints.empty:
+    st.text("No webhook endpoints are registered.")
+    st.stop()
+
+ids = list(endpoints["id"])
+wanted = st.query_params.get("endpoint", ids[0])
+endpoint_id = st.selectbox("Endpoint", ids, index=ids.index(wanted) if wanted in ids else 0)
+_shared.keep_in_query("endpoint", endpoint_id)
+events = _shared.attempt("Reading events", _shared.events, endpoint_id)
+if events is None:
+    st.stop()
+states = st.multiselect(
+    "Delivery", ["delivered", "retrying", "failed"], default=_shared.query_list("delivery")
+)
+_shared.keep_in_query("delivery", states)
+view = rows_with(events, "delivery", states)
+shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
+st.dataframe(view, hide_index=True, column_order=shown)
+if view.empty:
+    st.stop()
+
+event_ids = list(view["id"])
+wanted_event = st.query_params.get("event")
+event_id = st.selectbox(
+    "Event",
+    event_ids,
+    index=event_ids.index(wanted_event) if wanted_event in event_ids else None,
+    placeholder="Pick an event to see its payload and the last response",
+)
+_shared.keep_in_query("event", event_id)
+if event_id is None:
+    st.stop()
+event = view[view["id"] == event_id].iloc[0]
+payload_col, response_col = st.columns(2)
+with payload_col:
+    st.caption(f"Payload ({event['type']}, data.object)")
+    st.code(event["payload"], language="json")
+with response_col:
+    code = event["last_status_code"]
+    st.caption("Last response: " + ("no answer" if pd.isna(code) else f"HTTP {int(code)}"))
+    st.code(event["last_response_body"] or "(empty)", language=None)
+
+
+@st.fragment(run_every=1)
+def redelivery_countdown(event_id: str) -> None:
+    """The documented limit as information, counting down to when the event may go again."""
+    until = st.session_state.get("redeliver_after", {}).get(event_id)
+    left = round(until - time.time()) if until else 0
+    if left > 0:
+        st.info(
+            "Medblocks allows one redelivery per event per minute. "
+            f"This event can be redelivered again in {left} s."
+        )
+    elif until:
+        st.info("This event can be redelivered again now.")
+
+
+if _shared.require_writes(t):
+    if st.button("Redeliver", key="redeliver"):
+        try:
+            _shared.client().events.redeliver(event_id)
+        except Exception as exc:
+            wait = redelivery_wait(exc)
+            if wait is None:
+                _shared.show_problem(exc, "Redelivering")
+            else:
+                st.session_state.setdefault("redeliver_after", {})[event_id] = time.time() + wait
+        else:
+            st.cache_data.clear()
+            st.success("Queued for redelivery (one redelivery per event per minute).")
+            deadline = time.time() + REDELIVERY_INTERVAL_SECONDS
+            st.session_state.setdefault("redeliver_after", {})[event_id] = deadline
+    if event_id in st.session_state.get("redeliver_after", {}):
+        redelivery_countdown(event_id)
