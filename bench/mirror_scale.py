@@ -12,7 +12,7 @@ A sandbox process seeded with `--patients` bulk patients (default 100,000) and a
 3. registers a webhook endpoint pointing at the mirror's receiver (served in this process;
    the demo organisation's own endpoint, whose host cannot be reached, is disabled so that
    the sandbox's one-at-a-time delivery does not wait out its timeout), changes 1% of the
-   connections through the sandbox's controls (active ones to
+   connections (`--change-rate`, default 20 a second) through the sandbox's controls (active ones to
    `refresh_failed`, the others back to `active`: the changes that send events), and prints
    the requests the receiver spent against the full sync's, and the time from each change to
    the mirror showing it (p50/p95);
@@ -145,8 +145,11 @@ def frame_times(mirror: Mirror) -> tuple[float, float, float, int]:
     return cold, cold_cpu, warm, len(frame)
 
 
-def event_refresh(mirror: Mirror, sandbox: Sandbox, share: float) -> tuple[int, int, list[float]]:
-    """Change `share` of the connections; (changes, receiver requests, latencies in s)."""
+def event_refresh(
+    mirror: Mirror, sandbox: Sandbox, share: float, per_second: float
+) -> tuple[int, int, list[float]]:
+    """Change `share` of the connections, `per_second` changes a second; (changes, receiver
+    requests, latencies in s)."""
     with Medblocks(sandbox.key, base_url=sandbox.base_url) as client:
         # The sandbox delivers one event at a time, and the demo's endpoint
         # (hooks.example.test) cannot be reached: each burst would wait out its 5 s delivery
@@ -181,10 +184,12 @@ def event_refresh(mirror: Mirror, sandbox: Sandbox, share: float) -> tuple[int, 
                         seen_at[row.id] = now
 
     try:
-        for conn_id, status in wanted.items():
+        started = time.monotonic()
+        for index, (conn_id, status) in enumerate(wanted.items()):
+            time.sleep(max(0.0, started + index / per_second - time.monotonic()))
             sandbox.http.post(f"/_sandbox/connections/{conn_id}/status", json={"status": status})
             changed_at[conn_id] = time.monotonic()
-            if len(changed_at) % 50 == 0:
+            if len(changed_at) % 20 == 0:
                 look()
         deadline = time.monotonic() + 120
         while len(seen_at) < len(wanted) and time.monotonic() < deadline:
@@ -209,6 +214,12 @@ def main() -> int:
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--latency-ms", type=int, default=10, help="simulated round trip")
     parser.add_argument("--change-share", type=float, default=0.01)
+    parser.add_argument(
+        "--change-rate",
+        type=float,
+        default=20.0,
+        help="connection changes a second (the sandbox delivers events one at a time)",
+    )
     parser.add_argument("--rate-limited-patients", type=int, default=5_000)
     parser.add_argument("--rate-limit", type=int, default=100, help="sandbox requests/s per key")
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
@@ -245,11 +256,14 @@ def main() -> int:
                 missed.append(f"frame cold {cold:.2f} s > {TARGET_COLD_S} s")
             if warm > TARGET_WARM_S:
                 missed.append(f"frame warm {warm:.3f} s > {TARGET_WARM_S} s")
-            changes, requests, latencies = event_refresh(mirror, sandbox, args.change_share)
+            changes, requests, latencies = event_refresh(
+                mirror, sandbox, args.change_share, args.change_rate
+            )
             share = requests / report.requests
             p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
             print(
-                f"after {changes} connection changes ({args.change_share:.0%}): event-driven "
+                f"after {changes} connection changes ({args.change_share:.0%}, "
+                f"{args.change_rate:g} a second): event-driven "
                 f"refresh {requests} requests vs full sync {report.requests} ({share:.2%})"
             )
             print(f"event to mirror: p50 {p50:.3f} s, p95 {p95:.3f} s")
