@@ -79,7 +79,7 @@ def connections_frame(mirror: Mirror) -> pd.DataFrame:
     c = schema.connections
     query = sa.select(*(c.c[name] for name in CONNECTION_COLUMNS))
     frame = _frame(mirror, query, CONNECTION_COLUMNS)
-    frame["records_arrived"] = frame["records_arrived"].fillna(False).astype(bool)
+    frame["records_arrived"] = frame["records_arrived"].fillna(0).astype(bool)  # NULL: not seen
     return _times(frame, ["failure_at", "created_at", "updated_at", "failing_since"])
 
 
