@@ -1,0 +1,98 @@
+"""Ops pages formatted for people and acting: Overview, Connection health, Sessions, Patients
+through AppTest against the dashboard's embedded sandbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from medblocks.client import Medblocks
+from medblocks.dashboard.display import age_text, csv_text, skew_text, until_text
+from tests.dashboard.apptest import open_app_page
+
+pytestmark = pytest.mark.usefixtures("app_environment")
+
+AGE = re.compile(r"^(\d+ (s|min|h|d))?$")
+MINUTE_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d UTC)?$")
+
+
+@pytest.fixture
+def api(embedded_api: Medblocks) -> Iterator[Medblocks]:
+    yield embedded_api
+
+
+def clean(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def no_missing_words(frame: pd.DataFrame) -> None:
+    shown = frame.astype(str)
+    for word in ("None", "NaN", "nan", "NaT"):
+        assert not (shown == word).any().any(), word
+
+
+def test_durations_and_skew_read_as_words() -> None:
+    assert [age_text(s) for s in (5, 300, 18000, 3.1e6)] == ["5 s", "5 min", "5 h", "35 d"]
+    assert age_text(None) == ""
+    assert until_text(54 * 60 + 10) == "in 54 min" and until_text(-3.1e6) == "35 d ago"
+    assert skew_text(-0.04) == "0.0 s" and skew_text(1.26) == "+1.3 s"
+
+
+def test_connection_health_is_formatted_for_people() -> None:
+    at = clean(open_app_page("ui_pages/connection_health.py"))
+    table = at.dataframe[0].value
+    no_missing_words(table)
+    assert all(AGE.match(v) for v in table["failing_for"]) and all(
+        AGE.match(v) for v in table["connected_for"]
+    )
+    assert all(MINUTE_TIME.match(v) for v in table["failing_since"])
+    failing = table[table["status"].isin(["failed", "refresh_failed", "expired"])]
+    assert len(failing) and (failing["failing_for"] != "").all()  # refresh_failed/expired too
+    assert (table.loc[table["status"] == "active", "failing_for"] == "").all()
+    assert set(failing["status"]) >= {"refresh_failed", "failed"}
+    assert (table["patient_link"].str.startswith("patients?")).all()
+    assert at.get("download_button")
+
+
+def test_connection_health_csv_matches_the_table() -> None:
+    at = clean(open_app_page("ui_pages/connection_health.py"))
+    table = at.dataframe[0].value
+    text = csv_text(table)
+    assert "Failing for" in text.splitlines()[0] and "None" not in text
+    assert not re.search(r"\d+\.\d{3,}", text)
+
+
+def test_failing_days_filter_is_whole_days_in_the_url() -> None:
+    at = clean(open_app_page("ui_pages/connection_health.py", failing_days="1"))
+    assert at.number_input[0].value == 1
+    table = at.dataframe[0].value
+    assert len(table) and (table["failing_for"].str.endswith(" d")).all()
+
+
+def test_row_action_creates_one_session_for_that_patient_and_source(api: Medblocks) -> None:
+    at = clean(open_app_page("ui_pages/connection_health.py", status="refresh_failed"))
+    row = at.dataframe[0].value.iloc[0]
+    conn_id = row["id"]
+    patient_id = re.search(r"open=([^&]*)$", row["patient_link"]).group(1)  # type: ignore[union-attr]
+    source_id = next(
+        c.connection_id for c in api.patients.retrieve(patient_id).connections if c.id == conn_id
+    )
+    before = {s.id for s in api.patients.sessions(patient_id)}
+    at.query_params["connection"] = conn_id
+    clean(at.run())
+    assert not {s.id for s in api.patients.sessions(patient_id)} - before
+    at.button(key="health_new_link").click().run()
+    clean(at)
+    new = [s for s in api.patients.sessions(patient_id) if s.id not in before]
+    assert len(new) == 1
+    assert new[0].connection_id == source_id and new[0].status == "open"
+    assert [c.value for c in at.code] == [new[0].url]
+    at.run()  # a rerun shows the link again and creates nothing
+    assert len([s for s in api.patients.sessions(patient_id) if s.id not in before]) == 1
+    assert [c.value for c in at.code] == [new[0].url]
