@@ -113,7 +113,7 @@ def empty_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Missing values as empty text (object columns only: numbers and booleans stay typed)."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
+        if pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].where(out[column].notna(), "")
     return out
 
@@ -192,7 +192,7 @@ def sessions_table(sessions: pd.DataFrame, now: datetime, within_minutes: int) -
             "expires_soon": is_open & (left >= 0) & (left <= within_minutes * 60),
             "created": time_text(sessions["created_at"]),
             "hosted_url": [
-                safe_link(u) if o and s >= 0 else None
+                safe_link(u) or "" if o and s >= 0 else ""
                 for u, o, s in zip(sessions["url"], is_open, left.fillna(-1), strict=True)
             ],
             "minutes_left": left.floordiv(60).fillna(0).astype(int),

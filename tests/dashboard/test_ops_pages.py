@@ -3,11 +3,14 @@ through AppTest against the dashboard's embedded sandbox."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
@@ -96,3 +99,79 @@ def test_row_action_creates_one_session_for_that_patient_and_source(api: Medbloc
     at.run()  # a rerun shows the link again and creates nothing
     assert len([s for s in api.patients.sessions(patient_id) if s.id not in before]) == 1
     assert [c.value for c in at.code] == [new[0].url]
+
+
+def test_sessions_read_as_words_and_flag_the_next_hour(api: Medblocks) -> None:
+    soon = api.patient_sessions.create(
+        patient_id="ops_expiring", return_url="http://127.0.0.1:8501/connected", expires_in=3000
+    )
+    later = api.patient_sessions.create(
+        patient_id="ops_later", return_url="http://127.0.0.1:8501/connected", expires_in=7200
+    )
+    at = open_app_page("ui_pages/sessions.py")
+    clean(at.button(key="mirror_sync_now").click().run())
+    table = at.dataframe[0].value.set_index("id")
+    no_missing_words(table)
+    assert at.number_input[0].value == 60
+    assert table.loc[soon.id, "expires_soon"] and not table.loc[later.id, "expires_soon"]
+    assert re.match(r"^in (49|50) min$", table.loc[soon.id, "expires"])
+    assert table.loc[later.id, "expires"] == "in 2 h" or table.loc[later.id, "expires"] == "in 1 h"
+    assert all(MINUTE_TIME.match(v) for v in table["created"])
+    assert all(re.match(r"^(in )?\d+ (s|min|h|d)( ago)?$", v) for v in table["expires"])
+    assert table.loc[soon.id, "hosted_url"] == soon.url
+    assert (table.loc[table["status"] != "open", "hosted_url"].fillna("") == "").all()
+    assert (
+        table.loc[soon.id, "patient_link"] == "patients?patient_id=ops_expiring&open=ops_expiring"
+    )
+    at.query_params["session"] = soon.id
+    clean(at.run())
+    assert [c.value for c in at.code] == [soon.url]
+
+
+def chart_specs(at: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def chart_data(at: AppTest, index: int) -> pd.DataFrame:
+    """The (first) dataset a chart was drawn from, as Streamlit sent it (Arrow)."""
+    chart = at.get("vega_lite_chart")[index]
+    return convert_arrow_bytes_to_pandas_df(chart.proto.datasets[0].data.data)
+
+
+def test_overview_tiles_open_the_view_they_count(api: Medblocks) -> None:
+    at = clean(open_app_page("ui_pages/overview.py"))
+    metrics = {m.label: m.value for m in at.metric}
+    statuses = [
+        (p.id, c.status)
+        for p in api.patients.list(limit=100)
+        for c in api.patients.retrieve(p.id).connections
+    ]
+    failing = [(p, s) for p, s in statuses if s in ("failed", "refresh_failed", "expired")]
+    assert int(metrics["Needs attention"]) == len(failing)
+    assert re.match(r"^\d+\.\d s$", metrics["Clock skew (local − server)"])
+    assert not metrics["Clock skew (local − server)"].startswith(("-0.0", "+0.0", "−0.0"))
+    links = {link.proto.label: link.proto for link in at.get("page_link")}
+    act = links[f"{len({p for p, _ in failing})} patients: act on them"]
+    assert act.page == "health"
+    assert act.query_string == "status=failed&status=refresh_failed&status=expired"
+    assert links["open sessions"].page == "sessions"
+    assert links["open sessions"].query_string == "status=open"
+    assert links["refresh_failed connections"].query_string == "status=refresh_failed"
+
+
+def test_overview_charts_coloured_by_meaning_with_counts_and_readable_labels() -> None:
+    at = clean(open_app_page("ui_pages/overview.py"))
+    specs = chart_specs(at)
+    by_status = specs[0]
+    bar, text = by_status["layer"]
+    scale = bar["encoding"]["color"]["scale"]
+    colours = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colours["failed"] == "#c62828" and colours["active"] == "#2e7d32"
+    assert bar["encoding"]["x"]["axis"]["labelAngle"] == 0
+    assert text["encoding"]["text"]["field"] == "connections"
+    by_source = specs[2]
+    sources = set(chart_data(at, 2)["source"])
+    assert "(none attempted)" not in sources and len(sources) > 1
+    assert by_source["encoding"]["y"]["axis"]["labelLimit"] == 0
+    labels = list(chart_data(at, 3)["label"])
+    assert labels and all(re.match(r"^\d+ \(\d+%\)$", label) for label in labels)
