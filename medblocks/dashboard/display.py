@@ -48,6 +48,10 @@ LABELS: dict[str, str] = {
     "expired": "Expired",
     "disconnected": "Disconnected",
     "last_activity": "Last activity",
+    "logo_url": "Logo",
+    "scopes": "Scopes",
+    "failure": "What happened",
+    "failure_at": "Failed at",
 }
 
 STATUS_COLOURS: dict[str, str] = {
@@ -176,7 +180,8 @@ less than an hour is worth resending now (the API's default session lives 30 min
 def sessions_table(sessions: pd.DataFrame, now: datetime, within_minutes: int) -> pd.DataFrame:
     """Sessions for people: when the link expires ("in 54 min" / "36 d ago"), the link to
     resend for open ones, the patient as a link, times to the minute."""
-    left = (sessions["expires_at"] - pd.Timestamp(now)).dt.total_seconds()
+    expires_at = pd.to_datetime(sessions["expires_at"], utc=True, format="ISO8601")
+    left = (expires_at - pd.Timestamp(now)).dt.total_seconds()
     is_open = sessions["status"] == "open"
     table = pd.DataFrame(
         {
@@ -190,7 +195,9 @@ def sessions_table(sessions: pd.DataFrame, now: datetime, within_minutes: int) -
             "active_connections": sessions["active_connections"].fillna(0).astype(int),
             "expires": [until_text(None if pd.isna(s) else s) for s in left],
             "expires_soon": is_open & (left >= 0) & (left <= within_minutes * 60),
-            "created": time_text(sessions["created_at"]),
+            "created": time_text(
+                pd.to_datetime(sessions["created_at"], utc=True, format="ISO8601")
+            ),
             "hosted_url": [
                 safe_link(u) or "" if o and s >= 0 else ""
                 for u, o, s in zip(sessions["url"], is_open, left.fillna(-1), strict=True)
@@ -208,4 +215,17 @@ def patients_table(summary: pd.DataFrame, now: datetime) -> pd.DataFrame:
     for column in ("active", "failed", "refresh_failed", "expired", "disconnected"):
         table[column] = table[column].fillna(0).astype(int)
     table["last_activity"] = ages(table["last_activity"], now)
+    return empty_cells(table)
+
+
+def patient_connections_table(connections: pd.DataFrame) -> pd.DataFrame:
+    """One patient's connections (`patient_view`): age in words, failure time to the minute."""
+    table = connections.assign(
+        connected_for=[
+            age_text(None if pd.isna(d) else d * 86400) for d in connections["age_days"]
+        ],
+        failure_at=time_text(pd.to_datetime(connections["failure_at"], utc=True, format="ISO8601")),
+        failure_code=texts(connections["failure_code"]),
+        failure=texts(connections["failure"]),
+    ).drop(columns=["age_days"])
     return empty_cells(table)

@@ -175,3 +175,29 @@ def test_overview_charts_coloured_by_meaning_with_counts_and_readable_labels() -
     assert by_source["encoding"]["y"]["axis"]["labelLimit"] == 0
     labels = list(chart_data(at, 3)["label"])
     assert labels and all(re.match(r"^\d+ \(\d+%\)$", label) for label in labels)
+
+
+def test_patients_read_as_words_and_reveal_shows_names(api: Medblocks) -> None:
+    patient = next(
+        p
+        for p in api.patients.list(limit=100)
+        if p.name and any(c.status == "failed" for c in api.patients.retrieve(p.id).connections)
+    )
+    at = clean(open_app_page("ui_pages/patients.py", open=patient.id))
+    table = at.dataframe[0].value
+    no_missing_words(table)
+    assert str(table["failed"].dtype).startswith("int")
+    assert all(AGE.match(v) for v in table["last_activity"])
+    connections = at.dataframe[1].value
+    no_missing_words(connections)
+    assert all(AGE.match(v) for v in connections["connected_for"])
+    assert all(MINUTE_TIME.match(v) for v in connections["failure_at"])
+    assert (connections.loc[connections["status"] == "failed", "failure_at"] != "").all()
+    history = at.dataframe[2].value
+    no_missing_words(history)
+    assert all(MINUTE_TIME.match(v) for v in history["created"])
+    assert patient.name not in " ".join(t.value for t in at.text)
+    at.session_state["reveal_phi"] = True
+    clean(at.run())
+    assert patient.name in " ".join(t.value for t in at.text)
+    assert patient.name in set(at.dataframe[0].value["name"])
