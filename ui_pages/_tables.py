@@ -11,6 +11,16 @@ import streamlit as st
 from medblocks.dashboard.display import LABELS, PATIENT_LINK_TEXT, csv_text
 
 LONG_TEXT = ("tell_patient", "what_happened", "who_acts")
+WIDTHS = {  # pixels: wide enough for the values they hold, so nothing is cut
+    "patient_link": 120,
+    "patient_id": 120,
+    "source": 190,
+    "status": 115,
+    "failing_since": 165,
+    "updated": 165,
+    "created": 165,
+    "id": 230,
+}
 
 
 def column_config(columns: list[str]) -> dict[str, Any]:
@@ -19,13 +29,15 @@ def column_config(columns: list[str]) -> dict[str, Any]:
     for column in columns:
         label = LABELS.get(column, column.replace("_", " ").capitalize())
         if column == "patient_link":
-            config[column] = st.column_config.LinkColumn(label, display_text=PATIENT_LINK_TEXT)
+            config[column] = st.column_config.LinkColumn(
+                label, display_text=PATIENT_LINK_TEXT, width=WIDTHS[column]
+            )
         elif column == "hosted_url":
             config[column] = st.column_config.LinkColumn(label, width="medium")
         elif column in LONG_TEXT:
-            config[column] = st.column_config.TextColumn(label, width="large")
+            config[column] = st.column_config.TextColumn(label, width=360)
         else:
-            config[column] = st.column_config.Column(label)
+            config[column] = st.column_config.Column(label, width=WIDTHS.get(column))
     return config
 
 

@@ -88,11 +88,14 @@ _tables.download(
 chosen = table[table["id"] == st.query_params.get("connection", "")]
 if len(chosen):
     row = chosen.iloc[0]
-    st.subheader("New session link")
+    st.subheader("Selected connection: new session link")
     st.text(
         f"Patient {row['patient_id']} · {row['source']} · {row['status']}"
         + (f" for {row['failing_for']}" if row["failing_for"] else "")
     )
+    for label, key in (("What happened", "what_happened"), ("Tell the patient", "tell_patient")):
+        if row[key]:
+            st.text(f"{label}: {row[key]}")
     st.page_link(
         "ui_pages/patients.py",
         label="Open the patient",

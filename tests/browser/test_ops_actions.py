@@ -48,7 +48,9 @@ def test_row_action_creates_a_session_for_that_patient_and_source(
         sync = page.get_by_role("button", name="Sync now")
         expect(sync).to_be_visible(timeout=60_000)
         sync.click()  # a fresh mirror of a sandbox process fills on "Sync now"
-        expect(page.get_by_role("heading", name="New session link")).to_be_visible(timeout=60_000)
+        expect(
+            page.get_by_role("heading", name="Selected connection: new session link")
+        ).to_be_visible(timeout=60_000)
         expect(page.get_by_text(f"Patient {patient.id} ·")).to_be_visible()
         assert {s.id for s in api.patients.sessions(patient.id)} == before  # nothing yet
 
