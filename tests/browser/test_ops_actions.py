@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from medblocks.client import Medblocks
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
-from tests.browser.streamlit_app import Leaks, screenshot_dir, streamlit_server
+from tests.browser.streamlit_app import Leaks, streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +64,7 @@ def test_row_action_creates_a_session_for_that_patient_and_source(
         assert new[0].connection_id == connection.connection_id  # that source, direct mode
         assert new[0].status == "open"
         expect(page.get_by_test_id("stCode").get_by_text(new[0].url)).to_be_visible()
-        page.screenshot(path=str(screenshot_dir(tmp_path) / "connection-health-action.png"))
+        page.screenshot(path=str(tmp_path / "connection-health-action.png"))  # for a failed run
 
         page.get_by_role("link", name="Open the patient").click()
         expect(page.get_by_role("heading", name="Patient", exact=True)).to_be_visible(
