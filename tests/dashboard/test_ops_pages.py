@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,12 @@ from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
 from medblocks.dashboard.display import age_text, csv_text, skew_text, until_text
+from medblocks.dashboard.ledger import Ledger
+from medblocks.dashboard.session_link import WritesNotAllowed, create_session_link
+from medblocks.dashboard.target import Target
+from medblocks.mirror.settings import sqlite_url
+from medblocks.sandbox import RunningSandbox
+from medblocks.spec import pinned_version
 from tests.dashboard.apptest import open_app_page
 
 pytestmark = pytest.mark.usefixtures("app_environment")
@@ -201,3 +208,30 @@ def test_patients_read_as_words_and_reveal_shows_names(api: Medblocks) -> None:
     clean(at.run())
     assert patient.name in " ".join(t.value for t in at.text)
     assert patient.name in set(at.dataframe[0].value["name"])
+
+
+def test_a_read_only_target_creates_no_session_link(
+    embedded: RunningSandbox, api: Medblocks, tmp_path: Path
+) -> None:
+    read_only = Target(
+        kind="live",
+        base_url=embedded.base_url,
+        api_version=pinned_version(),
+        writes_allowed=False,
+        api_key=embedded.api_key,
+    )
+    patient = next(iter(api.patients.list(limit=100)))
+    source = next(iter(api.sources.list())).id
+    before = len(list(api.patients.sessions(patient.id)))
+    with read_only.client() as client, pytest.raises(WritesNotAllowed):
+        create_session_link(
+            client,
+            Ledger(sqlite_url(tmp_path / "ledger.sqlite3")),
+            read_only,
+            patient_id=patient.id,
+            source_id=source,
+            return_url="http://127.0.0.1:8501/connected",
+            intent_id="read-only",
+            launched_by="test",
+        )
+    assert len(list(api.patients.sessions(patient.id))) == before
