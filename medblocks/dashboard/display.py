@@ -202,7 +202,6 @@ def sessions_table(sessions: pd.DataFrame, now: datetime, within_minutes: int) -
                 safe_link(u) or "" if o and s >= 0 else ""
                 for u, o, s in zip(sessions["url"], is_open, left.fillna(-1), strict=True)
             ],
-            "minutes_left": left.floordiv(60).fillna(0).astype(int),
         },
         index=sessions.index,
     )

@@ -15,7 +15,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
-from medblocks.dashboard.display import age_text, csv_text, skew_text, until_text
+from medblocks.dashboard.display import PATIENT_LINK_TEXT, age_text, csv_text, skew_text, until_text
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.session_link import WritesNotAllowed, create_session_link
 from medblocks.dashboard.target import Target
@@ -89,7 +89,7 @@ def test_row_action_creates_one_session_for_that_patient_and_source(api: Medbloc
     at = clean(open_app_page("ui_pages/connection_health.py", status="refresh_failed"))
     row = at.dataframe[0].value.iloc[0]
     conn_id = row["id"]
-    patient_id = re.search(r"open=([^&]*)$", row["patient_link"]).group(1)  # type: ignore[union-attr]
+    patient_id = re.search(PATIENT_LINK_TEXT, row["patient_link"]).group(1)  # type: ignore[union-attr]
     source_id = next(
         c.connection_id for c in api.patients.retrieve(patient_id).connections if c.id == conn_id
     )
