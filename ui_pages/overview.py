@@ -42,7 +42,7 @@ row[0].metric(
 )
 row[0].page_link(
     HEALTH,
-    label=f"{tiles.patients_needing_attention} patients: act on them",
+    label=f"{tiles.patients_needing_attention} patients",
     query_params={"status": list(NEEDS_ATTENTION)},
 )
 row[1].metric("Patients", tiles.patients)
@@ -71,7 +71,7 @@ status_colours = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOUR
 st.subheader("Connections by status")
 bars = alt.Chart(by_status).encode(
     x=alt.X("status:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
-    y=alt.Y("connections:Q", title="connections"),
+    y=alt.Y("connections:Q", title="connections", axis=alt.Axis(format="d", tickMinStep=1)),
     tooltip=["status", "connections"],
 )
 st.altair_chart(
@@ -103,7 +103,7 @@ for by, title in (
         .encode(
             y=alt.Y(f"{by}:N", title=None, axis=alt.Axis(labelLimit=0)),
             yOffset=alt.YOffset("stage:N", sort=stage_order),
-            x=alt.X("sessions:Q"),
+            x=alt.X("sessions:Q", axis=alt.Axis(format="d", tickMinStep=1)),
             color=alt.Color("stage:N", sort=stage_order, scale=stage_colours),
             tooltip=[by, "stage", "sessions"],
         ),
@@ -144,7 +144,7 @@ for data, field, title in (
         .mark_bar()
         .encode(
             x=alt.X("yearmonthdate(day):T", title="day", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("failures:Q"),
+            y=alt.Y("failures:Q", axis=alt.Axis(format="d", tickMinStep=1)),
             color=alt.Color(f"{field}:N", legend=alt.Legend(labelLimit=0)),
             tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), field, "failures"],
         ),

@@ -45,14 +45,14 @@ columns = [
     "id",
     "patient_link",
     "status",
+    "expires",
+    "expires_soon",
+    "hosted_url",
     "mode",
     "source",
     "attempts",
     "active_connections",
-    "expires",
-    "expires_soon",
     "created",
-    "hosted_url",
 ]
 shown = table[columns].style.apply(
     lambda row: ["background-color: #ffe8a3" if row["expires_soon"] else "" for _ in row], axis=1

@@ -158,7 +158,7 @@ def test_overview_tiles_open_the_view_they_count(api: Medblocks) -> None:
     assert re.match(r"^\d+\.\d s$", metrics["Clock skew (local − server)"])
     assert not metrics["Clock skew (local − server)"].startswith(("-0.0", "+0.0", "−0.0"))
     links = {link.proto.label: link.proto for link in at.get("page_link")}
-    act = links[f"{len({p for p, _ in failing})} patients: act on them"]
+    act = links[f"{len({p for p, _ in failing})} patients"]
     assert act.page == "health"
     assert act.query_string == "status=failed&status=refresh_failed&status=expired"
     assert links["open sessions"].page == "sessions"
@@ -180,6 +180,7 @@ def test_overview_charts_coloured_by_meaning_with_counts_and_readable_labels() -
     sources = set(chart_data(at, 2)["source"])
     assert "(none attempted)" not in sources and len(sources) > 1
     assert by_source["encoding"]["y"]["axis"]["labelLimit"] == 0
+    assert by_source["encoding"]["x"]["axis"]["format"] == "d"  # whole sessions
     labels = list(chart_data(at, 3)["label"])
     assert labels and all(re.match(r"^\d+ \(\d+%\)$", label) for label in labels)
 
