@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from medblocks.client import Medblocks
 from medblocks.dashboard.display import PATIENT_LINK_TEXT, age_text, csv_text, skew_text, until_text
 from medblocks.dashboard.ledger import Ledger
+from medblocks.dashboard.sandbox_levers import Faults, SandboxLevers
 from medblocks.dashboard.session_link import WritesNotAllowed, create_session_link
 from medblocks.dashboard.target import Target
 from medblocks.mirror.settings import sqlite_url
@@ -236,3 +237,38 @@ def test_a_read_only_target_creates_no_session_link(
             launched_by="test",
         )
     assert len(list(api.patients.sessions(patient.id))) == before
+
+
+def test_a_failed_row_action_shows_the_request_id_and_is_not_retried(
+    embedded: RunningSandbox, api: Medblocks
+) -> None:
+    at = clean(open_app_page("ui_pages/connection_health.py", status="expired"))
+    row = at.dataframe[0].value.iloc[0]
+    patient_id = re.search(PATIENT_LINK_TEXT, row["patient_link"]).group(1)  # type: ignore[union-attr]
+    before = len(list(api.patients.sessions(patient_id)))
+    at.query_params["connection"] = row["id"]
+    clean(at.run())
+    levers = SandboxLevers(
+        Target(
+            kind="embedded",
+            base_url=embedded.base_url,
+            api_version=pinned_version(),
+            writes_allowed=True,
+            api_key=embedded.api_key,
+        )
+    )
+    levers.set_faults(Faults(error_rate=1.0))  # every API request answers 500
+    try:
+        at.button(key="health_new_link").click().run()
+    finally:
+        levers.clear_faults()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Creating the session link: the server failed (500)"
+    ] or (len(at.error) == 1 and at.error[0].value.startswith("Creating the session link:"))
+    assert any(t.value.startswith("Request id: ") and len(t.value) > 15 for t in at.text)
+    print("ERRS", [e.value for e in at.error], [t.value for t in at.text])
+    assert not at.code  # no link shown
+    assert len(list(api.patients.sessions(patient_id))) == before  # nothing made, nothing retried
+    at.run()  # a rerun does not press the button again
+    assert len(list(api.patients.sessions(patient_id))) == before
