@@ -12,6 +12,7 @@ from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.display import health_table
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.launch import default_return_url
+from medblocks.dashboard.masking import shown_name
 from medblocks.dashboard.session_link import create_session_link
 from medblocks.dashboard.sources import source_name
 from ui_pages import _mirror, _shared, _tables
@@ -23,6 +24,8 @@ _mirror.status_line()
 frame = _mirror.health().copy()
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 frame["source"] = [source_name(catalog, s) for s in frame["source_id"]]
+names = _mirror.org().patients.set_index("patient_id")["name"].to_dict()
+frame["name"] = [shown_name(names.get(p), reveal=_shared.reveal()) for p in frame["patient_id"]]
 table = health_table(frame, datetime.now(UTC))
 
 cols = st.columns(4)
@@ -57,6 +60,7 @@ if failing_days:
 
 columns = [
     "patient_link",
+    "name",
     "source",
     "status",
     "what_happened",
@@ -68,8 +72,10 @@ columns = [
     "who_acts",
     "id",
 ]
+masked = "" if _shared.reveal() else " · names masked (Reveal in the sidebar)"
 st.caption(
-    f'{len(view)} of {len(table)} connections · "Failing for" counts from when the connection '
+    f"{len(view)} of {len(table)} connections{masked} · "
+    '"Failing for" counts from when the connection '
     'was first seen failing; "Connection age" from when it was made. Select a row to send the '
     "patient a new session link."
 )
@@ -134,7 +140,7 @@ attention = view[view["status"].isin(NEEDS_ATTENTION)].sort_values("failing_sinc
 st.caption(f"{len(attention)} failed, refresh_failed or expired: the patient must connect again.")
 _tables.show(
     attention,
-    ["patient_link", "source", "status", "failing_for", "who_acts", "tell_patient"],
+    ["patient_link", "name", "source", "status", "failing_for", "who_acts", "tell_patient"],
     key="health_attention",
 )
 

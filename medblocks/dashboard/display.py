@@ -138,7 +138,8 @@ in the sandbox and in Medblocks' examples)."""
 
 
 def health_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
-    """Connection health for people: what, for whom, since when, who acts.
+    """Connection health for people: what, for whom, since when, who acts. `frame["name"]` is
+    the patient's name as the UI shows it (`masking.shown_name`).
 
     `failing_for` counts from `failing_since` (when the connection was first seen failing; the
     API's `failure_at` is filled only for `failed`), not from when the connection was created
@@ -149,6 +150,7 @@ def health_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
         {
             "patient_id": frame["patient_id"],
             "patient_link": [patient_link(p) for p in frame["patient_id"]],
+            "name": texts(frame["name"]),
             "source": texts(frame["source"]),
             "status": texts(frame["status"]),
             "failure_code": texts(frame["failure_code"]),

@@ -271,3 +271,17 @@ def test_a_failed_row_action_shows_the_request_id_and_is_not_retried(
     assert len(list(api.patients.sessions(patient_id))) == before  # nothing made, nothing retried
     at.run()  # a rerun does not press the button again
     assert len(list(api.patients.sessions(patient_id))) == before
+
+
+def test_connection_health_names_are_masked_until_revealed(api: Medblocks) -> None:
+    names = {p.id: p.name for p in api.patients.list(limit=100) if p.name}
+    at = clean(open_app_page("ui_pages/connection_health.py"))
+    table = at.dataframe[0].value
+    ids = table["patient_link"].str.extract(PATIENT_LINK_TEXT, expand=False)
+    named = [(i, n) for i, n in zip(ids, table["name"], strict=True) if i in names]
+    assert named and all(n != names[i] and n.startswith(names[i][0]) for i, n in named)
+    at.session_state["reveal_phi"] = True
+    clean(at.run())
+    table = at.dataframe[0].value
+    ids = table["patient_link"].str.extract(PATIENT_LINK_TEXT, expand=False)
+    assert all(n == names[i] for i, n in zip(ids, table["name"], strict=True) if i in names)
