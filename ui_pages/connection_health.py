@@ -1,83 +1,151 @@
-"""Connection health: every connection, filters kept in the URL, what needs attention, CSV."""
+"""Connection health: every connection, filters kept in the URL, what needs attention, CSV, and
+per row a new session link for that patient and source."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
 
 import streamlit as st
 
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
+from medblocks.dashboard.display import health_table
 from medblocks.dashboard.frames import rows_with
+from medblocks.dashboard.launch import default_return_url
+from medblocks.dashboard.masking import shown_name
+from medblocks.dashboard.session_link import create_session_link
 from medblocks.dashboard.sources import source_name
-from ui_pages import _mirror, _shared
+from ui_pages import _mirror, _shared, _tables
 
+t = _shared.target()
 st.title("Connection health")
 
 _mirror.status_line()
 frame = _mirror.health().copy()
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 frame["source"] = [source_name(catalog, s) for s in frame["source_id"]]
+names = _mirror.org().patients.set_index("patient_id")["name"].to_dict()
+frame["name"] = [shown_name(names.get(p), reveal=_shared.reveal()) for p in frame["patient_id"]]
+table = health_table(frame, datetime.now(UTC))
 
 cols = st.columns(4)
 statuses = cols[0].multiselect(
     "Status", list(STATUSES), default=[s for s in _shared.query_list("status") if s in STATUSES]
 )
-source_names = sorted(frame["source"].dropna().unique())
+source_names = sorted(s for s in table["source"].unique() if s)
 chosen_sources = cols[1].multiselect(
     "Source", source_names, default=[s for s in _shared.query_list("source") if s in source_names]
 )
-codes = sorted(frame["failure_code"].dropna().unique())
+codes = sorted(c for c in table["failure_code"].unique() if c)
 chosen_codes = cols[2].multiselect(
     "Failure code", codes, default=[c for c in _shared.query_list("code") if c in codes]
 )
 try:
-    min_age_default = float(st.query_params.get("min_age_days", "0") or 0)
+    days_default = max(int(st.query_params.get("failing_days", "0") or 0), 0)
 except ValueError:
-    min_age_default = 0.0
-min_age = cols[3].number_input("Older than (days)", min_value=0.0, value=min_age_default, step=1.0)
+    days_default = 0
+failing_days = cols[3].number_input(
+    "Failing for at least (days)", min_value=0, value=days_default, step=1, format="%d"
+)
 _shared.keep_in_query("status", statuses)
 _shared.keep_in_query("source", chosen_sources)
 _shared.keep_in_query("code", chosen_codes)
-_shared.keep_in_query("min_age_days", f"{min_age:g}" if min_age else None)
+_shared.keep_in_query("failing_days", str(failing_days) if failing_days else None)
 
-view = rows_with(frame, "status", statuses)
+view = rows_with(table, "status", statuses)
 view = rows_with(view, "source", chosen_sources)
 view = rows_with(view, "failure_code", chosen_codes)
-if min_age:
-    view = view[view["age_days"] >= min_age]
+if failing_days:
+    view = view[view["failing_days"] >= failing_days]
 
 columns = [
-    "patient_id",
+    "patient_link",
+    "name",
     "source",
     "status",
-    "failure_code",
-    "failure_at",
+    "what_happened",
+    "failing_for",
     "failing_since",
-    "age_days",
+    "connected_for",
     "records_arrived",
     "stuck_pull",
     "who_acts",
     "id",
 ]
-st.caption(f"{len(view)} of {len(frame)} connections")
-st.dataframe(
-    view[columns],
-    hide_index=True,
-    column_config={"age_days": st.column_config.NumberColumn(format="%.1f")},
+masked = "" if _shared.reveal() else " · names masked (Reveal in the sidebar)"
+st.caption(
+    f"{len(view)} of {len(table)} connections{masked} · "
+    '"Failing for" counts from when the connection '
+    'was first seen failing; "Connection age" from when it was made. Select a row to send the '
+    "patient a new session link."
 )
-st.download_button(
-    "Download CSV",
-    view[[*columns, "tell_patient"]].to_csv(index=False),
-    file_name="connection-health.csv",
-    mime="text/csv",
+picked = _tables.show(
+    view, columns, on_select="rerun", selection_mode="single-row", key="health_table"
+)
+rows = picked.selection.rows if picked is not None else []
+if rows:
+    _shared.keep_in_query("connection", str(view.iloc[rows[0]]["id"]))
+_tables.download(
+    view[[*columns[1:], "patient_id", "failure_code", "tell_patient"]],
+    "connection-health.csv",
+    key="health_csv",
 )
 
+chosen = table[table["id"] == st.query_params.get("connection", "")]
+if len(chosen):
+    row = chosen.iloc[0]
+    st.subheader("Selected connection: new session link")
+    st.text(
+        f"Patient {row['patient_id']} · {row['source']} · {row['status']}"
+        + (f" for {row['failing_for']}" if row["failing_for"] else "")
+    )
+    for label, key in (("What happened", "what_happened"), ("Tell the patient", "tell_patient")):
+        if row[key]:
+            st.text(f"{label}: {row[key]}")
+    st.page_link(
+        "ui_pages/patients.py",
+        label="Open the patient",
+        query_params={"patient_id": row["patient_id"], "open": row["patient_id"]},
+    )
+    links = st.session_state.setdefault("health_new_links", {})
+    if _shared.require_writes(t) and st.button(
+        "Create a new session link for this patient and source",
+        key="health_new_link",
+        help="Direct mode: the link opens this source's sign-in. Valid for a day. One press, "
+        "one session; nothing is retried.",
+    ):
+        who = (st.user.get("email") if st.user else None) or "local user"
+        outcome = _shared.attempt(
+            "Creating the session link",
+            create_session_link,
+            _shared.client(),
+            _shared.ledger(),
+            t,
+            patient_id=str(row["patient_id"]),
+            source_id=str(row["source_id"]),
+            return_url=default_return_url(st.context.url),
+            intent_id=uuid.uuid4().hex,
+            launched_by=str(who),
+        )
+        if outcome is not None:
+            links[row["id"]] = (outcome.record.session_id, outcome.record.session_url)
+            _mirror.refresh_patient(str(row["patient_id"]))
+    if row["id"] in links:
+        session_id, url = links[row["id"]]
+        st.success(f"Session {session_id} created. Copy the link and send it to the patient:")
+        st.code(url, language=None)
+
 st.subheader("Needs attention")
-attention = view[view["status"].isin(NEEDS_ATTENTION)]
-st.caption("Failed, refresh_failed or expired: the patient must connect again.")
-failing = ["patient_id", "source", "status", "failure_code", "failing_since", "who_acts"]
-st.dataframe(attention[[*failing, "tell_patient"]].sort_values("failing_since"), hide_index=True)
+attention = view[view["status"].isin(NEEDS_ATTENTION)].sort_values("failing_since")
+st.caption(f"{len(attention)} failed, refresh_failed or expired: the patient must connect again.")
+_tables.show(
+    attention,
+    ["patient_link", "name", "source", "status", "failing_for", "who_acts", "tell_patient"],
+    key="health_attention",
+)
 
 st.subheader("Stuck pulls")
 st.caption("Active connections with no record from their source 15 minutes after connecting.")
-st.dataframe(
-    view[view["stuck_pull"]][["patient_id", "source", "updated_at", "id"]], hide_index=True
+_tables.show(
+    view[view["stuck_pull"]], ["patient_link", "source", "updated", "id"], key="health_stuck"
 )

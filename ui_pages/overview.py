@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.dashboard import aggregate
+from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION
+from medblocks.dashboard.display import STAGE_COLOURS, STATUS_COLOURS, skew_text
 from medblocks.dashboard.sources import source_name
 from ui_pages import _mirror, _shared
 
@@ -18,7 +20,7 @@ health = _shared.attempt("Checking /health", _shared.health)
 cols = st.columns(3)
 if health is not None:
     cols[0].metric("/health", "ok" if health.ok else "NOT OK")
-    cols[1].metric("Clock skew (local − server)", f"{health.skew_seconds:+.1f} s")
+    cols[1].metric("Clock skew (local − server)", skew_text(health.skew_seconds))
 cols[2].metric(
     "Version sent",
     t.api_version,
@@ -30,28 +32,51 @@ _mirror.status_line()
 org = _mirror.org()
 sessions = _mirror.sessions()
 tiles = aggregate.tiles(org.patients, org.connections, sessions)
-row = st.columns(5)
-row[0].metric("Patients", tiles.patients)
-row[1].metric("Sessions open", tiles.sessions_open)
-row[2].metric("Sessions complete", tiles.sessions_complete)
-row[3].metric("Sessions expired", tiles.sessions_expired)
+HEALTH = "ui_pages/connection_health.py"
+SESSIONS = "ui_pages/sessions.py"
+row = st.columns(6)
+row[0].metric(
+    "Needs attention",
+    tiles.needs_attention,
+    help="Failed, refresh_failed or expired connections: the patient must connect again.",
+)
+row[0].page_link(
+    HEALTH,
+    label=f"{tiles.patients_needing_attention} patients",
+    query_params={"status": list(NEEDS_ATTENTION)},
+)
+row[1].metric("Patients", tiles.patients)
+row[1].page_link("ui_pages/patients.py", label="All patients")
+for column, label, status, count in (
+    (row[2], "Sessions open", "open", tiles.sessions_open),
+    (row[3], "Sessions complete", "complete", tiles.sessions_complete),
+    (row[4], "Sessions expired", "expired", tiles.sessions_expired),
+):
+    column.metric(label, count)
+    column.page_link(SESSIONS, label=f"{status} sessions", query_params={"status": status})
 rate = "—" if tiles.completion_rate is None else f"{tiles.completion_rate:.0%}"
-row[4].metric("Completion rate", rate)
+row[5].metric("Completion rate", rate)
 
 by_status_counts = tiles.connections_by_status
 for column, (status, count) in zip(
     st.columns(len(by_status_counts)), by_status_counts.items(), strict=True
 ):
     column.metric(f"Connections {status}", count)
+    column.page_link(HEALTH, label=f"{status} connections", query_params={"status": status})
 
 by_status = pd.DataFrame(
     list(tiles.connections_by_status.items()), columns=["status", "connections"]
 )
+status_colours = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
 st.subheader("Connections by status")
+bars = alt.Chart(by_status).encode(
+    x=alt.X("status:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
+    y=alt.Y("connections:Q", title="connections", axis=alt.Axis(format="d", tickMinStep=1)),
+    tooltip=["status", "connections"],
+)
 st.altair_chart(
-    alt.Chart(by_status)
-    .mark_bar()
-    .encode(x=alt.X("status:N", sort=None), y="connections:Q", tooltip=["status", "connections"]),
+    bars.mark_bar().encode(color=alt.Color("status:N", scale=status_colours, legend=None))
+    + bars.mark_text(dy=-8).encode(text="connections:Q"),
     width="stretch",
 )
 
@@ -61,17 +86,25 @@ named = sessions.assign(
     source=[source_name(catalog, s) if s else None for s in sessions["source_id"]]
 )
 stage_order = list(aggregate.FUNNEL_STAGES)
-for by, title in (("mode", "By mode (picker / direct)"), ("source", "By source")):
-    data = aggregate.funnel(named, by)
+stage_colours = alt.Scale(domain=stage_order, range=[STAGE_COLOURS[s] for s in stage_order])
+unattempted = int(named["source"].isna().sum())
+for by, title in (
+    ("mode", "By mode (picker / direct)"),
+    (
+        "source",
+        f"By source ({unattempted} picker sessions where no source was tried yet are left out)",
+    ),
+):
+    data = aggregate.funnel(named, by, attempted_only=by == "source")
     st.caption(title)
     st.altair_chart(
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y(f"{by}:N", title=None),
+            y=alt.Y(f"{by}:N", title=None, axis=alt.Axis(labelLimit=0)),
             yOffset=alt.YOffset("stage:N", sort=stage_order),
-            x=alt.X("sessions:Q"),
-            color=alt.Color("stage:N", sort=stage_order),
+            x=alt.X("sessions:Q", axis=alt.Axis(format="d", tickMinStep=1)),
+            color=alt.Color("stage:N", sort=stage_order, scale=stage_colours),
             tooltip=[by, "stage", "sessions"],
         ),
         width="stretch",
@@ -82,14 +115,14 @@ shares = aggregate.failure_shares(sessions)
 if shares.empty:
     st.text("No failed attempts.")
 else:
+    share_bars = alt.Chart(shares).encode(
+        x=alt.X("share:Q", axis=alt.Axis(format="%")),
+        y=alt.Y("failure_code:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
+        tooltip=["failure_code", "failures", alt.Tooltip("share:Q", format=".1%")],
+    )
     st.altair_chart(
-        alt.Chart(shares)
-        .mark_bar()
-        .encode(
-            x=alt.X("share:Q", axis=alt.Axis(format="%")),
-            y=alt.Y("failure_code:N", sort="-x"),
-            tooltip=["failure_code", "failures", alt.Tooltip("share:Q", format=".1%")],
-        ),
+        share_bars.mark_bar(color=STATUS_COLOURS["failed"])
+        + share_bars.mark_text(align="left", dx=4).encode(text="label:N"),
         width="stretch",
     )
 
@@ -110,9 +143,9 @@ for data, field, title in (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("yearmonthdate(day):T", title="day"),
-            y=alt.Y("failures:Q"),
-            color=alt.Color(f"{field}:N"),
+            x=alt.X("yearmonthdate(day):T", title="day", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("failures:Q", axis=alt.Axis(format="d", tickMinStep=1)),
+            color=alt.Color(f"{field}:N", legend=alt.Legend(labelLimit=0)),
             tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), field, "failures"],
         ),
         width="stretch",

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
+from medblocks.dashboard.display import (
+    EXPIRING_WITHIN_MINUTES,
+    patient_connections_table,
+    patients_table,
+    sessions_table,
+)
 from medblocks.dashboard.frames import patient_summary, patients_containing
 from medblocks.dashboard.masking import shown_email, shown_name, shown_people
-from ui_pages import _mirror, _shared
+from medblocks.dashboard.sources import source_name
+from ui_pages import _mirror, _shared, _tables
 
 t = _shared.target()
 st.title("Patients")
@@ -31,7 +40,8 @@ if exact_id.strip() or exact_email.strip():
 if text.strip():
     summary = patients_containing(summary, text.strip(), reveal=reveal)
 
-table = shown_people(summary, reveal=reveal)[
+now = datetime.now(UTC)
+table = patients_table(shown_people(summary, reveal=reveal), now)[
     [
         "patient_id",
         "name",
@@ -45,8 +55,8 @@ table = shown_people(summary, reveal=reveal)[
     ]
 ]
 st.caption(f"{len(table)} patients" + ("" if reveal else " · names and emails masked"))
-picked = st.dataframe(
-    table, hide_index=True, on_select="rerun", selection_mode="single-row", key="patients_table"
+picked = _tables.show(
+    table, list(table.columns), on_select="rerun", selection_mode="single-row", key="patients_table"
 )
 rows = picked.selection.rows if picked is not None else []
 if rows:
@@ -69,10 +79,14 @@ if actions[0].button("Launch a session for this patient", disabled=not t.writes_
     st.switch_page("ui_pages/launch.py", query_params={"patient_id": view.patient_id})
 
 st.subheader("Connections")
+connections = patient_connections_table(view.connections)
 st.dataframe(
-    view.connections,
+    connections,
     hide_index=True,
-    column_config={"logo_url": st.column_config.ImageColumn("logo")},
+    column_config={
+        **_tables.column_config(list(connections.columns)),
+        "logo_url": st.column_config.ImageColumn("Logo"),
+    },
 )
 active = view.connections[view.connections["status"] != "disconnected"]
 if len(active) and _shared.require_writes(t):
@@ -94,7 +108,28 @@ if len(active) and _shared.require_writes(t):
                 st.success("Disconnected.")
 
 st.subheader("Session history")
-st.dataframe(view.sessions.drop(columns=["url"]), hide_index=True)
+catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+history = sessions_table(
+    view.sessions.assign(
+        source=[source_name(catalog, s) if s else None for s in view.sessions["source_id"]]
+    ),
+    now,
+    EXPIRING_WITHIN_MINUTES,
+)
+_tables.show(
+    history,
+    [
+        "id",
+        "status",
+        "mode",
+        "source",
+        "attempts",
+        "active_connections",
+        "expires",
+        "created",
+        "hosted_url",
+    ],
+)
 
 st.subheader("Records")
 if view.record_counts.empty:

@@ -1,14 +1,16 @@
-"""Sessions: every session in the organisation (from the mirror), near-expiry flagged."""
+"""Sessions: every session in the organisation (from the mirror), expiring soon flagged, the
+link to resend for open sessions, the patient as a link."""
 
 from __future__ import annotations
 
-import pandas as pd
+from datetime import UTC, datetime
+
 import streamlit as st
 
-from medblocks.dashboard.aggregate import with_expiry
+from medblocks.dashboard.display import EXPIRING_WITHIN_MINUTES, sessions_table
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
-from ui_pages import _mirror, _shared
+from ui_pages import _mirror, _shared, _tables
 
 st.title("Sessions")
 _mirror.status_line()
@@ -19,34 +21,69 @@ statuses = cols[0].multiselect(
     "Status", ["open", "complete", "expired"], default=_shared.query_list("status")
 )
 modes = cols[1].multiselect("Mode", ["picker", "direct"], default=_shared.query_list("mode"))
-minutes = cols[2].number_input("Highlight open sessions expiring within (minutes)", 1, 1440, 10)
+minutes = cols[2].number_input(
+    "Expiring soon: link stops working within (minutes)",
+    min_value=1,
+    max_value=1440,
+    value=EXPIRING_WITHIN_MINUTES,
+    step=5,
+    format="%d",
+)
 _shared.keep_in_query("status", statuses)
 _shared.keep_in_query("mode", modes)
 
 view = rows_with(rows_with(sessions, "status", statuses), "mode", modes)
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 view = view.assign(source=[source_name(catalog, sid) if sid else None for sid in view["source_id"]])
-now = pd.Timestamp.now(tz="UTC")
-view = with_expiry(view, now, pd.Timedelta(minutes=int(minutes)))
-soon = int(view["expires_soon"].sum())
-st.caption(f"{len(view)} sessions · {soon} open sessions expire within {int(minutes)} minutes")
+table = sessions_table(view, datetime.now(UTC), int(minutes))
+soon = int(table["expires_soon"].sum())
+st.caption(
+    f"{len(table)} sessions · {soon} open sessions stop working within {int(minutes)} minutes "
+    "(highlighted): resend their link, or create a new one from Connection health."
+)
 columns = [
     "id",
-    "patient_id",
+    "patient_link",
     "status",
+    "expires",
+    "expires_soon",
+    "hosted_url",
     "mode",
     "source",
     "attempts",
     "active_connections",
-    "expires_at",
-    "minutes_left",
-    "expires_soon",
-    "created_at",
+    "created",
 ]
-st.dataframe(
-    view[columns].style.apply(
-        lambda row: ["background-color: #ffe8a3" if row["expires_soon"] else "" for _ in row],
-        axis=1,
-    ),
-    hide_index=True,
+shown = table[columns].style.apply(
+    lambda row: ["background-color: #ffe8a3" if row["expires_soon"] else "" for _ in row], axis=1
 )
+picked = st.dataframe(
+    shown,
+    hide_index=True,
+    column_config=_tables.column_config(columns),
+    on_select="rerun",
+    selection_mode="single-row",
+    key="sessions_table",
+)
+_tables.download(table[[c for c in columns if c != "patient_link"]], "sessions.csv", "sessions_csv")
+
+rows = picked.selection.rows if picked is not None else []
+if rows:
+    _shared.keep_in_query("session", str(table.iloc[rows[0]]["id"]))
+chosen = table[table["id"] == st.query_params.get("session", "")]
+if len(chosen):
+    row = chosen.iloc[0]
+    st.subheader(f"Session {row['id']}")
+    st.text(f"Patient {row['patient_id']} · {row['status']} · link expires {row['expires']}")
+    st.page_link(
+        "ui_pages/patients.py",
+        label="Open the patient",
+        query_params={"patient_id": row["patient_id"], "open": row["patient_id"]},
+    )
+    if row["hosted_url"]:
+        st.caption("The link to resend (copy it with the button at its right):")
+        st.code(row["hosted_url"], language=None)
+    else:
+        st.caption("The session is no longer open: its link does not work any more.")
+else:
+    st.caption("Select a row for the link to resend.")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from medblocks.dashboard.connection_guidance import STATUSES
+from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 
 FUNNEL_STAGES = ("created", "complete", "connected")
 
@@ -19,12 +19,15 @@ class Tiles:
     sessions_expired: int
     completion_rate: float | None
     connections_by_status: dict[str, int]
+    needs_attention: int
+    patients_needing_attention: int
 
 
 def tiles(patients: pd.DataFrame, connections: pd.DataFrame, sessions: pd.DataFrame) -> Tiles:
     by_session = sessions["status"].value_counts()
     total = len(sessions)
     complete = int(by_session.get("complete", 0))
+    failing = connections["status"].isin(NEEDS_ATTENTION)
     return Tiles(
         patients=len(patients),
         sessions_open=int(by_session.get("open", 0)),
@@ -32,6 +35,8 @@ def tiles(patients: pd.DataFrame, connections: pd.DataFrame, sessions: pd.DataFr
         sessions_expired=int(by_session.get("expired", 0)),
         completion_rate=complete / total if total else None,
         connections_by_status=connections_by_status(connections),
+        needs_attention=int(failing.sum()),
+        patients_needing_attention=int(connections.loc[failing, "patient_id"].nunique()),
     )
 
 
@@ -42,12 +47,15 @@ def connections_by_status(connections: pd.DataFrame) -> dict[str, int]:
     return ordered
 
 
-def funnel(sessions: pd.DataFrame, by: str) -> pd.DataFrame:
+def funnel(sessions: pd.DataFrame, by: str, *, attempted_only: bool = False) -> pd.DataFrame:
     """Long frame `[by, stage, sessions]`: created -> complete -> at least one active connection.
 
     `by` is `mode` (picker/direct) or `source_id` (the direct source, else the first source the
-    patient attempted; `(none attempted)` when nothing was).
+    patient attempted; `(none attempted)` when nothing was, unless `attempted_only` leaves those
+    sessions out).
     """
+    if attempted_only:
+        sessions = sessions[sessions[by].notna()]
     frame = sessions.assign(
         group=sessions[by].fillna("(none attempted)"),
         created=1,
@@ -60,24 +68,14 @@ def funnel(sessions: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def failure_shares(sessions: pd.DataFrame, top: int = 10) -> pd.DataFrame:
-    """`[failure_code, failures, share]`: each code's count over all connection attempts."""
+    """`[failure_code, failures, share, label]`: each code's count over all connection attempts;
+    `label` is the count beside the share ("12 (4%)")."""
     attempts = int(sessions["attempts"].sum()) if len(sessions) else 0
     codes = sessions["failure_codes"].explode().dropna()
     counts = codes.value_counts().head(top)
     frame = pd.DataFrame({"failure_code": counts.index.astype(str), "failures": counts.values})
     frame["share"] = frame["failures"] / attempts if attempts else 0.0
+    frame["label"] = [
+        f"{n} ({share:.0%})" for n, share in zip(frame["failures"], frame["share"], strict=True)
+    ]
     return frame
-
-
-def near_expiry(sessions: pd.DataFrame, now: pd.Timestamp, within: pd.Timedelta) -> pd.Series:
-    """True for open sessions whose link stops working within `within`."""
-    left = sessions["expires_at"] - now
-    return (sessions["status"] == "open") & (left <= within)
-
-
-def with_expiry(sessions: pd.DataFrame, now: pd.Timestamp, within: pd.Timedelta) -> pd.DataFrame:
-    """`sessions` with `expires_soon` (`near_expiry`) and `minutes_left` (one decimal)."""
-    return sessions.assign(
-        expires_soon=near_expiry(sessions, now, within),
-        minutes_left=((sessions["expires_at"] - now).dt.total_seconds() / 60).round(1),
-    )

@@ -9,12 +9,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
+from medblocks.dashboard.display import PATIENT_LINK_TEXT
 from medblocks.dashboard.target import embedded_sandbox
 from medblocks.mirror import open_mirror, schema
 from medblocks.mirror.sync import LAST_SYNC
@@ -38,6 +40,11 @@ def health_page() -> AppTest:
     return at.run()
 
 
+def patients_of(table: pd.DataFrame) -> pd.Series:
+    """The patient id of each row of the Connection health table (shown as a link to it)."""
+    return table["patient_link"].str.extract(PATIENT_LINK_TEXT, expand=False)
+
+
 def test_an_approval_reaches_the_connection_health_page_without_a_sync(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -46,7 +53,7 @@ def test_an_approval_reaches_the_connection_health_page_without_a_sync(
     mirror = open_mirror(f"sqlite:///{tmp_path / 'mirror.sqlite3'}")
     synced = mirror.checkpoint(LAST_SYNC)
     assert synced is not None and synced["patients"] >= 28
-    assert PATIENT not in set(at.dataframe[0].value["patient_id"])
+    assert PATIENT not in set(patients_of(at.dataframe[0].value))
 
     sandbox = embedded_sandbox()
     with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as api:
@@ -87,7 +94,7 @@ def test_an_approval_reaches_the_connection_health_page_without_a_sync(
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value
-    mine = table[table["patient_id"] == PATIENT]
+    mine = table[patients_of(table) == PATIENT]
     assert list(mine["status"]) == ["active"]
     assert mirror.checkpoint(LAST_SYNC) == synced  # no sync ran: the event did it
     with mirror.read() as db:

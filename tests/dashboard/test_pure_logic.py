@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from medblocks.dashboard.aggregate import with_expiry
+from medblocks.dashboard.display import sessions_table
 from medblocks.dashboard.frames import patients_containing, rows_with
 from medblocks.dashboard.launch import (
     LaunchForm,
@@ -212,17 +212,33 @@ def test_patient_text_search_looks_at_names_only_when_they_are_shown() -> None:
     assert list(shown_people(summary, reveal=True)["name"]) == ["Maria Lopez", "", "Ann User"]
 
 
-def test_with_expiry_flags_open_sessions_near_their_end_and_counts_minutes() -> None:
+def test_sessions_table_flags_open_sessions_near_their_end_in_words() -> None:
     now = pd.Timestamp("2026-04-25T12:00:00Z")
     sessions = pd.DataFrame(
         {
-            "status": ["open", "open", "complete"],
+            "id": ["ps_1", "ps_2", "ps_3", "ps_4"],
+            "patient_id": ["p1", "p2", "p3", "p4"],
+            "status": ["open", "open", "complete", "open"],
+            "mode": ["direct"] * 4,
+            "source": ["A", None, "B", "C"],
+            "attempts": [1, 0, 1, 0],
+            "active_connections": [0, 0, 1, 0],
+            "url": ["https://x/1", "https://x/2", "https://x/3", "https://x/4"],
+            "created_at": pd.to_datetime(["2026-04-25T11:00:00.123456Z"] * 4),
             "expires_at": pd.to_datetime(
-                ["2026-04-25T12:05:00Z", "2026-04-25T13:00:00Z", "2026-04-25T12:01:30Z"]
+                [
+                    "2026-04-25T12:05:00Z",
+                    "2026-04-25T13:00:00Z",
+                    "2026-04-25T12:01:30Z",
+                    "2026-03-20T12:00:00Z",
+                ]
             ),
         }
     )
-    out = with_expiry(sessions, now, pd.Timedelta(minutes=10))
-    assert list(out["expires_soon"]) == [True, False, False]
-    assert list(out["minutes_left"]) == [5.0, 60.0, 1.5]
+    out = sessions_table(sessions, now, within_minutes=10)
+    assert list(out["expires_soon"]) == [True, False, False, False]
+    assert list(out["expires"]) == ["in 5 min", "in 1 h", "in 1 min", "36 d ago"]
+    assert list(out["created"]) == ["2026-04-25 11:00 UTC"] * 4
+    assert list(out["source"]) == ["A", "", "B", "C"]
+    assert list(out["hosted_url"]) == ["https://x/1", "https://x/2", "", ""]
     assert "expires_soon" not in sessions

@@ -1,0 +1,79 @@
+"""Ops acting from Connection health in a real Chromium against `streamlit run dashboard.py`
+(a loopback sandbox with demo data as the target, the mirror in a fresh SQLite file): the row
+action creates one session for that patient and source and shows its link; the patient link
+opens the Patients page on that patient, where Reveal shows the name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from medblocks.client import Medblocks
+from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from tests.browser.streamlit_app import Leaks, streamlit_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    with start_in_thread(SandboxConfig(db_path=None, seed_demo=True)) as running:
+        yield running
+
+
+def test_row_action_creates_a_session_for_that_patient_and_source(
+    page: Page, sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    env = {
+        "MEDBLOCKS_API_KEY": sandbox.api_key,
+        "MEDBLOCKS_API_URL": sandbox.base_url,
+        "MEDBLOCKS_DATABASE_URL": f"sqlite:///{tmp_path / 'mirror.sqlite3'}",
+    }
+    api = Medblocks(sandbox.api_key, base_url=sandbox.base_url)
+    with api, streamlit_server(env) as base:
+        patient, connection = next(
+            (p, c)
+            for p in api.patients.list(limit=100)
+            if p.name
+            for c in api.patients.retrieve(p.id).connections
+            if c.status == "refresh_failed"
+        )
+        before = {s.id for s in api.patients.sessions(patient.id)}
+        leaks = Leaks(page)
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        page.goto(f"{base}/health?connection={connection.id}")
+        sync = page.get_by_role("button", name="Sync now")
+        expect(sync).to_be_visible(timeout=60_000)
+        sync.click()  # a fresh mirror of a sandbox process fills on "Sync now"
+        expect(
+            page.get_by_role("heading", name="Selected connection: new session link")
+        ).to_be_visible(timeout=60_000)
+        expect(page.get_by_text(f"Patient {patient.id} ·")).to_be_visible()
+        assert {s.id for s in api.patients.sessions(patient.id)} == before  # nothing yet
+
+        page.get_by_role(
+            "button", name="Create a new session link for this patient and source"
+        ).click()
+        created = page.get_by_text("created. Copy the link and send it to the patient")
+        expect(created).to_be_visible(timeout=30_000)
+        new = [s for s in api.patients.sessions(patient.id) if s.id not in before]
+        assert len(new) == 1
+        assert new[0].connection_id == connection.connection_id  # that source, direct mode
+        assert new[0].status == "open"
+        expect(page.get_by_test_id("stCode").get_by_text(new[0].url)).to_be_visible()
+        page.screenshot(path=str(tmp_path / "connection-health-action.png"))  # for a failed run
+
+        page.get_by_role("link", name="Open the patient").click()
+        expect(page.get_by_role("heading", name="Patient", exact=True)).to_be_visible(
+            timeout=60_000
+        )
+        assert f"open={patient.id}" in page.url
+        assert patient.name is not None
+        expect(page.get_by_text(patient.name)).to_have_count(0)  # masked by default
+        page.get_by_text("Reveal names and emails").click()
+        expect(page.get_by_text(patient.name, exact=False).first).to_be_visible(timeout=30_000)
+        assert len([s for s in api.patients.sessions(patient.id) if s.id not in before]) == 1
+        assert not leaks.seen
