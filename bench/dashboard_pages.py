@@ -41,7 +41,7 @@ from functools import partial
 from pathlib import Path
 
 from dotenv import dotenv_values
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,27 +49,28 @@ sys.path.insert(0, str(ROOT))
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.streamlit_app import streamlit_server  # noqa: E402
 
-PAGES = [  # deep link, the page's title (its h1), in menu order
-    ("overview", "Overview"),
-    ("patients", "Patients"),
-    ("health", "Connection health"),
-    ("sessions", "Sessions"),
-    ("sources", "Sources"),
-    ("launch", "Launch a session"),
-    ("connected", "Return page"),
-    ("webhooks", "Webhooks"),
-    ("contract", "Contract & drift"),
-    ("sandbox", "Sandbox"),
+PAGES = [  # deep link, its name in the menu, the page's title (its h1), in menu order
+    ("overview", "Overview", "Overview"),
+    ("patients", "Patients", "Patients"),
+    ("health", "Connection health", "Connection health"),
+    ("sessions", "Sessions", "Sessions"),
+    ("sources", "Sources", "Sources"),
+    ("launch", "Launch", "Launch a session"),
+    ("connected", "Return page", "Return page"),
+    ("webhooks", "Webhooks", "Webhooks"),
+    ("contract", "Contract & drift", "Contract & drift"),
+    ("sandbox", "Sandbox", "Sandbox"),
 ]
 WARM_TARGET_S = 1.5
 SETTLE_MS = 500  # "rendered" must hold this long, so a rerun right after a run is not missed
 VISIT_TIMEOUT_S = 60.0
-VIEWPORT = {"width": 1400, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 900}
 
-# Installed before the page loads; `__TITLE__` is replaced by the expected h1 (JSON).
+# Installed before the page loads; `__TITLE__` is replaced by the expected h1 (JSON), which
+# `window.__title` changes for a switch inside the app.
 WATCH_RENDER = """
 window.__render = {since: null, state: null, firstRun: null};
-const title = __TITLE__;
+window.__title = __TITLE__;
 function rendered() {
   const app = document.querySelector('[data-testid="stApp"]');
   const state = app ? app.getAttribute('data-test-script-state') : null;
@@ -79,7 +80,7 @@ function rendered() {
   }
   if (state !== 'notRunning') return false;
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
-  return [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === title);
+  return [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === window.__title);
 }
 new MutationObserver(() => {
   if (rendered()) {
@@ -102,32 +103,38 @@ class Visit:
     problem: str = ""
 
 
+def rendered(page: Page, began: float) -> Visit:
+    """Wait until the page is rendered (see the docstring); seconds since `began`, a
+    `performance.now()` reading in milliseconds."""
+    deadline = time.monotonic() + VISIT_TIMEOUT_S
+    since = None
+    while since is None and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        since = page.evaluate(SETTLED)
+    if since is None:
+        state = page.evaluate("window.__render && window.__render.state")
+        return Visit(None, problem=f"not rendered in {VISIT_TIMEOUT_S:.0f} s ({state})")
+    problems = [
+        what
+        for what, count in (
+            ("Page not found", page.get_by_text("Page not found").count()),
+            ("an exception box", page.get_by_test_id("stException").count()),
+        )
+        if count
+    ]
+    return Visit((float(since) - began) / 1000, problem=", ".join(problems))
+
+
 def visit(context: BrowserContext, base: str, path: str, title: str) -> Visit:
-    """Open `base/path` in a new tab of `context` and wait until it is rendered (see the
-    docstring); a new tab is a new Streamlit session."""
+    """Open `base/path` in a new tab of `context` (a new Streamlit session)."""
     page = context.new_page()
     try:
         page.add_init_script(WATCH_RENDER.replace("__TITLE__", json.dumps(title)))
         page.goto(f"{base}/{path}", wait_until="commit", timeout=VISIT_TIMEOUT_S * 1000)
-        deadline = time.monotonic() + VISIT_TIMEOUT_S
-        since = None
-        while since is None and time.monotonic() < deadline:
-            page.wait_for_timeout(100)
-            since = page.evaluate(SETTLED)
-        if since is None:
-            state = page.evaluate("window.__render && window.__render.state")
-            return Visit(None, problem=f"not rendered in {VISIT_TIMEOUT_S:.0f} s ({state})")
+        found = rendered(page, 0.0)
         first_run = page.evaluate("window.__render.firstRun")
-        problems = [
-            what
-            for what, count in (
-                ("Page not found", page.get_by_text("Page not found").count()),
-                ("an exception box", page.get_by_test_id("stException").count()),
-            )
-            if count
-        ]
-        boot = None if first_run is None else float(first_run) / 1000
-        return Visit(float(since) / 1000, boot, ", ".join(problems))
+        found.boot = None if first_run is None else float(first_run) / 1000
+        return found
     finally:
         page.close()
 
@@ -139,6 +146,16 @@ def fresh_visit(browser: Browser, base: str, path: str, title: str) -> Visit:
         return visit(context, base, path, title)
     finally:
         context.close()
+
+
+def switch(page: Page, menu: str, title: str) -> Visit:
+    """Click `menu` in the sidebar of an open session: from the click until rendered."""
+    began = page.evaluate(
+        "t => { window.__title = t; window.__render.since = null; return performance.now(); }",
+        title,
+    )
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=menu, exact=True).click()
+    return rendered(page, float(began))
 
 
 def configured_by_dotenv() -> bool:
@@ -173,19 +190,21 @@ class Run:
         print(f"  {pass_} /{path}: {figure(found.seconds)} s{note}", flush=True)
 
     def report(self) -> None:
-        print(f"{'page':<12} {'cold s':>7} {'(boot)':>7} {'warm s':>7} {'(boot)':>7}")
+        print(
+            f"{'page':<12} {'cold s':>7} {'(boot)':>7} {'warm s':>7} {'(boot)':>7} {'switch s':>9}"
+        )
         missed: list[str] = []
-        for path, _title in PAGES:
-            cold, warm = self.visits[("cold", path)], self.visits[("warm", path)]
+        for path, _menu, _title in PAGES:
+            cold, warm, inside = (self.visits[p, path] for p in ("cold", "warm", "switch"))
             print(
                 f"/{path:<11} {figure(cold.seconds):>7} {figure(cold.boot):>7} "
-                f"{figure(warm.seconds):>7} {figure(warm.boot):>7}"
+                f"{figure(warm.seconds):>7} {figure(warm.boot):>7} {figure(inside.seconds):>9}"
             )
             if warm.seconds is not None and warm.seconds > WARM_TARGET_S:
                 missed.append(f"/{path} warm {warm.seconds:.2f} s > {WARM_TARGET_S} s")
             missed.extend(
                 f"/{path} {pass_}: {found.problem}"
-                for pass_, found in (("cold", cold), ("warm", warm))
+                for pass_, found in (("cold", cold), ("warm", warm), ("switch", inside))
                 if found.problem
             )
         print("targets: met" if not missed else f"targets: missed: {'; '.join(missed)}")
@@ -211,12 +230,18 @@ def main() -> None:
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
-            for path, title in PAGES:
+            for path, _menu, title in PAGES:
                 run.measure("cold", path, partial(fresh_visit, browser, base, path, title))
             returning = browser.new_context(viewport=VIEWPORT)
             visit(returning, base, "sources", "Sources")  # fills its cache: a returning browser
-            for path, title in PAGES:
+            for path, _menu, title in PAGES:
                 run.measure("warm", path, partial(visit, returning, base, path, title))
+            tab = returning.new_page()
+            tab.add_init_script(WATCH_RENDER.replace("__TITLE__", json.dumps("Sources")))
+            tab.goto(f"{base}/sources")
+            rendered(tab, 0.0)
+            for path, menu, title in PAGES:
+                run.measure("switch", path, partial(switch, tab, menu, title))
             returning.close()
         finally:
             browser.close()
