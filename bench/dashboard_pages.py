@@ -3,19 +3,27 @@
 `streamlit run dashboard.py` with nothing configured (the embedded sandbox, its demo data, the
 mirror in a temporary SQLite file: never the developer's `.dashboard/`) on a free port, driven
 by Debian's headless Chromium through Playwright. Every page of the menu is opened by its deep
-link (`/overview`, `/patients`, ...), each visit in a fresh browser context (a new Streamlit
-session, nothing in the browser's cache), in menu order, twice:
+link (`/overview`, `/patients`, ...), each visit in a new tab (a new Streamlit session), in
+menu order:
 
-* cold - the first visit of that page since the server started: its module runs for the first
-         time and its `st.cache_data` reads are empty. The very first visit (Overview) also pays
+* cold - the first visit of that page since the server started, from a fresh browser context
+         (nothing in its cache): the page's module runs for the first time and its
+         `st.cache_data` reads are empty. The very first visit (Overview) also pays
          what the process does once: start the embedded sandbox and the mirror's first sync.
          One server for all pages (not one per page) so that each page's own cold cost shows,
          instead of the same process start-up ten times over;
-* warm - the second visit, same order: what anyone opening a shared link meets afterwards.
+* warm - the second visit, same order, from a browser that has loaded the dashboard before
+         (one context, its HTTP cache filled by an untimed visit): what anyone opening a shared
+         link meets afterwards. The target applies here;
+* switch - inside one open session, a click on the page's sidebar link until it is rendered:
+         how the pages feel once the app is open (no target; shown for where the time goes).
+
+For the two deep-link passes "boot" is the browser's part: from the navigation's start until
+the app's first script run started (Streamlit's frontend loaded and its websocket open).
 
 Rendered, precisely: the time from the navigation's start (`performance.now()` of the new
-document) to the last moment at which all of these became true together and then stayed true
-for 0.5 s: the app's script is idle (`[data-testid="stApp"]` has
+document; for a switch, the click) to the last moment at which all of these became true
+together and then stayed true for 0.5 s: the app's script is idle (`[data-testid="stApp"]` has
 `data-test-script-state="notRunning"`, Streamlit 1.67's run state, "initial" before the first
 run), Streamlit's running indicator (`stStatusWidget`) is gone, and the page's title (its `h1`)
 is on screen. A MutationObserver installed before the page loads records that moment in the
@@ -25,7 +33,7 @@ few frames later; "Page not found" or an exception box on a page counts as a mis
 Targets: warm <= 1.5 s for every page. The last line is `targets: met` or
 `targets: missed: <which>`. Bounded: each visit gives up after 60 s, the whole run after
 `--budget` seconds (default 600), and the server and browser are stopped on every exit.
-Run: `python bench/dashboard_pages.py` (about a minute on a quiet 2-core machine).
+Run: `python bench/dashboard_pages.py` (about a minute and a half on the 2-core machine).
 """
 
 from __future__ import annotations
