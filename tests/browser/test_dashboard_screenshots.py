@@ -23,10 +23,6 @@ from tests.browser.test_dashboard import launch, sign_in
 pytestmark = pytest.mark.browser
 
 WIDE: ViewportSize = {"width": 1400, "height": 1000}
-TALL: ViewportSize = {
-    "width": 1400,
-    "height": 1500,
-}  # the app scrolls inside: a tall window shows more
 
 
 def settled(page: Page, title: str) -> None:
@@ -39,8 +35,9 @@ def settled(page: Page, title: str) -> None:
     expect(page.get_by_text("Page not found")).to_have_count(0)
 
 
-def photograph(page: Page, shots: Path, name: str) -> None:
-    page.set_viewport_size(TALL)
+def photograph(page: Page, shots: Path, name: str, height: int) -> None:
+    """The app scrolls inside its own pane: a window `height` tall shows the whole page."""
+    page.set_viewport_size({"width": 1400, "height": height})
     page.wait_for_timeout(1000)  # a taller window redraws the tables and charts
     page.screenshot(path=str(shots / name))
     page.set_viewport_size(WIDE)
@@ -57,7 +54,7 @@ def test_the_other_pages_drawn_after_a_launch(page: Page, tmp_path: Path) -> Non
         hosted = launch(page, base, "browser_screens_1", direct=True)
         expect(page.get_by_text(re.compile(r"Status: open"))).to_be_visible(timeout=30_000)
         settled(page, "Launch a session")
-        photograph(page, shots, "launch.png")
+        photograph(page, shots, "launch.png", 1450)
 
         page.goto(hosted)
         sign_in(page)
@@ -72,7 +69,7 @@ def test_the_other_pages_drawn_after_a_launch(page: Page, tmp_path: Path) -> Non
         ]:
             page.goto(f"{base}/{path}")
             settled(page, title)
-            photograph(page, shots, f"{path}.png")
+            photograph(page, shots, f"{path}.png", 860)
         page.goto(f"{base}/contract")  # no run yet: drawn, not photographed
         settled(page, "Contract & drift")
         expect(page.get_by_text("No contract run yet")).to_be_visible()
@@ -85,4 +82,4 @@ def test_the_other_pages_drawn_after_a_launch(page: Page, tmp_path: Path) -> Non
         page.get_by_role("option").first.click()
         expect(page.get_by_text(re.compile(r"^Payload \("))).to_be_visible(timeout=30_000)
         settled(page, "Webhooks")
-        photograph(page, shots, "webhooks.png")
+        photograph(page, shots, "webhooks.png", 1400)
