@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import httpx
 from playwright.sync_api import Page, Response, WebSocket
+
+from medblocks.mirror.settings import DATABASE_URL_VARIABLE, sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_PREFIX = "mb_sk_"
@@ -28,10 +31,20 @@ def free_port() -> int:
 @contextmanager
 def streamlit_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """The dashboard's base URL once `/_stcore/health` answers; nothing configured (no
-    MEDBLOCKS_* variable) unless `extra_env` sets some. Stopped on exit."""
+    MEDBLOCKS_* variable) unless `extra_env` sets some, and the mirror in a temporary SQLite
+    file (never the developer's `.dashboard/`, which opening it for the embedded sandbox's
+    organisation would empty). Stopped on exit."""
+    with tempfile.TemporaryDirectory(prefix="medblocks-browser-") as scratch:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
+        env[DATABASE_URL_VARIABLE] = sqlite_url(Path(scratch) / "mirror.sqlite3")
+        env.update(extra_env or {})
+        with _running(env) as base:
+            yield base
+
+
+@contextmanager
+def _running(env: dict[str, str]) -> Iterator[str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
-    env.update(extra_env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)],
         cwd=ROOT,

@@ -80,8 +80,10 @@ def test_overview_launch_approve_and_deny(page: Page, dashboard: str, tmp_path: 
     page.goto(f"{dashboard}/health?status=failed&status=refresh_failed&status=expired")
     expect(page.get_by_role("heading", name="Needs attention")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
+    page.set_viewport_size({"width": 1400, "height": 2000})  # the app scrolls inside
     page.wait_for_timeout(1000)
-    page.screenshot(path=str(shots / "connection-health.png"), full_page=True)
+    page.screenshot(path=str(shots / "connection-health.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
     # The frame (dashboard.py) is drawn around every page, also after switching pages in the app.
     sidebar = page.get_by_test_id("stSidebar")

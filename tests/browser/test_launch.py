@@ -31,13 +31,6 @@ LATENCY_MS = 8000  # long enough to reload and see the claim on a loaded machine
 pytestmark = pytest.mark.browser
 
 
-def screenshots(tmp_path: Path) -> Path:
-    """docs/screenshots/ with MEDBLOCKS_UPDATE_SCREENSHOTS=1 (the README's), else a temp dir."""
-    if os.environ.get("MEDBLOCKS_UPDATE_SCREENSHOTS") == "1":
-        return ROOT / "docs" / "screenshots"
-    return tmp_path
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -91,7 +84,7 @@ def faults(api: str, method: str, body: object = None) -> None:
 
 
 def test_reload_during_a_slow_create_and_a_second_tab_show_one_session(
-    browser: Browser, page: Page, dashboard: str, tmp_path: Path
+    browser: Browser, page: Page, dashboard: str
 ) -> None:
     patient_id = "browser_reload_once"
     page.goto(dashboard)  # the frame's sidebar names the target's address
@@ -143,9 +136,6 @@ def test_reload_during_a_slow_create_and_a_second_tab_show_one_session(
             timeout=30_000
         )
         expect(second.get_by_role("button", name="Create session")).to_have_count(0)
-        second.set_viewport_size({"width": 1400, "height": 1700})
-        second.wait_for_timeout(1500)  # let the tables (canvas) draw before the screenshot
-        second.screenshot(path=str(screenshots(tmp_path) / "launch.png"), full_page=True)
     finally:
         context.close()
     with Medblocks(SANDBOX_KEY, base_url=api) as client:
