@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import warnings
 from pathlib import Path
 
 import httpx
+from _processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -41,12 +41,6 @@ from medblocks.dashboard.frames import OrgFrames, active_sources, health_frame  
 from medblocks.dashboard.target import Target, connected_target  # noqa: E402
 
 TTL = 60  # as the pages cache their reads
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_sandbox(patients: int, key: str) -> tuple[subprocess.Popen[bytes], str]:

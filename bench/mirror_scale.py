@@ -34,7 +34,6 @@ import asyncio
 import logging
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -63,12 +63,6 @@ TARGET_COLD_S = 1.0
 TARGET_WARM_S = 0.2
 TARGET_REFRESH_SHARE = 0.02
 TARGET_EVENT_P95_S = 2.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Sandbox:

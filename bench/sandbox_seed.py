@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,15 +20,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from _processes import free_port, stop
+
 REPO = Path(__file__).resolve().parents[1]
 READY_TARGET_SECONDS = 10.0
 MEMORY_TARGET_MIB = 1024.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def memory_mib(pid: int) -> tuple[float, float]:
@@ -78,12 +72,7 @@ def first_start(patients: int, storage: list[str]) -> tuple[float, float, float,
         rss, peak = memory_mib(process.pid)
         cpu = cpu_seconds(process.pid)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop(process)
     return seconds, cpu, rss, peak
 
 

@@ -25,8 +25,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from _processes import free_port, stop
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "medblocks" / "spec" / "medblocks.json"
@@ -60,12 +60,6 @@ class Result:
     def percentile(self, fraction: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -161,16 +155,6 @@ def prism_command(port: int) -> tuple[list[str] | None, str]:
         if install.returncode != 0 or not binary.exists():
             return None, f"npm could not install {PRISM_PACKAGE}: {install.stderr.strip()[-300:]}"
     return [str(binary), "mock", str(SPEC), "--host", "127.0.0.1", "--port", str(port)], ""
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def measure(name: str, port: int, args: argparse.Namespace) -> dict[str, Result]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 import pandas as pd
@@ -20,11 +19,12 @@ import pandas as pd
 from medblocks.client import AsyncMedblocks
 from medblocks.dashboard.connection_guidance import STATUSES, guidance_for
 from medblocks.dashboard.sharded import sharded_fan_out
+from medblocks.mirror.store import text as plain
+from medblocks.mirror.views import PATIENT_COLUMNS, SESSION_COLUMNS
 
 Progress = Callable[[int, int], None]
 RECORDS_PAGE = 100
 
-PATIENT_COLUMNS = ["patient_id", "name", "email", "created_at"]
 CONNECTION_COLUMNS = [
     "id",
     "patient_id",
@@ -37,27 +37,6 @@ CONNECTION_COLUMNS = [
     "updated_at",
     "patient_session_id",
 ]
-SESSION_COLUMNS = [
-    "id",
-    "patient_id",
-    "status",
-    "mode",
-    "source_id",
-    "attempts",
-    "active_connections",
-    "failed_attempts",
-    "failure_codes",
-    "expires_at",
-    "created_at",
-    "url",
-]
-
-
-def plain(value: Any) -> Any:
-    """Enum members as their value, `str` subclasses as plain `str`; everything else unchanged."""
-    if isinstance(value, Enum):
-        return value.value
-    return str(value) if isinstance(value, str) else value
 
 
 @dataclass

@@ -12,8 +12,10 @@ import pandas as pd
 
 from medblocks.client import Medblocks
 from medblocks.dashboard.connection_guidance import failure_in_words, guidance_for
-from medblocks.dashboard.frames import SESSION_COLUMNS, plain, session_row
+from medblocks.dashboard.frames import session_row
 from medblocks.dashboard.sources import source_name
+from medblocks.mirror.store import text as plain
+from medblocks.mirror.views import SESSION_COLUMNS
 
 RECORDS_SCANNED = 1000
 

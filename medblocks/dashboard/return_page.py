@@ -15,7 +15,7 @@ from typing import Literal
 
 from medblocks.client import Medblocks
 from medblocks.client.errors import NotFoundError
-from medblocks.dashboard.frames import plain
+from medblocks.mirror.store import text as plain
 from medblocks.spec.failure_codes import FailureWording, failure_wording
 
 SESSION_ID = re.compile(r"^ps_[A-Za-z0-9]{1,64}$")

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from medblocks.client import Medblocks, MedblocksError, RateLimitError
-from medblocks.dashboard.frames import plain
+from medblocks.mirror.store import text as plain
 
 # Medblocks documents one redelivery per event per minute (429 throttled before it is over).
 REDELIVERY_INTERVAL_SECONDS = 60

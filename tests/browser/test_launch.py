@@ -9,64 +9,32 @@ use the sandbox's fault lever and count sessions) and a throwaway database for t
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from medblocks.client import Medblocks
+from tests.browser.streamlit_app import streamlit_server
 
-ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_KEY = "mb_sk_sbx_launchbrowsertest0000000001"
 LATENCY_MS = 8000  # long enough to reload and see the claim on a loaded machine
 
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     database = tmp_path_factory.mktemp("launch") / "dashboard.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
-    env["MEDBLOCKS_SANDBOX_API_KEY"] = SANDBOX_KEY
-    env["MEDBLOCKS_DATABASE_URL"] = f"sqlite:///{database}"
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/_stcore/health").is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("streamlit did not start")
-            time.sleep(0.2)
+    settings = {
+        "MEDBLOCKS_SANDBOX_API_KEY": SANDBOX_KEY,
+        "MEDBLOCKS_DATABASE_URL": f"sqlite:///{database}",
+    }
+    with streamlit_server(settings) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def sandbox_url(page: Page) -> str:

@@ -39,7 +39,12 @@ def client(target: Target) -> Iterator[Medblocks]:
 
 # -- the dashboard through AppTest (the pages start the process's embedded sandbox) -------------
 
-SETTINGS = ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_ALLOW_LIVE_WRITES")
+SETTINGS = (
+    "MEDBLOCKS_API_KEY",
+    "MEDBLOCKS_API_URL",
+    "MEDBLOCKS_API_VERSION",
+    "MEDBLOCKS_ALLOW_LIVE_WRITES",
+)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,35 +17,17 @@ from medblocks.sandbox import RunningSandbox
 from medblocks.spec.failure_codes import failure_wording
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"
-VARIABLES = (
-    "MEDBLOCKS_API_KEY",
-    "MEDBLOCKS_API_URL",
-    "MEDBLOCKS_API_VERSION",
-    "MEDBLOCKS_ALLOW_LIVE_WRITES",
-)
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+def reports_in_tmp(app_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Nothing configured (the conftest's `app_environment`); contract reports in `tmp_path`."""
     monkeypatch.setenv("MEDBLOCKS_REPORTS_DIR", str(tmp_path / "reports"))
-    st.cache_data.clear()
-    st.cache_resource.clear()  # the dashboard reads its configuration once per process
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture(scope="module")
-def embedded() -> RunningSandbox:
-    return embedded_sandbox()
 
 
 @pytest.fixture
-def api(embedded: RunningSandbox) -> Iterator[Medblocks]:
-    with Medblocks(embedded.api_key, base_url=embedded.base_url) as client:
-        yield client
+def api(embedded_api: Medblocks) -> Medblocks:
+    return embedded_api
 
 
 def open_page(page: str | None = None, **query: str) -> AppTest:

@@ -4,7 +4,6 @@ session per intent carried by the URL and the shared ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 from medblocks.client import Medblocks
 from medblocks.dashboard.launch import MODE_GUIDANCE, PERSONAS, new_intent_id
 from medblocks.dashboard.ledger import Ledger
-from medblocks.dashboard.target import embedded_sandbox
 from medblocks.mirror.schema import launches
 from medblocks.sandbox import RunningSandbox
 
@@ -24,26 +22,14 @@ APP = Path(__file__).resolve().parents[2] / "dashboard.py"
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in ("MEDBLOCKS_API_KEY", "MEDBLOCKS_API_URL", "MEDBLOCKS_API_VERSION"):
-        monkeypatch.delenv(name, raising=False)
+def ledger_in_tmp(app_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Nothing configured (the conftest's `app_environment`); the launch ledger in `tmp_path`."""
     monkeypatch.setenv("MEDBLOCKS_DATABASE_URL", f"sqlite:///{tmp_path / 'dashboard.sqlite3'}")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-@pytest.fixture(scope="module")
-def embedded() -> RunningSandbox:
-    return embedded_sandbox()
 
 
 @pytest.fixture
-def api(embedded: RunningSandbox) -> Iterator[Medblocks]:
-    with Medblocks(embedded.api_key, base_url=embedded.base_url) as client:
-        yield client
+def api(embedded_api: Medblocks) -> Medblocks:
+    return embedded_api
 
 
 def launch_page(**query: str) -> AppTest:
