@@ -35,6 +35,10 @@ def run_suite(selection: list[str], env: dict[str, str], reports: Path) -> Child
     child_env.update(env)
     child_env[REPORTS_ENV] = str(reports)
     child_env.pop("PYTEST_ADDOPTS", None)
+    # With CI or BUILD_NUMBER set, pytest prints whole summary lines instead of cutting them to
+    # the terminal width: the child's output must read the same on a laptop and in CI.
+    for variable in ("CI", "BUILD_NUMBER"):
+        child_env.pop(variable, None)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *selection],
         cwd=ROOT,
