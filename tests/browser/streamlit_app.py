@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, Response, WebSocket
 
+from medblocks.dashboard.contract_runs import REPORTS_ENV
 from medblocks.mirror.settings import DATABASE_URL_VARIABLE, sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,12 +32,14 @@ def free_port() -> int:
 @contextmanager
 def streamlit_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """The dashboard's base URL once `/_stcore/health` answers; nothing configured (no
-    MEDBLOCKS_* variable) unless `extra_env` sets some, and the mirror in a temporary SQLite
-    file (never the developer's `.dashboard/`, which opening it for the embedded sandbox's
-    organisation would empty). Stopped on exit."""
+    MEDBLOCKS_* variable) unless `extra_env` sets some, the mirror in a temporary SQLite file
+    (never the developer's `.dashboard/`, which opening it for the embedded sandbox's
+    organisation would empty) and the contract reports in a temporary folder (never the
+    checkout's `reports/`, which a contract run may have filled). Stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="medblocks-browser-") as scratch:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
         env[DATABASE_URL_VARIABLE] = sqlite_url(Path(scratch) / "mirror.sqlite3")
+        env[REPORTS_ENV] = str(Path(scratch) / "reports")
         env.update(extra_env or {})
         with _running(env) as base:
             yield base

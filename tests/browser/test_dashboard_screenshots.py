@@ -52,7 +52,9 @@ def test_the_other_pages_drawn_after_a_launch(page: Page, tmp_path: Path) -> Non
         page.goto(f"{base}/overview")
         settled(page, "Overview")
         hosted = launch(page, base, "browser_screens_1", direct=True)
-        expect(page.get_by_text(re.compile(r"Status: open"))).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(re.compile(r"^Waiting for the patient"))).to_be_visible(
+            timeout=30_000
+        )
         settled(page, "Launch a session")
         photograph(page, shots, "launch.png", 1450)
 
