@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from medblocks.client import AsyncMedblocks
@@ -245,10 +246,10 @@ def health_frame(
     frame = org.connections.copy()
     frame["age_days"] = (pd.Timestamp(now) - frame["created_at"]).dt.total_seconds() / 86400
     # one lookup per distinct (status, failure code), not per row: the mirror holds 100,000s
-    keys = list(zip(frame["status"], frame["failure_code"].fillna(""), strict=True))
-    guidance = {key: guidance_for(key[0], key[1] or None) for key in set(keys)}
-    frame["who_acts"] = [guidance[key].who_acts for key in keys]
-    frame["tell_patient"] = [guidance[key].tell_patient for key in keys]
+    codes, pairs = _distinct_pairs(frame["status"], frame["failure_code"].fillna(""))
+    guidance = [guidance_for(status, code or None) for status, code in pairs]
+    frame["who_acts"] = np.array([g.who_acts for g in guidance], dtype=object)[codes]
+    frame["tell_patient"] = np.array([g.tell_patient for g in guidance], dtype=object)[codes]
     frame["needs_attention"] = frame["status"].isin(["failed", "refresh_failed", "expired"])
     checked = record_sources is not None or "records_arrived" in frame
     if record_sources is not None or "records_arrived" not in frame:
@@ -261,6 +262,17 @@ def health_frame(
         & checked
     )
     return frame
+
+
+def _distinct_pairs(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Each row's index into the distinct (first, second) pairs, and those pairs; each column
+    is factorized on its own (a MultiIndex would build a Python tuple per row)."""
+    first_codes, first_values = pd.factorize(first)
+    second_codes, second_values = pd.factorize(second)
+    width = max(len(second_values), 1)
+    codes, combined = pd.factorize(first_codes * width + second_codes)
+    pairs = [(first_values[c // width], second_values[c % width]) for c in combined]
+    return codes, pairs
 
 
 def _records_arrived(frame: pd.DataFrame, record_sources: dict[str, list[str]]) -> Any:
