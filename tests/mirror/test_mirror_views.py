@@ -4,6 +4,7 @@ tables. Rows are written straight into the tables, as a sync would leave them.""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pandas as pd
@@ -111,3 +112,16 @@ def test_every_rfc3339_form_of_a_timestamp_is_read(mirror: Mirror) -> None:
     }
     assert frame["created_at"].to_dict() == expected
     assert frame.loc["pat_ms", "name"] == "Name pat_ms"
+
+
+def test_reading_a_frame_leaves_the_garbage_collector_as_it_found_it(mirror: Mirror) -> None:
+    write(mirror, schema.patients, [patient("pat_1", "2026-10-01T00:00:00.000Z")])
+    assert gc.isenabled()
+    views.patients_frame(mirror)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        views.patients_frame(mirror)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
