@@ -1,5 +1,6 @@
-"""Connection health: every connection, filters kept in the URL, what needs attention, CSV, and
-per row a new session link for that patient and source."""
+"""Connection health: every connection, filters kept in the URL, per row a new session link for
+that patient and source, CSV; what needs attention and stuck pulls in tabs of their own (only the
+open tab is drawn; `?list=` names it)."""
 
 from __future__ import annotations
 
@@ -72,80 +73,104 @@ columns = [
     "who_acts",
     "id",
 ]
-masked = "" if _shared.reveal() else " · names masked (Reveal in the sidebar)"
-st.caption(
-    f"{len(view)} of {len(table)} connections{masked} · "
-    '"Failing for" counts from when the connection '
-    'was first seen failing; "Connection age" from when it was made. Select a row to send the '
-    "patient a new session link."
-)
-picked = _tables.show(
-    view, columns, on_select="rerun", selection_mode="single-row", key="health_table"
-)
-rows = picked.selection.rows if picked is not None else []
-if rows:
-    _shared.keep_in_query("connection", str(view.iloc[rows[0]]["id"]))
-_tables.download(
-    view[[*columns[1:], "patient_id", "failure_code", "tell_patient"]],
-    "connection-health.csv",
-    key="health_csv",
-)
 
-chosen = table[table["id"] == st.query_params.get("connection", "")]
-if len(chosen):
-    row = chosen.iloc[0]
-    st.subheader("Selected connection: new session link")
-    st.text(
-        f"Patient {row['patient_id']} · {row['source']} · {row['status']}"
-        + (f" for {row['failing_for']}" if row["failing_for"] else "")
+
+def draw_all() -> None:
+    masked = "" if _shared.reveal() else " · names masked (Reveal in the sidebar)"
+    st.caption(
+        f"{len(view)} of {len(table)} connections{masked} · "
+        '"Failing for" counts from when the connection '
+        'was first seen failing; "Connection age" from when it was made. Select a row to send the '
+        "patient a new session link."
     )
-    for label, key in (("What happened", "what_happened"), ("Tell the patient", "tell_patient")):
-        if row[key]:
-            st.text(f"{label}: {row[key]}")
-    st.page_link(
-        "ui_pages/patients.py",
-        label="Open the patient",
-        query_params={"patient_id": row["patient_id"], "open": row["patient_id"]},
+    picked = _tables.show(
+        view, columns, on_select="rerun", selection_mode="single-row", key="health_table"
     )
-    links = st.session_state.setdefault("health_new_links", {})
-    if _shared.require_writes(t) and st.button(
-        "Create a new session link for this patient and source",
-        key="health_new_link",
-        help="Direct mode: the link opens this source's sign-in. Valid for a day. One press, "
-        "one session; nothing is retried.",
-    ):
-        who = (st.user.get("email") if st.user else None) or "local user"
-        outcome = _shared.attempt(
-            "Creating the session link",
-            create_session_link,
-            _shared.client(),
-            _shared.ledger(),
-            t,
-            patient_id=str(row["patient_id"]),
-            source_id=str(row["source_id"]),
-            return_url=default_return_url(st.context.url),
-            intent_id=uuid.uuid4().hex,
-            launched_by=str(who),
+    rows = picked.selection.rows if picked is not None else []
+    if rows:
+        _shared.keep_in_query("connection", str(view.iloc[rows[0]]["id"]))
+    _tables.download(
+        view[[*columns[1:], "patient_id", "failure_code", "tell_patient"]],
+        "connection-health.csv",
+        key="health_csv",
+    )
+
+    chosen = table[table["id"] == st.query_params.get("connection", "")]
+    if len(chosen):
+        row = chosen.iloc[0]
+        st.subheader("Selected connection: new session link")
+        st.text(
+            f"Patient {row['patient_id']} · {row['source']} · {row['status']}"
+            + (f" for {row['failing_for']}" if row["failing_for"] else "")
         )
-        if outcome is not None:
-            links[row["id"]] = (outcome.record.session_id, outcome.record.session_url)
-            _mirror.refresh_patient(str(row["patient_id"]))
-    if row["id"] in links:
-        session_id, url = links[row["id"]]
-        st.success(f"Session {session_id} created. Copy the link and send it to the patient:")
-        st.code(url, language=None)
+        for label, key in (
+            ("What happened", "what_happened"),
+            ("Tell the patient", "tell_patient"),
+        ):
+            if row[key]:
+                st.text(f"{label}: {row[key]}")
+        st.page_link(
+            "ui_pages/patients.py",
+            label="Open the patient",
+            query_params={"patient_id": row["patient_id"], "open": row["patient_id"]},
+        )
+        links = st.session_state.setdefault("health_new_links", {})
+        if _shared.require_writes(t) and st.button(
+            "Create a new session link for this patient and source",
+            key="health_new_link",
+            help="Direct mode: the link opens this source's sign-in. Valid for a day. One press, "
+            "one session; nothing is retried.",
+        ):
+            who = (st.user.get("email") if st.user else None) or "local user"
+            outcome = _shared.attempt(
+                "Creating the session link",
+                create_session_link,
+                _shared.client(),
+                _shared.ledger(),
+                t,
+                patient_id=str(row["patient_id"]),
+                source_id=str(row["source_id"]),
+                return_url=default_return_url(st.context.url),
+                intent_id=uuid.uuid4().hex,
+                launched_by=str(who),
+            )
+            if outcome is not None:
+                links[row["id"]] = (outcome.record.session_id, outcome.record.session_url)
+                _mirror.refresh_patient(str(row["patient_id"]))
+        if row["id"] in links:
+            session_id, url = links[row["id"]]
+            st.success(f"Session {session_id} created. Copy the link and send it to the patient:")
+            st.code(url, language=None)
 
-st.subheader("Needs attention")
-attention = view[view["status"].isin(NEEDS_ATTENTION)].sort_values("failing_since")
-st.caption(f"{len(attention)} failed, refresh_failed or expired: the patient must connect again.")
-_tables.show(
-    attention,
-    ["patient_link", "name", "source", "status", "failing_for", "who_acts", "tell_patient"],
-    key="health_attention",
-)
 
-st.subheader("Stuck pulls")
-st.caption("Active connections with no record from their source 15 minutes after connecting.")
-_tables.show(
-    view[view["stuck_pull"]], ["patient_link", "source", "updated", "id"], key="health_stuck"
-)
+def draw_needs_attention() -> None:
+    attention = view[view["status"].isin(NEEDS_ATTENTION)].sort_values("failing_since")
+    st.caption(
+        f"{len(attention)} failed, refresh_failed or expired: the patient must connect again."
+    )
+    _tables.show(
+        attention,
+        ["patient_link", "name", "source", "status", "failing_for", "who_acts", "tell_patient"],
+        key="health_attention",
+    )
+
+
+def draw_stuck_pulls() -> None:
+    st.caption("Active connections with no record from their source 15 minutes after connecting.")
+    _tables.show(
+        view[view["stuck_pull"]], ["patient_link", "source", "updated", "id"], key="health_stuck"
+    )
+
+
+# Only the open tab runs (named in the URL, `?list=…`): one table is drawn, not three.
+TABS = {
+    "All connections": draw_all,
+    "Needs attention": draw_needs_attention,
+    "Stuck pulls": draw_stuck_pulls,
+}
+for tab, draw in zip(
+    st.tabs(list(TABS), key="list", bind="query-params"), TABS.values(), strict=True
+):
+    if tab.open:
+        with tab:
+            draw()

@@ -1,4 +1,5 @@
-"""Overview: the target, `/health`, clock skew, the Version sent, tiles and the funnel charts."""
+"""Overview: the target, `/health`, clock skew, the Version sent, tiles that open the view they
+count, and the charts in tabs (only the open tab is drawn; `?charts=` names it)."""
 
 from __future__ import annotations
 
@@ -64,57 +65,62 @@ for column, (status, count) in zip(
     column.metric(f"Connections {status}", count)
     column.page_link(HEALTH, label=f"{status} connections", query_params={"status": status})
 
-by_status = pd.DataFrame(
-    list(tiles.connections_by_status.items()), columns=["status", "connections"]
-)
-status_colours = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
-st.subheader("Connections by status")
-bars = alt.Chart(by_status).encode(
-    x=alt.X("status:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
-    y=alt.Y("connections:Q", title="connections", axis=alt.Axis(format="d", tickMinStep=1)),
-    tooltip=["status", "connections"],
-)
-st.altair_chart(
-    bars.mark_bar().encode(color=alt.Color("status:N", scale=status_colours, legend=None))
-    + bars.mark_text(dy=-8).encode(text="connections:Q"),
-    width="stretch",
-)
 
-st.subheader("Session funnel: created → complete → connected")
-catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
-named = sessions.assign(
-    source=[source_name(catalog, s) if s else None for s in sessions["source_id"]]
-)
-stage_order = list(aggregate.FUNNEL_STAGES)
-stage_colours = alt.Scale(domain=stage_order, range=[STAGE_COLOURS[s] for s in stage_order])
-unattempted = int(named["source"].isna().sum())
-for by, title in (
-    ("mode", "By mode (picker / direct)"),
-    (
-        "source",
-        f"By source ({unattempted} picker sessions where no source was tried yet are left out)",
-    ),
-):
-    data = aggregate.funnel(named, by, attempted_only=by == "source")
-    st.caption(title)
+def draw_status_chart() -> None:
+    by_status = pd.DataFrame(
+        list(tiles.connections_by_status.items()), columns=["status", "connections"]
+    )
+    colours = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
+    bars = alt.Chart(by_status).encode(
+        x=alt.X("status:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("connections:Q", title="connections", axis=alt.Axis(format="d", tickMinStep=1)),
+        tooltip=["status", "connections"],
+    )
     st.altair_chart(
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            y=alt.Y(f"{by}:N", title=None, axis=alt.Axis(labelLimit=0)),
-            yOffset=alt.YOffset("stage:N", sort=stage_order),
-            x=alt.X("sessions:Q", axis=alt.Axis(format="d", tickMinStep=1)),
-            color=alt.Color("stage:N", sort=stage_order, scale=stage_colours),
-            tooltip=[by, "stage", "sessions"],
-        ),
+        bars.mark_bar().encode(color=alt.Color("status:N", scale=colours, legend=None))
+        + bars.mark_text(dy=-8).encode(text="connections:Q"),
         width="stretch",
     )
 
-st.subheader("Top failure codes (share of all connection attempts)")
-shares = aggregate.failure_shares(sessions)
-if shares.empty:
-    st.text("No failed attempts.")
-else:
+
+def draw_funnels() -> None:
+    st.caption("Sessions created → complete → connected.")
+    catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+    named = sessions.assign(
+        source=[source_name(catalog, s) if s else None for s in sessions["source_id"]]
+    )
+    stage_order = list(aggregate.FUNNEL_STAGES)
+    stage_colours = alt.Scale(domain=stage_order, range=[STAGE_COLOURS[s] for s in stage_order])
+    unattempted = int(named["source"].isna().sum())
+    for by, title in (
+        ("mode", "By mode (picker / direct)"),
+        (
+            "source",
+            f"By source ({unattempted} picker sessions where no source was tried yet are left out)",
+        ),
+    ):
+        data = aggregate.funnel(named, by, attempted_only=by == "source")
+        st.caption(title)
+        st.altair_chart(
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                y=alt.Y(f"{by}:N", title=None, axis=alt.Axis(labelLimit=0)),
+                yOffset=alt.YOffset("stage:N", sort=stage_order),
+                x=alt.X("sessions:Q", axis=alt.Axis(format="d", tickMinStep=1)),
+                color=alt.Color("stage:N", sort=stage_order, scale=stage_colours),
+                tooltip=[by, "stage", "sessions"],
+            ),
+            width="stretch",
+        )
+
+
+def draw_failure_codes() -> None:
+    st.caption("Top failure codes, as a share of all connection attempts.")
+    shares = aggregate.failure_shares(sessions)
+    if shares.empty:
+        st.text("No failed attempts.")
+        return
     share_bars = alt.Chart(shares).encode(
         x=alt.X("share:Q", axis=alt.Axis(format="%")),
         y=alt.Y("failure_code:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
@@ -126,39 +132,60 @@ else:
         width="stretch",
     )
 
-st.subheader("Failures per day, last 30 days")
-trend = _mirror.trends()
-by_source = trend.by_source.assign(
-    source=[source_name(catalog, s) for s in trend.by_source["source_id"]]
-)
-for data, field, title in (
-    (trend.by_reason, "reason", "By failure code (refresh_failed and expired carry none)"),
-    (by_source, "source", "By source"),
-):
-    st.caption(title)
-    if data.empty:
-        st.text("No failures observed in the last 30 days.")
-        continue
-    st.altair_chart(
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X("yearmonthdate(day):T", title="day", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("failures:Q", axis=alt.Axis(format="d", tickMinStep=1)),
-            color=alt.Color(f"{field}:N", legend=alt.Legend(labelLimit=0)),
-            tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), field, "failures"],
-        ),
-        width="stretch",
-    )
 
-st.subheader("Time to reconnect, last 30 days")
-summary = trend.reconnect_summary
-cols = st.columns(3)
-cols[0].metric("Reconnects", summary["reconnects"])
-for column, label, key in (
-    (cols[1], "Median", "median_hours"),
-    (cols[2], "90th percentile", "p90_hours"),
+def draw_trends() -> None:
+    catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+    trend = _mirror.trends()
+    by_source = trend.by_source.assign(
+        source=[source_name(catalog, s) for s in trend.by_source["source_id"]]
+    )
+    for data, field, title in (
+        (
+            trend.by_reason,
+            "reason",
+            "Failures per day by failure code (refresh_failed and expired carry none)",
+        ),
+        (by_source, "source", "Failures per day by source"),
+    ):
+        st.caption(title)
+        if data.empty:
+            st.text("No failures observed in the last 30 days.")
+            continue
+        st.altair_chart(
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=alt.X("yearmonthdate(day):T", title="day", axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("failures:Q", axis=alt.Axis(format="d", tickMinStep=1)),
+                color=alt.Color(f"{field}:N", legend=alt.Legend(labelLimit=0)),
+                tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), field, "failures"],
+            ),
+            width="stretch",
+        )
+    st.subheader("Time to reconnect, last 30 days")
+    summary = trend.reconnect_summary
+    cols = st.columns(3)
+    cols[0].metric("Reconnects", summary["reconnects"])
+    for column, label, key in (
+        (cols[1], "Median", "median_hours"),
+        (cols[2], "90th percentile", "p90_hours"),
+    ):
+        value = summary[key]
+        column.metric(label, "—" if value is None else f"{value:.1f} h")
+    st.caption("From the first failing status of a connection to it being active again.")
+
+
+# Only the open tab runs (and it is named in the URL, `?charts=…`): a visit draws one chart, not
+# six, and builds no funnel or trend it does not show.
+TABS = {
+    "Connections by status": draw_status_chart,
+    "Session funnel": draw_funnels,
+    "Failure codes": draw_failure_codes,
+    "Trends, 30 days": draw_trends,
+}
+for tab, draw in zip(
+    st.tabs(list(TABS), key="charts", bind="query-params"), TABS.values(), strict=True
 ):
-    value = summary[key]
-    column.metric(label, "—" if value is None else f"{value:.1f} h")
-st.caption("From the first failing status of a connection to it being active again.")
+    if tab.open:
+        with tab:
+            draw()

@@ -169,20 +169,25 @@ def test_overview_tiles_open_the_view_they_count(api: Medblocks) -> None:
 
 def test_overview_charts_coloured_by_meaning_with_counts_and_readable_labels() -> None:
     at = clean(open_app_page("ui_pages/overview.py"))
-    specs = chart_specs(at)
-    by_status = specs[0]
+    (by_status,) = chart_specs(at)  # only the open tab (the first) is drawn
     bar, text = by_status["layer"]
     scale = bar["encoding"]["color"]["scale"]
     colours = dict(zip(scale["domain"], scale["range"], strict=True))
     assert colours["failed"] == "#c62828" and colours["active"] == "#2e7d32"
     assert bar["encoding"]["x"]["axis"]["labelAngle"] == 0
     assert text["encoding"]["text"]["field"] == "connections"
-    by_source = specs[2]
-    sources = set(chart_data(at, 2)["source"])
+
+    at = clean(open_app_page("ui_pages/overview.py", charts="Session funnel"))
+    assert at.query_params["charts"] == "Session funnel"
+    _by_mode, by_source = chart_specs(at)
+    sources = set(chart_data(at, 1)["source"])
     assert "(none attempted)" not in sources and len(sources) > 1
     assert by_source["encoding"]["y"]["axis"]["labelLimit"] == 0
     assert by_source["encoding"]["x"]["axis"]["format"] == "d"  # whole sessions
-    labels = list(chart_data(at, 3)["label"])
+
+    at = clean(open_app_page("ui_pages/overview.py", charts="Failure codes"))
+    assert len(chart_specs(at)) == 1
+    labels = list(chart_data(at, 0)["label"])
     assert labels and all(re.match(r"^\d+ \(\d+%\)$", label) for label in labels)
 
 
@@ -285,3 +290,16 @@ def test_connection_health_names_are_masked_until_revealed(api: Medblocks) -> No
     table = at.dataframe[0].value
     ids = table["patient_link"].str.extract(PATIENT_LINK_TEXT, expand=False)
     assert all(n == names[i] for i, n in zip(ids, table["name"], strict=True) if i in names)
+
+
+def test_overview_draws_only_the_open_tab_and_names_it_in_the_url() -> None:
+    at = clean(open_app_page("ui_pages/overview.py", charts="Trends, 30 days"))
+    assert at.query_params["charts"] == "Trends, 30 days"
+    captions = " ".join(c.value for c in at.caption)
+    assert "Failures per day by failure code" in captions
+    assert "Failures per day by source" in captions
+    assert {"Reconnects", "Median", "90th percentile"} <= {m.label for m in at.metric}
+    assert "Sessions created → complete → connected." not in captions  # the funnel tab is shut
+    at = clean(open_app_page("ui_pages/overview.py", charts="no such tab"))
+    assert "charts" not in at.query_params  # an unknown tab is dropped: the first tab opens
+    assert len(chart_specs(at)) == 1
