@@ -8,6 +8,7 @@ whether "Page not found" was ever on screen, so a flash between two renders coun
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,27 @@ def test_a_sandbox_page_lever_changes_what_the_hosted_page_does_next(
         assert answer is not None and answer.status == 410  # the link expired (30 min lifetime)
         expect(hosted.locator("#expired")).to_be_visible()
         hosted.close()
+
+
+def test_a_tab_is_a_shareable_view(browser: Browser) -> None:
+    """Overview's charts and Connection health's lists are tabs bound to the URL: a link opens
+    the tab it names, and choosing another tab changes the link."""
+    with streamlit_server() as base:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(f"{base}/health?list=Stuck+pulls")
+            stuck = page.get_by_role("tab", name="Stuck pulls")
+            expect(stuck).to_have_attribute("aria-selected", "true", timeout=60_000)
+            expect(page.get_by_text("Active connections with no record")).to_be_visible()
+            page.get_by_role("tab", name="Needs attention").click()
+            expect(page.get_by_text("the patient must connect again")).to_be_visible()
+            expect(page).to_have_url(re.compile(r"/health\?list=Needs\+attention$"))
+
+            page.goto(f"{base}/overview?charts=Trends%2C+30+days")
+            trends = page.get_by_role("tab", name="Trends, 30 days")
+            expect(trends).to_have_attribute("aria-selected", "true", timeout=60_000)
+            expect(page.get_by_text("Time to reconnect, last 30 days")).to_be_visible()
+            expect(page.get_by_text("Sessions created → complete → connected.")).to_have_count(0)
+        finally:
+            context.close()
