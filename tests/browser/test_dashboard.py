@@ -72,18 +72,16 @@ def test_overview_launch_approve_and_deny(page: Page, dashboard: str, tmp_path: 
         re.compile(r"Patients\s*\d+"), timeout=60_000
     )
     expect(page.get_by_role("tab", name="Failure codes")).to_be_visible()
-    page.set_viewport_size({"width": 1400, "height": 2300})
-    page.wait_for_timeout(1500)  # let the Vega charts draw before the screenshot
+    page.set_viewport_size({"width": 1400, "height": 1150})
+    page.wait_for_timeout(1500)  # let the Vega chart draw before the screenshot
     page.screenshot(path=str(shots / "overview.png"))
     page.set_viewport_size({"width": 1400, "height": 1000})
 
     page.goto(f"{dashboard}/health?status=failed&status=refresh_failed&status=expired")
     expect(page.get_by_role("tab", name="Needs attention")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
-    page.set_viewport_size({"width": 1400, "height": 2000})  # the app scrolls inside
     page.wait_for_timeout(1000)
     page.screenshot(path=str(shots / "connection-health.png"))
-    page.set_viewport_size({"width": 1400, "height": 1000})
 
     # The frame (dashboard.py) is drawn around every page, also after switching pages in the app.
     sidebar = page.get_by_test_id("stSidebar")
