@@ -105,6 +105,26 @@ def keep_in_query(name: str, value: str | list[str] | None) -> None:
         st.query_params[name] = value
 
 
+def lazy_tabs(key: str, views: dict[str, Callable[[], None]]) -> None:
+    """Tabs of which only the open one runs its view, named in the URL as `key` (so the view a
+    link names is the one it opens; an unknown name opens the first tab)."""
+    for tab, draw in zip(
+        st.tabs(list(views), key=key, bind="query-params"), views.values(), strict=True
+    ):
+        if tab.open:
+            with tab:
+                draw()
+
+
+def patient_page_link(patient_id: str) -> None:
+    """A link to the Patients page opened on this patient."""
+    st.page_link(
+        "ui_pages/patients.py",
+        label="Open the patient",
+        query_params={"patient_id": patient_id, "open": patient_id},
+    )
+
+
 def require_writes(t: Target) -> bool:
     if not t.writes_allowed:
         st.info("Writes are disabled for the live target (set MEDBLOCKS_ALLOW_LIVE_WRITES=true).")

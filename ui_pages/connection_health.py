@@ -109,11 +109,7 @@ def draw_all() -> None:
         ):
             if row[key]:
                 st.text(f"{label}: {row[key]}")
-        st.page_link(
-            "ui_pages/patients.py",
-            label="Open the patient",
-            query_params={"patient_id": row["patient_id"], "open": row["patient_id"]},
-        )
+        _shared.patient_page_link(str(row["patient_id"]))
         links = st.session_state.setdefault("health_new_links", {})
         if _shared.require_writes(t) and st.button(
             "Create a new session link for this patient and source",
@@ -162,15 +158,12 @@ def draw_stuck_pulls() -> None:
     )
 
 
-# Only the open tab runs (named in the URL, `?list=…`): one table is drawn, not three.
-TABS = {
-    "All connections": draw_all,
-    "Needs attention": draw_needs_attention,
-    "Stuck pulls": draw_stuck_pulls,
-}
-for tab, draw in zip(
-    st.tabs(list(TABS), key="list", bind="query-params"), TABS.values(), strict=True
-):
-    if tab.open:
-        with tab:
-            draw()
+# Only the open tab runs (`?list=…` names it): one table is drawn, not three.
+_shared.lazy_tabs(
+    "list",
+    {
+        "All connections": draw_all,
+        "Needs attention": draw_needs_attention,
+        "Stuck pulls": draw_stuck_pulls,
+    },
+)

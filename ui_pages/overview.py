@@ -175,17 +175,14 @@ def draw_trends() -> None:
     st.caption("From the first failing status of a connection to it being active again.")
 
 
-# Only the open tab runs (and it is named in the URL, `?charts=…`): a visit draws one chart, not
-# six, and builds no funnel or trend it does not show.
-TABS = {
-    "Connections by status": draw_status_chart,
-    "Session funnel": draw_funnels,
-    "Failure codes": draw_failure_codes,
-    "Trends, 30 days": draw_trends,
-}
-for tab, draw in zip(
-    st.tabs(list(TABS), key="charts", bind="query-params"), TABS.values(), strict=True
-):
-    if tab.open:
-        with tab:
-            draw()
+# Only the open tab runs (`?charts=…` names it): a visit draws one chart, not six, and builds no
+# funnel or trend it does not show.
+_shared.lazy_tabs(
+    "charts",
+    {
+        "Connections by status": draw_status_chart,
+        "Session funnel": draw_funnels,
+        "Failure codes": draw_failure_codes,
+        "Trends, 30 days": draw_trends,
+    },
+)

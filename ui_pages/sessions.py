@@ -75,11 +75,7 @@ if len(chosen):
     row = chosen.iloc[0]
     st.subheader(f"Session {row['id']}")
     st.text(f"Patient {row['patient_id']} · {row['status']} · link expires {row['expires']}")
-    st.page_link(
-        "ui_pages/patients.py",
-        label="Open the patient",
-        query_params={"patient_id": row["patient_id"], "open": row["patient_id"]},
-    )
+    _shared.patient_page_link(str(row["patient_id"]))
     if row["hosted_url"]:
         st.caption("The link to resend (copy it with the button at its right):")
         st.code(row["hosted_url"], language=None)
