@@ -1,7 +1,9 @@
 """Playwright fixtures that drive Debian's headless Chromium (/usr/bin/chromium).
 
 Reusable by every browser test: `browser` is one Chromium per test module, `page` a fresh
-context and page per test. Without /usr/bin/chromium the tests are skipped with the reason.
+context and page per test, `demo_sandbox` a loopback sandbox with the demo data per module (the
+target of a dashboard started with a sandbox key). Without /usr/bin/chromium the tests are
+skipped with the reason.
 Module scope on purpose: Playwright's sync API keeps an event loop running in the main thread
 while it is open, which would break the pytest-asyncio tests collected after a browser module.
 """
@@ -13,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,3 +54,9 @@ def page(browser: Browser) -> Iterator[Page]:
         yield opened
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def demo_sandbox() -> Iterator[RunningSandbox]:
+    with start_in_thread(SandboxConfig(db_path=None, seed_demo=True)) as running:
+        yield running

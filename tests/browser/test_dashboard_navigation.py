@@ -9,7 +9,6 @@ whether "Page not found" was ever on screen, so a flash between two renders coun
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from medblocks.client import Medblocks
-from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from medblocks.sandbox import RunningSandbox
 from tests.browser.streamlit_app import Leaks, screenshot_dir, streamlit_server
 
 pytestmark = pytest.mark.browser
@@ -95,20 +94,14 @@ def test_every_deep_link_opened_warm(browser: Browser) -> None:
             assert_clean(visit(browser, base, path), path)
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with start_in_thread(SandboxConfig(db_path=None, seed_demo=True)) as running:
-        yield running
-
-
 def test_a_sandbox_page_lever_changes_what_the_hosted_page_does_next(
-    page: Page, sandbox: RunningSandbox, tmp_path: Path
+    page: Page, demo_sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     """A loopback sandbox process (a sandbox key on this machine): the page is listed; forcing
     an outcome completes a session the patient has not touched, and advancing the clock makes
     an open link expire."""
-    env = {"MEDBLOCKS_API_KEY": sandbox.api_key, "MEDBLOCKS_API_URL": sandbox.base_url}
-    api = Medblocks(sandbox.api_key, base_url=sandbox.base_url)
+    env = {"MEDBLOCKS_API_KEY": demo_sandbox.api_key, "MEDBLOCKS_API_URL": demo_sandbox.base_url}
+    api = Medblocks(demo_sandbox.api_key, base_url=demo_sandbox.base_url)
     with api, streamlit_server(env) as base:
         source = next(iter(api.sources.list())).id
         forced, expiring = (

@@ -5,34 +5,27 @@ opens the Patients page on that patient, where Reveal shows the name."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from medblocks.client import Medblocks
-from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from medblocks.sandbox import RunningSandbox
 from tests.browser.streamlit_app import Leaks, streamlit_server
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with start_in_thread(SandboxConfig(db_path=None, seed_demo=True)) as running:
-        yield running
-
-
 def test_row_action_creates_a_session_for_that_patient_and_source(
-    page: Page, sandbox: RunningSandbox, tmp_path: Path
+    page: Page, demo_sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     env = {
-        "MEDBLOCKS_API_KEY": sandbox.api_key,
-        "MEDBLOCKS_API_URL": sandbox.base_url,
+        "MEDBLOCKS_API_KEY": demo_sandbox.api_key,
+        "MEDBLOCKS_API_URL": demo_sandbox.base_url,
         "MEDBLOCKS_DATABASE_URL": f"sqlite:///{tmp_path / 'mirror.sqlite3'}",
     }
-    api = Medblocks(sandbox.api_key, base_url=sandbox.base_url)
+    api = Medblocks(demo_sandbox.api_key, base_url=demo_sandbox.base_url)
     with api, streamlit_server(env) as base:
         patient, connection = next(
             (p, c)
