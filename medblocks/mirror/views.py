@@ -77,10 +77,10 @@ def _no_collection() -> Iterator[None]:
 
 
 def _frame(mirror: Mirror, query: sa.Select[Any], stamps: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Run a query on the driver's own cursor and build the frame through Arrow, column by
-    column, with `stamps` parsed to UTC timestamps. At 100,000 rows SQLAlchemy `Row` objects
-    and pandas' row-by-row construction cost several times the query; Arrow converts the
-    driver's tuples in one pass (the query's columns are text, or integers where so typed)."""
+    """Run a query on the driver's own cursor and build the frame through Arrow, with `stamps`
+    parsed to UTC timestamps. At 100,000 rows SQLAlchemy `Row` objects and pandas' row-by-row
+    construction cost several times the query; Arrow converts the driver's tuples in one pass
+    (the query's columns are text, or integers where so typed)."""
     fields = [
         (column.name, pa.int64() if isinstance(column.type, sa.Integer) else pa.string())
         for column in query.selected_columns
