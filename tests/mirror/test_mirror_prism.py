@@ -1,0 +1,25 @@
+"""A sync against Prism (a stateless mock of the published document: canned pages whose cursor
+never changes) ends, and its report names what it had to stop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from medblocks.client import AsyncMedblocks
+from medblocks.mirror import Mirror
+from medblocks.mirror.sync import sync_mirror
+
+pytestmark = pytest.mark.prism
+KEY = "mb_sk_sbx_prismmockkey0123456789"
+
+
+async def test_a_sync_against_prism_ends_with_a_report(mirror: Mirror, prism_url: str) -> None:
+    async with AsyncMedblocks(KEY, base_url=prism_url) as client:
+        report = await asyncio.wait_for(sync_mirror(mirror, [client]), timeout=300)
+    assert report.finished_at is not None
+    stopped = [report.list_stopped, *report.failures.values()]
+    # Prism's canned lists say has_more with the same cursor every time: each such list is
+    # stopped by the paginator's rule and named; the sync itself finished
+    assert any("was stopped" in (s or "") and "repeats or cycles" in (s or "") for s in stopped)
