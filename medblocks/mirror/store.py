@@ -25,15 +25,6 @@ from medblocks.client import models as m
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror, now_iso
 
-TARGET = "target"
-ORG_TABLES = (
-    schema.status_changes,
-    schema.events,
-    schema.sessions,
-    schema.connections,
-    schema.patients,
-    schema.checkpoints,
-)
 FAILING = frozenset({"failed", "refresh_failed", "expired"})
 PATIENT_FIELDS = ("email", "name", "metadata", "created_at")
 CONNECTION_FIELDS = (
@@ -160,20 +151,6 @@ class MirrorWriter:
 
     def __init__(self, mirror: Mirror) -> None:
         self.mirror = mirror
-
-    def bind_target(self, fingerprint: str) -> bool:
-        """Make the mirror hold the organisation `fingerprint` names. When it held another one
-        (or data of unknown origin), the organisation's tables are emptied first (the launch
-        ledger stays); returns True then."""
-        with self.mirror.write() as db:
-            bound = self.mirror.checkpoint(TARGET, db)
-            if bound is not None and bound.get("fingerprint") == fingerprint:
-                return False
-            for table in ORG_TABLES:
-                db.execute(sa.delete(table))
-            self.mirror.save_checkpoint(db, TARGET, {"fingerprint": fingerprint})
-            self.mirror.touch(db)
-            return bound is not None
 
     def apply_patients(
         self,
