@@ -12,13 +12,14 @@ Which organisation: the dashboard follows the CLI's rule (`identity.claim`, befo
 is first read and before every "Sync now"): a refused key or another organisation changes
 nothing and is shown as the failure it is. The embedded sandbox is a new organisation at each
 start (in memory, a key of its own), so its mirror is a SQLite file of its own for the life of
-the process (`embedded_database_url()`), never `MEDBLOCKS_DATABASE_URL`: a team's mirror is
+the process (`embedded_database_url`), never `MEDBLOCKS_DATABASE_URL`: a team's mirror is
 never touched by it, and nobody has to start over after a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import tempfile
 import threading
 from collections.abc import Callable
@@ -53,20 +54,21 @@ class SyncAlreadyRunning(RuntimeError):
     """Another sync of this dashboard process is under way."""
 
 
-def embedded_database_url() -> str:
+def embedded_database_url(configured: str) -> str:
     """The embedded sandbox's own mirror: a SQLite file in a folder that lives as long as this
-    process (and so as long as the sandbox it mirrors)."""
+    process (and so as long as the sandbox it mirrors), one per configured database."""
     global _embedded_folder
     with _embedded_lock:
         if _embedded_folder is None:
             _embedded_folder = tempfile.TemporaryDirectory(prefix="medblocks-embedded-mirror-")
-        return sqlite_url(f"{_embedded_folder.name}/mirror.sqlite3")
+        name = hashlib.sha256(configured.encode()).hexdigest()[:12]
+        return sqlite_url(f"{_embedded_folder.name}/{name}.sqlite3")
 
 
 def database_for(target: Target, configured: str) -> str:
     """Where `target`'s mirror lives: the configured database, or for the embedded sandbox
-    its own (`embedded_database_url()`)."""
-    return embedded_database_url() if target.kind == "embedded" else configured
+    its own (`embedded_database_url`)."""
+    return embedded_database_url(configured) if target.kind == "embedded" else configured
 
 
 def claim_for(mirror: Mirror, target: Target) -> None:

@@ -13,7 +13,7 @@ decides), so events applied out of order and a sync running alongside them agree
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -272,17 +272,16 @@ class MirrorWriter:
             db.execute(sa.delete(s).where(s.c.id.in_(gone)))
         return changed + len(gone)
 
-    def apply_session(self, session: m.PatientSession) -> Changes:
+    def apply_session(self, session: m.PatientSession, db: Connection) -> Changes:
         """Upsert one session read after an event."""
         row = session_row(session, now_iso())
-        with self.mirror.write() as db:
-            old = db.execute(
-                sa.select(schema.sessions).where(schema.sessions.c.id == session.id)
-            ).first()
-            changed = old is None or any(old._mapping[f] != row[f] for f in SESSION_FIELDS)
-            self.mirror.upsert(db, schema.sessions, [row], "id")
-            if changed:
-                self.mirror.touch(db)
+        old = db.execute(
+            sa.select(schema.sessions).where(schema.sessions.c.id == session.id)
+        ).first()
+        changed = old is None or any(old._mapping[f] != row[f] for f in SESSION_FIELDS)
+        self.mirror.upsert(db, schema.sessions, [row], "id")
+        if changed:
+            self.mirror.touch(db)
         return Changes(sessions=int(changed))
 
     def delete_patients(self, ids: Iterable[str], db: Connection | None = None) -> int:
@@ -335,12 +334,16 @@ class MirrorWriter:
         with self.mirror.write() as db:
             return self.mirror.insert_new(db, schema.events, row)
 
-    def event_applied(self, event_id: str, outcome: str) -> None:
+    def settle_event(self, event_id: str, write: Callable[[Connection], str]) -> str:
+        """Run `write` (what the event changes; it returns the outcome) and note the outcome on
+        the event in the same transaction: an event is applied and marked, or neither."""
         e = schema.events
         with self.mirror.write() as db:
+            outcome = write(db)
             db.execute(
                 sa.update(e).where(e.c.id == event_id).values(applied_at=now_iso(), outcome=outcome)
             )
+        return outcome
 
     def patient_of_connection(self, connection_id: str) -> str | None:
         c = schema.connections

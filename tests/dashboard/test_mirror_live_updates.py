@@ -51,7 +51,8 @@ def test_an_approval_reaches_the_connection_health_page_without_a_sync(
 ) -> None:
     at = health_page()  # first view: the mirror fills itself and the receiver is registered
     assert not at.exception, [e.value for e in at.exception]
-    mirror = open_mirror(embedded_database_url())  # the embedded sandbox's own mirror
+    configured = f"sqlite:///{tmp_path / 'mirror.sqlite3'}"
+    mirror = open_mirror(embedded_database_url(configured))  # the embedded sandbox's own
     synced = mirror.checkpoint(LAST_SYNC)
     assert synced is not None and synced["patients"] >= 28
     assert PATIENT not in set(patients_of(at.dataframe[0].value))
