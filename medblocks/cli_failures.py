@@ -72,12 +72,18 @@ def explain(exc: BaseException) -> tuple[list[str], int]:
             "error: an API call failed (" + describe_failure(exc) + ")",
             "what to do: try again; if it persists, give the request id to Medblocks support",
         ], FAILED
-    if isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
+    if isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
         return [
             "error: the mirror's database did not answer or refused the login: "
             + database_failure(exc),
             "what to do: check MEDBLOCKS_DATABASE_URL (or --database-url), that the database "
             "is up and the login it names",
+        ], FAILED
+    if isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
+        return [
+            "error: the mirror's database refused a statement: " + database_failure(exc),
+            "what to do: nothing was half-written (each page is one transaction); run it "
+            "again with --verbose and report the message",
         ], FAILED
     if isinstance(exc, OSError):
         return [f"error: {type(exc).__name__}: {exc.strerror or exc}"], FAILED
