@@ -143,6 +143,7 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, MedblocksError):
         status = f"HTTP {exc.http_status}" if exc.http_status is not None else "no response"
         kind = "/".join(part for part in (exc.type, exc.code) if part)
-        where = f" [{exc.operation}]" if exc.operation else ""
-        return f"{exc.request_id or 'no request id'}: {status} {kind}{where}".rstrip()
+        where = f"[{exc.operation}]" if exc.operation else ""
+        said = " ".join(part for part in (status, kind, where) if part)
+        return f"{exc.request_id or 'no request id'}: {said}"
     return type(exc).__name__
