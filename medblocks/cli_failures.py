@@ -24,6 +24,7 @@ from medblocks.client import (
     PermissionDeniedError,
 )
 from medblocks.config import ConfigError
+from medblocks.mirror.db import database_away, database_failure
 from medblocks.mirror.identity import OtherOrganisation
 from medblocks.mirror.pacing import describe_failure
 
@@ -40,13 +41,6 @@ def add_verbose_option(parser: argparse.ArgumentParser, *, top: bool = False) ->
         default=False if top else argparse.SUPPRESS,
         help="on a failure, also print the traceback",
     )
-
-
-def database_failure(exc: sqlalchemy.exc.SQLAlchemyError) -> str:
-    """The driver's first line (no SQL, no parameters)."""
-    original = getattr(exc, "orig", None)
-    first = str(original if original is not None else type(exc).__name__).strip().splitlines()
-    return first[0] if first else type(exc).__name__
 
 
 def explain(exc: BaseException) -> tuple[list[str], int]:
@@ -72,7 +66,7 @@ def explain(exc: BaseException) -> tuple[list[str], int]:
             "error: an API call failed (" + describe_failure(exc) + ")",
             "what to do: try again; if it persists, give the request id to Medblocks support",
         ], FAILED
-    if isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
+    if isinstance(exc, sqlalchemy.exc.SQLAlchemyError) and database_away(exc):
         return [
             "error: the mirror's database did not answer or refused the login: "
             + database_failure(exc),

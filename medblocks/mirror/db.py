@@ -35,6 +35,21 @@ CHANGED = "changed"
 MIGRATION_LOCK = 7_305_113  # any constant: the advisory lock id for migrations on PostgreSQL
 
 
+def database_failure(exc: sa.exc.SQLAlchemyError) -> str:
+    """A database error in the driver's first line: no statement, no parameters."""
+    original = getattr(exc, "orig", None)
+    lines = str(original if original is not None else type(exc).__name__).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def database_away(exc: sa.exc.SQLAlchemyError) -> bool:
+    """The database cannot be reached, refused the login, is locked or dropped the connection
+    (as opposed to refusing a statement)."""
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
 def now_iso() -> str:
     """Now in UTC, written the way the API writes timestamps (`…T10:00:00.000Z`)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
