@@ -4,6 +4,7 @@ starting over archives that history (still readable) instead of deleting it."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -141,3 +142,17 @@ async def test_starting_over_archives_the_history_and_binds_the_new_target(
     await sync(with_history, other_sandbox)
     with pytest.raises(OtherOrganisation):  # and the first one is now the other organisation
         claim_with(with_history, sandbox.base_url, sandbox.api_key)
+
+
+def test_a_binding_written_before_this_version_is_kept_for_the_same_target(
+    mirror: Mirror, sandbox: RunningSandbox, other_sandbox: RunningSandbox
+) -> None:
+    old = hashlib.sha256(f"{sandbox.base_url}|{sandbox.api_key}".encode()).hexdigest()[:16]
+    with mirror.write() as db:
+        mirror.save_checkpoint(db, TARGET, {"fingerprint": old})
+    before = snapshot(mirror)
+    with pytest.raises(OtherOrganisation):
+        claim_with(mirror, other_sandbox.base_url, other_sandbox.api_key)
+    assert snapshot(mirror) == before
+    claim_with(mirror, sandbox.base_url, sandbox.api_key)
+    assert Organisation.held_by(mirror) == Organisation.of(sandbox.base_url, sandbox.api_key)
