@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
+import pydantic
 import sqlalchemy.exc
 
 from medblocks.client import (
@@ -45,7 +46,9 @@ def add_verbose_option(parser: argparse.ArgumentParser, *, top: bool = False) ->
 
 def explain(exc: BaseException) -> tuple[list[str], int]:
     """The lines to print for `exc`, and the exit status."""
-    if isinstance(exc, ConfigError | ValueError):
+    if isinstance(exc, ConfigError) or (
+        isinstance(exc, ValueError) and not isinstance(exc, pydantic.ValidationError)
+    ):  # a setting or an argument that cannot be used (a validation error quotes values)
         return [f"error: {exc}"], CONFIGURATION
     if isinstance(exc, OtherOrganisation):
         return [f"error: {exc}"], FAILED
