@@ -31,6 +31,7 @@ from medblocks.mirror.store import Changes, MirrorWriter, PatientRead, text
 
 CHECKPOINT = "sync"
 LIST_PATIENTS = "api.listPatients"
+MAX_RELISTS = 3  # an expired cursor starts the list again; more often than this, it is stopped
 LAST_SYNC = "last_sync"
 PAGE_SIZE = 100
 RECORDS_PAGE = 100
@@ -137,10 +138,18 @@ class Reconcile:
         total_hint = self._patient_count() or None
         done = int(state["patients"])
         trail = CursorTrail(LIST_PATIENTS)
+        relisted = 0
         page_task = asyncio.ensure_future(self._list_page(state["cursor"]))
         while True:
             page = await page_task
             if page is None:  # the cursor was refused (expired): list again, skip those seen
+                relisted += 1
+                if relisted > MAX_RELISTS:  # a server refusing the cursors it gives: stop
+                    report.list_stopped = (
+                        f"the patient list refused its own cursor {relisted} times "
+                        "(listed again from the start each time)"
+                    )
+                    break
                 trail = CursorTrail(LIST_PATIENTS)
                 page_task = asyncio.ensure_future(self._list_page(None))
                 continue
