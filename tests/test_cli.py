@@ -257,3 +257,26 @@ def test_a_served_document_trickling_in_is_refused_at_the_deadline(
         assert main(["spec", "check", base + "/openapi/medblocks.json"]) == 2
         assert time.monotonic() - started < 5  # the whole body would take 40 minutes
     assert "still arriving after 0.5 s; refused, not compared" in capsys.readouterr().out
+
+
+def _help(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "medblocks", *args, "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_help_lists_every_command_down_to_webhook_register_and_list() -> None:
+    top = _help()
+    assert "{spec,mirror}" in top
+    assert "spec " in top and "mirror " in top  # each with its one-line help
+    mirror = _help("mirror")
+    assert "{sync,listen,poll,webhook}" in mirror
+    webhook = _help("mirror", "webhook")
+    assert "{register,list}" in webhook
+    assert "url" in _help("mirror", "webhook", "register")

@@ -1,4 +1,4 @@
-"""`python -m medblocks mirror sync | listen | poll`: fill the mirror and keep it fresh.
+"""`python -m medblocks mirror sync | listen | poll | webhook`: fill the mirror, keep it fresh.
 
 The target is the configured one (`MEDBLOCKS_API_KEY`, `MEDBLOCKS_API_URL`); the embedded
 sandbox has nothing to mirror from outside a dashboard process, so a key is required here.
@@ -27,6 +27,7 @@ from medblocks.mirror.receiver import create_receiver
 from medblocks.mirror.settings import target_fingerprint, webhook_endpoint_id, webhook_secret
 from medblocks.mirror.store import MirrorWriter
 from medblocks.mirror.sync import DEFAULT_CONCURRENCY, sync_mirror
+from medblocks.mirror.webhook_cli import add_webhook_commands, run_webhook
 
 SYNC_CLIENTS = 4  # several small connection pools cost less CPU than one large one
 
@@ -49,8 +50,17 @@ def configured_target() -> Settings:
     return settings
 
 
+HELP = "the org mirror: sync, webhook receiver, poll, webhook endpoints"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m medblocks mirror")
+    parser = argparse.ArgumentParser(prog="python -m medblocks mirror", description=HELP)
+    add_mirror_arguments(parser)
+    return parser
+
+
+def add_mirror_arguments(parser: argparse.ArgumentParser) -> None:
+    """The mirror's options and actions, on its own parser or as `python -m medblocks mirror`."""
     parser.add_argument("--database-url", help="default: MEDBLOCKS_DATABASE_URL")
     actions = parser.add_subparsers(dest="action", required=True)
     sync = actions.add_parser("sync", help="full reconcile (continues a sync that was stopped)")
@@ -64,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--endpoint", help="wh_ id (default: MEDBLOCKS_WEBHOOK_ENDPOINT_ID)")
     poll.add_argument("--interval", type=float, help="poll again every N seconds")
     poll.add_argument("--times", type=int, default=0, help="stop after N polls (0: no limit)")
-    return parser
+    add_webhook_commands(actions)
 
 
 def open_for(args: argparse.Namespace, settings: Settings) -> Mirror:
@@ -139,6 +149,9 @@ def main(argv: Sequence[str]) -> int:
             return asyncio.run(run_sync(args, settings))
         if args.action == "listen":
             return run_listen(args, settings)
+        if args.action == "webhook":
+            assert settings.base_url is not None
+            return asyncio.run(run_webhook(args, client_for(settings), settings.base_url))
         return asyncio.run(run_poll(args, settings))
     except (ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
