@@ -8,6 +8,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_frame
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.webhooks import (
     HIDDEN_EVENT_COLUMNS,
@@ -39,7 +40,7 @@ states = st.multiselect(
 _shared.keep_in_query("delivery", states)
 view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
-st.dataframe(view, hide_index=True, column_order=shown)
+st.dataframe(visible_frame(view), hide_index=True, column_order=shown)
 if view.empty:
     st.stop()
 

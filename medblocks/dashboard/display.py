@@ -116,12 +116,13 @@ def texts(values: Iterable[Any]) -> list[str]:
 def empty_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Missing values as empty text (object columns only: numbers and booleans stay typed)."""
     out = frame.copy()
-    for column in _text_columns(out):
+    for column in text_columns(out):
         out[column] = out[column].where(out[column].notna(), "")
     return out
 
 
-def _text_columns(frame: pd.DataFrame) -> list[Any]:
+def text_columns(frame: pd.DataFrame) -> list[Any]:
+    """The columns of `frame` that hold text (object or string dtype)."""
     return [
         column
         for column in frame.columns
@@ -148,7 +149,7 @@ def csv_text(frame: pd.DataFrame) -> str:
     every text cell `spreadsheet_safe` (masked or revealed: the one function every export of
     the dashboard goes through), lines ended by CRLF."""
     shown = empty_cells(frame).rename(columns=LABELS)
-    for column in _text_columns(shown):
+    for column in text_columns(shown):
         shown[column] = shown[column].map(spreadsheet_safe)
     shown.columns = [spreadsheet_safe(str(c)) for c in shown.columns]
     # RFC 4180 line ends: a cell holding a carriage return is then quoted like one holding a
