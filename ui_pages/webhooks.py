@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from medblocks.dashboard.bidi import visible_frame
+from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.webhooks import (
     HIDDEN_EVENT_COLUMNS,
@@ -63,7 +63,7 @@ with payload_col:
 with response_col:
     code = event["last_status_code"]
     st.caption("Last response: " + ("no answer" if pd.isna(code) else f"HTTP {int(code)}"))
-    st.code(event["last_response_body"] or "(empty)", language=None)
+    st.code(visible_controls(event["last_response_body"] or "(empty)"), language=None)
 
 
 @st.fragment(run_every=1)
