@@ -20,8 +20,11 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
+
 from medblocks.client import AsyncMedblocks, NotFoundError
 from medblocks.client import models as m
+from medblocks.mirror import schema
 from medblocks.mirror.pacing import Pacer, describe_failure
 from medblocks.mirror.store import Changes, MirrorWriter, PatientRead
 
@@ -36,19 +39,44 @@ class NotAnEvent(ValueError):
 
 
 def parse_event(body: Any) -> dict[str, Any]:
-    """Check the shape of a delivered (or listed) event and return it as a plain dict."""
+    """Check the shape of a delivered (or listed) event and return it as a plain dict: every
+    field the mirror stores or reads is text of the length its column holds (no NUL)."""
     if not isinstance(body, dict):
         raise NotAnEvent("the body is not a JSON object")
-    event_id, event_type, data = body.get("id"), body.get("type"), body.get("data")
+    event_id, data = body.get("id"), body.get("data")
     if not isinstance(event_id, str) or not event_id.startswith("evt_"):
         raise NotAnEvent("the body has no evt_ id")
     if body.get("object", body.get("resource_type")) != "event":
         raise NotAnEvent("the body's object is not 'event'")
-    if not isinstance(event_type, str) or not event_type:
+    if not isinstance(body.get("type"), str) or not body["type"]:
         raise NotAnEvent("the body has no event type")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise NotAnEvent("the body has no data.object")
+    e = schema.events.c
+    for name, column in (
+        ("id", e.id),
+        ("type", e.type),
+        ("webhook_endpoint_id", e.webhook_endpoint_id),
+        ("created_at", e.created_at),
+    ):
+        _stored_text(body.get(name), name, column)
+    obj, c = data["object"], schema.connections.c
+    _stored_text(obj.get("id"), "data.object.id", c.id, needed=True)
+    _stored_text(
+        obj.get("patient_session_id"), "data.object.patient_session_id", c.patient_session_id
+    )
     return body
+
+
+def _stored_text(value: Any, name: str, column: sa.Column[Any], *, needed: bool = False) -> None:
+    """Raise `NotAnEvent` unless `value` is text (no NUL) that `column` holds, or absent."""
+    length = column.type.length if isinstance(column.type, sa.String) else None
+    if value is None and not needed:
+        return
+    if not isinstance(value, str) or not value:
+        raise NotAnEvent(f"the body's {name} is not text")
+    if (length is not None and len(value) > length) or "\x00" in value:
+        raise NotAnEvent(f"the body's {name} is not text of at most {length} characters, NUL-free")
 
 
 class EventApplier:
