@@ -127,11 +127,20 @@ def add_spec_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     check.set_defaults(run=lambda args: report_and_exit_status(run_check(args.source), args))
 
 
+def add_mirror_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`mirror` is listed here with all its options; `main` hands its command line to
+    `medblocks/mirror/cli.py`, which parses it with the same arguments."""
+    mirror = commands.add_parser("mirror", help=mirror_cli.HELP, description=mirror_cli.HELP)
+    mirror_cli.add_mirror_arguments(mirror)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """Every command of `python -m medblocks`: the one tree `--help` and the docs test read."""
     parser = argparse.ArgumentParser(prog="python -m medblocks")
     add_verbose_option(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True)
     add_spec_commands(commands)
+    add_mirror_commands(commands)
     return parser
 
 

@@ -16,6 +16,7 @@ import streamlit as st
 
 from medblocks.client import Medblocks
 from medblocks.client.models import PatientSession
+from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.launch import (
     MODE_GUIDANCE,
     PERSONA_NOTE,
@@ -228,7 +229,7 @@ def draw_launch(record: LaunchRecord) -> None:
     stage = launch_stage(record)
     direct_to = record.request.get("connection_id")
     to = f": {source_label(direct_to)}" if direct_to else ""
-    st.subheader(f"Patient {record.patient_id}, {record.mode} mode{to}")
+    st.subheader(visible_controls(f"Patient {record.patient_id}, {record.mode} mode{to}"))
     st.caption(f"Started {short_time(record.requested_at)} by {record.launched_by}")
     problem = state.pop("launch_problem", None)
     shown_here = problem is not None and problem[0] == intent
@@ -305,7 +306,7 @@ else:
     ids = tuple(r.session_id for r in records if r.session_id)
     sessions = _sessions(_shared.target_id(t), ids, _shared.client())
     st.dataframe(
-        pd.DataFrame(recent_launches(records, sessions, st.context.url)),
+        visible_frame(pd.DataFrame(recent_launches(records, sessions, st.context.url))),
         hide_index=True,
         width="stretch",
         column_config={

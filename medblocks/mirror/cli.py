@@ -1,5 +1,5 @@
-"""`python -m medblocks mirror sync | listen | poll | start-over`: fill the mirror and keep it
-fresh, or archive its history and begin again.
+"""`python -m medblocks mirror sync | listen | poll | webhook | start-over`: fill the mirror,
+keep it fresh, or archive its history and begin again.
 
 The target is the configured one (`MEDBLOCKS_API_KEY`, `MEDBLOCKS_API_URL`); the embedded
 sandbox has nothing to mirror from outside a dashboard process, so a key is required here.
@@ -30,6 +30,7 @@ from medblocks.mirror.poll import find_endpoint, poll_events
 from medblocks.mirror.receiver import create_receiver
 from medblocks.mirror.settings import webhook_endpoint_id, webhook_secret
 from medblocks.mirror.sync import DEFAULT_CONCURRENCY, sync_mirror
+from medblocks.mirror.webhook_cli import add_webhook_commands, run_webhook
 
 SYNC_CLIENTS = 4  # several small connection pools cost less CPU than one large one
 
@@ -59,8 +60,17 @@ def configured_target() -> Settings:
     return settings
 
 
+HELP = "the org mirror: sync, webhook receiver, poll, webhook endpoints"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m medblocks mirror")
+    parser = argparse.ArgumentParser(prog="python -m medblocks mirror", description=HELP)
+    add_mirror_arguments(parser)
+    return parser
+
+
+def add_mirror_arguments(parser: argparse.ArgumentParser) -> None:
+    """The mirror's options and actions, on its own parser or as `python -m medblocks mirror`."""
     parser.add_argument("--database-url", help="default: MEDBLOCKS_DATABASE_URL")
     add_verbose_option(parser, top=True)
     actions = parser.add_subparsers(dest="action", required=True)
@@ -75,13 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--endpoint", help="wh_ id (default: MEDBLOCKS_WEBHOOK_ENDPOINT_ID)")
     poll.add_argument("--interval", type=float, help="poll again every N seconds")
     poll.add_argument("--times", type=int, default=0, help="stop after N polls (0: no limit)")
+    add_webhook_commands(actions)
     actions.add_parser(
         "start-over",
         help="archive what the mirror holds (kept readable) and bind it to the configured target",
     )
     for action in actions.choices.values():
         add_verbose_option(action)
-    return parser
 
 
 def open_for(args: argparse.Namespace, settings: Settings) -> Mirror:
@@ -168,6 +178,9 @@ def run(args: argparse.Namespace) -> int:
         return run_listen(args, settings)
     if args.action == "start-over":
         return run_start_over(args, settings)
+    if args.action == "webhook":
+        assert settings.base_url is not None
+        return asyncio.run(run_webhook(args, client_for(settings), settings.base_url))
     return asyncio.run(run_poll(args, settings))
 
 

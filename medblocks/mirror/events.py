@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import sqlalchemy.exc
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from medblocks.client import AsyncMedblocks, NotFoundError
@@ -40,19 +40,36 @@ class NotAnEvent(ValueError):
 
 
 def parse_event(body: Any) -> dict[str, Any]:
-    """Check the shape of a delivered (or listed) event and return it as a plain dict."""
+    """Check the shape of a delivered (or listed) event and return it as a plain dict: every
+    field the mirror stores or reads is text (no NUL)."""
     if not isinstance(body, dict):
         raise NotAnEvent("the body is not a JSON object")
-    event_id, event_type, data = body.get("id"), body.get("type"), body.get("data")
+    event_id, data = body.get("id"), body.get("data")
     if not isinstance(event_id, str) or not event_id.startswith("evt_"):
         raise NotAnEvent("the body has no evt_ id")
     if body.get("object", body.get("resource_type")) != "event":
         raise NotAnEvent("the body's object is not 'event'")
-    if not isinstance(event_type, str) or not event_type:
+    if not isinstance(body.get("type"), str) or not body["type"]:
         raise NotAnEvent("the body has no event type")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise NotAnEvent("the body has no data.object")
+    for name in ("id", "type", "webhook_endpoint_id", "created_at"):
+        _stored_text(body.get(name), name)
+    obj = data["object"]
+    _stored_text(obj.get("id"), "data.object.id", needed=True)
+    _stored_text(obj.get("patient_session_id"), "data.object.patient_session_id")
     return body
+
+
+def _stored_text(value: Any, name: str, *, needed: bool = False) -> None:
+    """Raise `NotAnEvent` unless `value` is text without NUL (the columns are TEXT: any length
+    the API sends fits), or absent."""
+    if value is None and not needed:
+        return
+    if not isinstance(value, str) or not value:
+        raise NotAnEvent(f"the body's {name} is not text")
+    if "\x00" in value:
+        raise NotAnEvent(f"the body's {name} holds a NUL character")
 
 
 class EventApplier:
@@ -74,7 +91,7 @@ class EventApplier:
         unapplied, for the caller to apply again)."""
         try:
             write = await self._read(event)
-        except sqlalchemy.exc.SQLAlchemyError:
+        except sa.exc.SQLAlchemyError:
             raise
         except Exception as exc:  # noted on the event; the receiver must keep going
             outcome = f"not applied: {describe_failure(exc)}"

@@ -6,9 +6,11 @@ body is an event, stores it once by id, and answers 200 at once; re-reading the 
 session and updating the mirror happen after the answer, on a queue worked by `workers` tasks
 (so a burst of deliveries never holds an answer up, and events about different patients are
 applied side by side; their order does not matter, see `events`). A bad or missing signature
-or a stale timestamp is 401, a body that is not an event 400, and neither stores anything. A
-repeated event id is 200 (so Medblocks stops retrying) and is not applied twice. Events stored
-but not yet applied when the receiver stopped are applied when it starts again.
+or a stale timestamp is 401, a body that is not an event 400 (not JSON, nested too deep,
+a field of the wrong type), a body over `MAX_BODY_BYTES` 413 before it is read whole, and
+none of them stores anything. A repeated event id is 200 (so Medblocks stops retrying) and is
+not applied twice. Events stored but not yet applied when the receiver stopped are applied
+when it starts again.
 
 The database may be away while events are applied (SQLite locked by another writer, PostgreSQL
 restarting): a worker keeps the event and tries it again, waiting 0.5 s, 1 s, 2 s … up to 15 s
@@ -47,6 +49,45 @@ log = logging.getLogger("medblocks.mirror")
 
 WEBHOOK_PATH = "/webhooks/medblocks"
 SIGNATURE_HEADER = "medblocks-signature"
+
+
+MAX_BODY_BYTES = 1024 * 1024
+"""The largest delivery read (1 MiB; an event names one session or connection and is about a
+kilobyte). A larger one is refused by its declared Content-Length, or, sent without one,
+as soon as the bytes read pass it: at most this much of a body is ever held in memory."""
+
+
+class BodyRefused(Exception):
+    """A request body refused before it was read whole; `status` is the answer's code."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def limited_body(request: Request, limit: int) -> bytes:
+    """The request's body, read only while it stays within `limit` bytes."""
+    too_large = BodyRefused(413, f"the body is larger than the {limit} bytes a delivery may be")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+def event_of(body: bytes) -> dict[str, Any]:
+    """The event a (signed) body holds; `NotAnEvent` says why it holds none."""
+    try:
+        parsed = json.loads(body)
+    except RecursionError:
+        raise NotAnEvent("the body's JSON nests too deep") from None
+    except ValueError:
+        raise NotAnEvent("the body is not JSON") from None
+    return parse_event(parsed)
 
 
 class EventQueue:
@@ -129,16 +170,21 @@ def create_receiver(
     *,
     tolerance: int = 300,
     workers: int = 8,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
     """The receiver app; `client_factory` makes the client it re-reads through (opened at
     start-up, closed at shutdown). `secret` may be set later as `app.state.secret` (a receiver
     must serve before its URL can be registered, and the secret comes with the registration);
-    until then every delivery is answered 503 and Medblocks retries it."""
+    until then every delivery is answered 503 and Medblocks retries it. A body over
+    `max_body_bytes` is refused unread (413)."""
     writer = MirrorWriter(mirror)
     state: dict[str, EventQueue] = {}
 
     async def receive(request: Request) -> JSONResponse:
-        body = await request.body()
+        try:
+            body = await limited_body(request, max_body_bytes)
+        except BodyRefused as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
         current_secret = request.app.state.secret
         if not current_secret:
             return JSONResponse({"error": "the receiver has no signing secret yet"}, 503)
@@ -149,10 +195,9 @@ def create_receiver(
         except SignatureVerificationError as exc:
             return JSONResponse({"error": f"signature refused: {exc}"}, status_code=401)
         try:
-            event = parse_event(json.loads(body))
-        except (ValueError, NotAnEvent) as exc:
-            reason = str(exc) if isinstance(exc, NotAnEvent) else "the body is not JSON"
-            return JSONResponse({"error": f"not an event: {reason}"}, status_code=400)
+            event = event_of(body)
+        except NotAnEvent as exc:
+            return JSONResponse({"error": f"not an event: {exc}"}, status_code=400)
         queue = state["queue"]
         fresh = await run_in_threadpool(queue.applier.store, event, "webhook")
         if fresh:
