@@ -5,6 +5,9 @@ starting over archives that history (still readable) instead of deleting it."""
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -156,3 +159,34 @@ def test_a_binding_written_before_this_version_is_kept_for_the_same_target(
     assert snapshot(mirror) == before
     claim_with(mirror, sandbox.base_url, sandbox.api_key)
     assert Organisation.held_by(mirror) == Organisation.of(sandbox.base_url, sandbox.api_key)
+
+
+def test_start_over_as_a_command(
+    with_history: Mirror, database_url: str, sandbox: RunningSandbox, other_sandbox: RunningSandbox
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
+    env |= {
+        "MEDBLOCKS_API_KEY": other_sandbox.api_key,
+        "MEDBLOCKS_API_URL": other_sandbox.base_url,
+        "MEDBLOCKS_DATABASE_URL": database_url,
+    }
+
+    def mirror_command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "medblocks", "mirror", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    refused = mirror_command("sync", "--no-progress")
+    assert refused.returncode == 1 and "mirror start-over" in refused.stderr
+    held = str(Organisation.of(sandbox.base_url, sandbox.api_key))
+    assert held in refused.stderr and "Traceback" not in refused.stderr
+    done = mirror_command("start-over")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("archived ") and f"rows of {held} as archive #1" in done.stdout
+    synced = mirror_command("sync", "--no-progress")
+    assert synced.returncode == 0 and synced.stdout.startswith("full sync: ")
+    assert sandbox.api_key not in done.stdout + refused.stderr
