@@ -324,7 +324,7 @@ def test_help_lists_every_command_down_to_webhook_register_and_list() -> None:
     assert "{spec,mirror}" in top
     assert "spec " in top and "mirror " in top  # each with its one-line help
     mirror = _help("mirror")
-    assert "{sync,listen,poll,webhook}" in mirror
+    assert "{sync,listen,poll,webhook,start-over}" in mirror
     webhook = _help("mirror", "webhook")
     assert "{register,list}" in webhook
     assert "url" in _help("mirror", "webhook", "register")

@@ -39,7 +39,10 @@ def mirror() -> Mirror:
         st.text(str(exc))
         st.stop()
     key = _shared.target_id(t)
-    m = _mirror(key, url, t)
+    url = mirror_reads.database_for(t, url)
+    m = _shared.attempt("Opening the org mirror", _mirror, key, url, t)
+    if m is None:  # a refused key, another organisation: said above, nothing changed
+        st.stop()
     if t.kind == "embedded":
         _shared.attempt("Registering the mirror's webhook receiver", _wiring, key, url, t, m)
     return m

@@ -17,14 +17,14 @@ overwrite a newer state" rule makes the order in which events arrive irrelevant.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from medblocks.client import AsyncMedblocks, NotFoundError
 from medblocks.client import models as m
-from medblocks.mirror import schema
 from medblocks.mirror.pacing import Pacer, describe_failure
 from medblocks.mirror.store import Changes, MirrorWriter, PatientRead
 
@@ -32,6 +32,7 @@ CONNECTION_EVENTS = frozenset(
     {"connection.token_refresh_failed", "records.sync.completed", "records.sync.failed"}
 )
 SESSION_EVENTS = frozenset({"patient_session.completed"})
+Write = Callable[[Connection], str]  # what an event changes, in one transaction; its outcome
 
 
 class NotAnEvent(ValueError):
@@ -40,7 +41,7 @@ class NotAnEvent(ValueError):
 
 def parse_event(body: Any) -> dict[str, Any]:
     """Check the shape of a delivered (or listed) event and return it as a plain dict: every
-    field the mirror stores or reads is text of the length its column holds (no NUL)."""
+    field the mirror stores or reads is text (no NUL)."""
     if not isinstance(body, dict):
         raise NotAnEvent("the body is not a JSON object")
     event_id, data = body.get("id"), body.get("data")
@@ -52,31 +53,23 @@ def parse_event(body: Any) -> dict[str, Any]:
         raise NotAnEvent("the body has no event type")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise NotAnEvent("the body has no data.object")
-    e = schema.events.c
-    for name, column in (
-        ("id", e.id),
-        ("type", e.type),
-        ("webhook_endpoint_id", e.webhook_endpoint_id),
-        ("created_at", e.created_at),
-    ):
-        _stored_text(body.get(name), name, column)
-    obj, c = data["object"], schema.connections.c
-    _stored_text(obj.get("id"), "data.object.id", c.id, needed=True)
-    _stored_text(
-        obj.get("patient_session_id"), "data.object.patient_session_id", c.patient_session_id
-    )
+    for name in ("id", "type", "webhook_endpoint_id", "created_at"):
+        _stored_text(body.get(name), name)
+    obj = data["object"]
+    _stored_text(obj.get("id"), "data.object.id", needed=True)
+    _stored_text(obj.get("patient_session_id"), "data.object.patient_session_id")
     return body
 
 
-def _stored_text(value: Any, name: str, column: sa.Column[Any], *, needed: bool = False) -> None:
-    """Raise `NotAnEvent` unless `value` is text (no NUL) that `column` holds, or absent."""
-    length = column.type.length if isinstance(column.type, sa.String) else None
+def _stored_text(value: Any, name: str, *, needed: bool = False) -> None:
+    """Raise `NotAnEvent` unless `value` is text without NUL (the columns are TEXT: any length
+    the API sends fits), or absent."""
     if value is None and not needed:
         return
     if not isinstance(value, str) or not value:
         raise NotAnEvent(f"the body's {name} is not text")
-    if (length is not None and len(value) > length) or "\x00" in value:
-        raise NotAnEvent(f"the body's {name} is not text of at most {length} characters, NUL-free")
+    if "\x00" in value:
+        raise NotAnEvent(f"the body's {name} holds a NUL character")
 
 
 class EventApplier:
@@ -92,35 +85,48 @@ class EventApplier:
         return self.writer.record_event(event, via)
 
     async def apply(self, event: Mapping[str, Any]) -> str:
-        """Re-read what the event concerns and update the mirror; returns the outcome noted
-        on the stored event. API failures are noted, not raised (the next sync catches up)."""
+        """Re-read what the event concerns, then update the mirror and note the outcome on the
+        stored event in one transaction. API failures are noted, not raised (the next sync
+        catches up); a database failure is raised and nothing is written (the event stays
+        unapplied, for the caller to apply again)."""
         try:
-            outcome = await self._apply(event)
+            write = await self._read(event)
+        except sa.exc.SQLAlchemyError:
+            raise
         except Exception as exc:  # noted on the event; the receiver must keep going
             outcome = f"not applied: {describe_failure(exc)}"
-        await asyncio.to_thread(self.writer.event_applied, event["id"], outcome)
-        return outcome
 
-    async def _apply(self, event: Mapping[str, Any]) -> str:
+            def write(_db: Connection) -> str:
+                return outcome
+
+        return await asyncio.to_thread(self.writer.settle_event, event["id"], write)
+
+    async def _read(self, event: Mapping[str, Any]) -> Write:
+        """The reads an event calls for; returns the write that applies them."""
         event_type = event["type"]
         obj = event["data"]["object"]
         if event_type in SESSION_EVENTS:
             session = await self.pacer.call(
                 lambda: self.client.patient_sessions.retrieve(obj["id"], max_retries=0)
             )
-            await asyncio.to_thread(self.writer.apply_session, session)
-            changes = await self.refresh_patient(session.patient_id)
-            return f"applied: session and patient re-read ({changes.total} changes)"
+            patient = await self._read_patient(session.patient_id)
+
+            def session_and_patient(db: Connection) -> str:
+                self.writer.apply_session(session, db)
+                changes = patient(db)
+                return f"applied: session and patient re-read ({changes.total} changes)"
+
+            return session_and_patient
         if event_type in CONNECTION_EVENTS:
             patient_id = await self._patient_of(obj)
             if patient_id is None:
-                return "not applied: the connection's patient is unknown (next sync)"
+                return lambda _db: "not applied: the connection's patient is unknown (next sync)"
             arrived = None
             if event_type.startswith("records.sync."):
                 arrived = event_type == "records.sync.completed"
-            changes = await self.refresh_patient(patient_id, {obj["id"]: arrived})
-            return f"applied: patient re-read ({changes.total} changes)"
-        return f"stored: {event_type} changes nothing the mirror holds"
+            connection = await self._read_patient(patient_id, {obj["id"]: arrived})
+            return lambda db: f"applied: patient re-read ({connection(db).total} changes)"
+        return lambda _db: f"stored: {event_type} changes nothing the mirror holds"
 
     async def _patient_of(self, connection: Mapping[str, Any]) -> str | None:
         found = await asyncio.to_thread(
@@ -136,18 +142,27 @@ class EventApplier:
         )
         return session.patient_id
 
-    async def refresh_patient(
+    async def _read_patient(
         self, patient_id: str, arrived: Mapping[str, bool | None] | None = None
-    ) -> Changes:
-        """Re-read one patient into the mirror (removed there when the API no longer has it)."""
+    ) -> Callable[[Connection], Changes]:
+        """Re-read one patient; returns the write that puts it in the mirror (or removes it
+        there when the API no longer has it)."""
         try:
             detail: m.PatientDetail = await self.pacer.call(
                 lambda: self.client.patients.retrieve(patient_id, max_retries=0)
             )
         except NotFoundError:
-            return Changes(
-                deleted=await asyncio.to_thread(self.writer.delete_patients, [patient_id])
-            )
+            return lambda db: Changes(deleted=self.writer.delete_patients([patient_id], db))
         records = {cid: value for cid, value in (arrived or {}).items() if value is not None}
         read = PatientRead(detail=detail, records_arrived=records)
-        return await asyncio.to_thread(self.writer.apply_patients, [read], observed_by="event")
+        return lambda db: self.writer.apply_patients([read], observed_by="event", db=db)
+
+    async def refresh_patient(self, patient_id: str) -> Changes:
+        """Re-read one patient into the mirror (removed there when the API no longer has it)."""
+        write = await self._read_patient(patient_id)
+
+        def in_transaction() -> Changes:
+            with self.writer.mirror.write() as db:
+                return write(db)
+
+        return await asyncio.to_thread(in_transaction)

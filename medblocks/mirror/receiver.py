@@ -11,6 +11,14 @@ a field of the wrong type), a body over `MAX_BODY_BYTES` 413 before it is read w
 none of them stores anything. A repeated event id is 200 (so Medblocks stops retrying) and is
 not applied twice. Events stored but not yet applied when the receiver stopped are applied
 when it starts again.
+
+The database may be away while events are applied (SQLite locked by another writer, PostgreSQL
+restarting): a worker keeps the event and tries it again, waiting 0.5 s, 1 s, 2 s … up to 15 s
+between attempts, until the database takes it; an event is applied and marked in one
+transaction, so nothing is lost or applied twice. A worker never ends on an error (any other
+failure is logged and the worker takes the next event). `GET /health` answers 503 with
+`ok: false` and the reason while work is stuck (an event waiting for the database, or a worker
+that stopped), 200 `ok: true` otherwise.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -32,7 +41,7 @@ from starlette.routing import Route
 from medblocks.client import AsyncMedblocks
 from medblocks.client.webhooks_signature import SignatureVerificationError, verify_signature
 from medblocks.mirror import schema
-from medblocks.mirror.db import Mirror
+from medblocks.mirror.db import Mirror, database_away, database_failure
 from medblocks.mirror.events import EventApplier, NotAnEvent, parse_event
 from medblocks.mirror.store import MirrorWriter
 
@@ -82,22 +91,67 @@ def event_of(body: bytes) -> dict[str, Any]:
 
 
 class EventQueue:
-    """Events accepted by the receiver, applied one by one after their answers went out."""
+    """Events accepted by the receiver, applied one by one after their answers went out; an
+    event the database cannot take yet is tried again with backoff (`stuck` says why)."""
 
-    def __init__(self, applier: EventApplier) -> None:
+    def __init__(
+        self, applier: EventApplier, *, first_wait: float = 0.5, longest_wait: float = 15.0
+    ) -> None:
         self.applier = applier
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.applied = 0
+        self.first_wait = first_wait
+        self.longest_wait = longest_wait
+        self.stuck: dict[str, tuple[float, str]] = {}  # event id -> (since, why)
 
     async def work(self) -> None:
         while True:
             event = await self.queue.get()
             try:
-                outcome = await self.applier.apply(event)
+                outcome = await self.apply_until_done(event)
                 self.applied += 1
                 log.info("event %s %s: %s", event["id"], event["type"], outcome)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never end a worker: log it, take the next event
+                log.error(
+                    "event %s %s not applied: %s (it stays stored; the next start or sync "
+                    "applies it)",
+                    event["id"],
+                    event["type"],
+                    type(exc).__name__,
+                )
             finally:
                 self.queue.task_done()
+
+    async def apply_until_done(self, event: dict[str, Any]) -> str:
+        """Apply `event`, waiting out a database that is away (backoff, no limit)."""
+        wait = self.first_wait
+        try:
+            while True:
+                try:
+                    return await self.applier.apply(event)
+                except sa.exc.DBAPIError as exc:
+                    if not database_away(exc):
+                        raise
+                    why = f"the database is not taking writes ({database_failure(exc)})"
+                    since = self.stuck.get(event["id"], (time.monotonic(), why))[0]
+                    self.stuck[event["id"]] = (since, why)
+                    log.warning("event %s waits for the database: %s", event["id"], why)
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, self.longest_wait)
+        finally:
+            self.stuck.pop(event["id"], None)
+
+    def trouble(self) -> str | None:
+        """Why work is stuck, or None."""
+        if not self.stuck:
+            return None
+        since, why = min(self.stuck.values())
+        return (
+            f"{len(self.stuck)} events wait to be applied: {why}, for "
+            f"{time.monotonic() - since:.0f} s"
+        )
 
 
 def unapplied_events(mirror: Mirror) -> list[dict[str, Any]]:
@@ -152,9 +206,19 @@ def create_receiver(
 
     async def health(request: Request) -> JSONResponse:
         queue = state.get("queue")
-        return JSONResponse(
-            {"ok": True, "pending": queue.queue.qsize() if queue else 0},
+        if queue is None:
+            return JSONResponse({"ok": False, "pending": 0, "problem": "not started"}, 503)
+        stopped = [task for task in workers_of(request.app) if task.done()]
+        problem = queue.trouble() or (
+            f"{len(stopped)} of the receiver's workers stopped" if stopped else None
         )
+        pending = queue.queue.qsize() + len(queue.stuck)
+        if problem is not None:
+            return JSONResponse({"ok": False, "pending": pending, "problem": problem}, 503)
+        return JSONResponse({"ok": True, "pending": pending})
+
+    def workers_of(app: Starlette) -> list[asyncio.Task[None]]:
+        return list(getattr(app.state, "workers", []))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -165,6 +229,7 @@ def create_receiver(
         for event in await run_in_threadpool(unapplied_events, mirror):
             queue.queue.put_nowait(event)
         tasks = [asyncio.create_task(queue.work()) for _ in range(workers)]
+        app.state.workers = tasks
         try:
             yield
         finally:
