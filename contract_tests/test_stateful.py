@@ -12,7 +12,7 @@ from contract_tests.harness import DEADLINE_MS, STATEFUL_EXAMPLES, STATEFUL_STEP
 from contract_tests.session import ContractSession
 
 
-def test_stateful_sequences_through_links(contract: ContractSession, within_budget: None) -> None:
+def test_stateful_sequences_through_links(contract: ContractSession) -> None:
     base = contract.schema.as_state_machine()
 
     class ContractMachine(base):  # type: ignore[misc, valid-type]

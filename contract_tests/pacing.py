@@ -1,0 +1,74 @@
+"""Keeping a contract run within the target's rate limit, so that its requests are answered
+rather than refused with 429 (a refused valid request fails its check, and a write is never
+retried).
+
+One `Pacer` per run, shared by every thread that sends: requests start at most `per_second` a
+second, evenly spaced (the sandbox's token bucket holds a tenth of a second's worth, so
+bunched requests would be refused even below the limit), and after a 429 no request starts
+until its `Retry-After` has passed. The rate comes from the target when it says (a sandbox's
+faults control: 80 % of its limit), else from `MEDBLOCKS_CONTRACT_RATE`, else there is none
+until a first 429, which sets a cautious one. The per-event redelivery limit (1 a minute) is
+not the key's rate: `harness.RunHooks` waits that out for its route alone.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+RATE_ENV = "MEDBLOCKS_CONTRACT_RATE"  # requests per second, for a target that does not say
+SHARE_OF_LIMIT = 0.8
+RATE_AFTER_FIRST_429 = 5.0
+SLOWER_AFTER_429 = 0.75
+
+
+# The one documented limit of a resource rather than of the key: one redelivery of an event a
+# minute. Its 429 holds back that route only (`harness.RunHooks`), never the whole run.
+PER_RESOURCE_LIMIT = re.compile(r"/events/[^/]+/redeliver")
+
+
+def per_resource_limit(method: str, path: str) -> bool:
+    return method.upper() == "POST" and PER_RESOURCE_LIMIT.fullmatch(path) is not None
+
+
+class Pacer:
+    def __init__(self, per_second: float | None = None) -> None:
+        self.per_second = per_second
+        self.throttled = 0  # 429s answered to the run
+        self.waited = 0.0  # seconds spent waiting, in all threads together
+        self._next_start = 0.0
+        self._hold_until = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self, budget_left: float | None = None) -> None:
+        """Block until this request may start (never longer than `budget_left`)."""
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_start, self._hold_until)
+            if self.per_second:
+                self._next_start = start + 1.0 / self.per_second
+            pause = start - now
+            if budget_left is not None:
+                pause = min(pause, max(budget_left, 0.0))
+            self.waited += pause
+        if pause > 0:
+            time.sleep(pause)
+
+    def throttled_for(self, seconds: float) -> None:
+        """A 429 with `Retry-After: seconds` for the key: hold every request, and slow down."""
+        with self._lock:
+            self.throttled += 1
+            self._hold_until = max(self._hold_until, time.monotonic() + seconds)
+            if self.per_second:
+                self.per_second *= SLOWER_AFTER_429
+            else:
+                self.per_second = RATE_AFTER_FIRST_429
+
+
+def retry_after_seconds(value: str | None) -> int | None:
+    """`Retry-After` in whole seconds (at least 1, as the spec's header says), None if absent."""
+    try:
+        return max(1, int(value)) if value is not None else None
+    except ValueError:
+        return None
