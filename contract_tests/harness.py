@@ -17,7 +17,12 @@ import schemathesis
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import FailureGroup
 
-from contract_tests.pacing import per_resource_limit, retry_after_seconds
+from contract_tests.pacing import (
+    PacedLimiter,
+    per_resource_limit,
+    retry_after_seconds,
+    retry_throttled_read,
+)
 from contract_tests.run import RunState, pinned_operations
 from contract_tests.target import ContractTarget
 from medblocks.spec import load_overlay, load_pinned, pinned_version
@@ -197,6 +202,8 @@ def build_schema(
         schema = schema.exclude(operation_id=others)
     if target.is_in_process:
         schema.app = target.app
+    else:
+        schema.config.rate_limit = PacedLimiter(target.pacer)
     hooks.install(schema)
     return schema
 
@@ -234,8 +241,6 @@ class RunHooks:
         wait = self.pauses.get(_route(case), 0.0) - time.monotonic()
         if wait > 0:
             time.sleep(min(wait, max(self.state.remaining(), 0.0)))
-        if not self.target.is_in_process:
-            self.target.pacer.wait(self.state.remaining())
 
     def after_call(self, context: Any, case: Case, response: Response) -> None:
         op = operation_id(case)
@@ -248,6 +253,18 @@ class RunHooks:
                 self.pauses[_route(case)] = time.monotonic() + retry_after
             else:
                 self.target.pacer.throttled_for(retry_after)
+
+    def call(self, case: Case, send: Callable[[], Response]) -> Response:
+        """`send()` the case; a read the key's rate limit refused is sent again once the
+        pacer's hold (its Retry-After, set by `after_call`) has passed. Writes never are."""
+        response = send()
+        attempt = 0
+        while not self.target.is_in_process and retry_throttled_read(
+            case.method, response.status_code, attempt
+        ):
+            attempt += 1
+            response = send()  # the transport's limiter waits out the hold first
+        return response
 
     def after_validate(
         self, context: Any, case: Case, response: Response, results: list[Any]

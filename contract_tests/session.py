@@ -45,6 +45,10 @@ class ContractSession:
         assert self.hooks is not None
         self.hooks.before_call(case, pin_version=pin_version)
 
+    def call(self, case: Any, **kwargs: Any) -> Any:
+        assert self.hooks is not None
+        return self.hooks.call(case, lambda: case.call(**kwargs))
+
     def validate(self, case: Any, response: Any, **kwargs: Any) -> None:
         __tracebackhide__ = True
         assert self.hooks is not None

@@ -23,13 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from contract_tests.pacing import (
-    RATE_ENV,
-    SHARE_OF_LIMIT,
-    Pacer,
-    per_resource_limit,
-    retry_after_seconds,
-)
+from contract_tests.pacing import RATE_ENV, SHARE_OF_LIMIT, PacedTransport, Pacer
 from medblocks.client.checks import DEFAULT_API_URL, SANDBOX_KEY_PREFIX
 from medblocks.config import LIVE_KEY_PREFIX, ConfigError, load_settings
 from medblocks.embedded import InProcessTransport, start_embedded_sandbox
@@ -96,22 +90,13 @@ class ContractTarget:
             headers["Authorization"] = f"Bearer {self.api_key}"
         if version:
             headers["Version"] = pinned_version()
-        transport = InProcessTransport(self.app) if self.app is not None else None
-        hooks: dict[str, list[Any]] = {}
-        if transport is None:  # a server: within its rate, and a 429's Retry-After waited out
-            hooks = {"request": [lambda _: self.pacer.wait()], "response": [self._observe]}
-        return httpx.Client(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=TIMEOUT,
-            transport=transport,
-            event_hooks=hooks,
+        # A server: within its rate and a 429's Retry-After (`pacing.PacedTransport`).
+        transport: httpx.BaseTransport = (
+            InProcessTransport(self.app) if self.app is not None else PacedTransport(self.pacer)
         )
-
-    def _observe(self, response: httpx.Response) -> None:
-        request = response.request
-        if response.status_code == 429 and not per_resource_limit(request.method, request.url.path):
-            self.pacer.throttled_for(retry_after_seconds(response.headers.get("retry-after")) or 1)
+        return httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=TIMEOUT, transport=transport
+        )
 
 
 def sandbox_default_url() -> str:
@@ -156,8 +141,7 @@ def probe_target(target: ContractTarget) -> None:
 
 def identify(target: ContractTarget) -> None:
     """Name a network target for what it is, by asking it: a sandbox answers its faults control
-    (and so says which faults are on); a `mb_sk_sbx_` key on Medblocks' host is a workspace;
-    anything else is "a server"."""
+    (and so says which faults are on, and its rate limit, which the run keeps within)."""
     if target.is_in_process:
         return
     try:
@@ -166,10 +150,19 @@ def identify(target: ContractTarget) -> None:
         body = response.json() if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         body = None
-    if isinstance(body, dict) and isinstance(body.get("latency_ms"), int):
-        target.faults = body
+    name_target(target, body)
+    if target.pacer.per_second is None and os.environ.get(RATE_ENV):
+        target.pacer.per_second = float(os.environ[RATE_ENV])
+
+
+def name_target(target: ContractTarget, faults: Any) -> None:
+    """The kind of a network target from what its faults control answered (`faults`, None if
+    nothing usable): a sandbox with controls; else a `mb_sk_sbx_` key on Medblocks' own host is
+    a workspace; anything else is "a server" (a loopback address alone says nothing)."""
+    if isinstance(faults, dict) and isinstance(faults.get("latency_ms"), int):
+        target.faults = faults
         target.label = SANDBOX_WITH_CONTROLS
-        limit = body.get("rate_limit_per_second")
+        limit = faults.get("rate_limit_per_second")
         if isinstance(limit, int) and limit > 0:
             target.pacer.per_second = limit * SHARE_OF_LIMIT
     elif (
@@ -179,8 +172,6 @@ def identify(target: ContractTarget) -> None:
         target.label = MEDBLOCKS_WORKSPACE
     else:
         target.label = A_SERVER
-    if target.pacer.per_second is None and os.environ.get(RATE_ENV):
-        target.pacer.per_second = float(os.environ[RATE_ENV])
 
 
 def select_target(environ: Mapping[str, str] | None = None) -> ContractTarget:

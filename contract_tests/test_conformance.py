@@ -25,5 +25,5 @@ def test_operation_conforms(case: Any, contract: ContractSession, fuzzing_window
         contract.state.cut_fuzzing(operation_id(case))
         return
     contract.before_call(case)
-    response = case.call()
+    response = contract.call(case)
     contract.validate(case, response)
