@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -172,13 +173,25 @@ def within_budget(request: pytest.FixtureRequest) -> None:
         skip_for_time(state, request.node.nodeid)
 
 
+@dataclass
+class FuzzingWindow:
+    """One operation's share of the budget left: cases generated after `closes` (a monotonic
+    time) are not sent, except the first, so that every operation is reached."""
+
+    closes: float
+    sent: int = 0
+
+    def open(self) -> bool:
+        return not self.sent or time.monotonic() <= self.closes
+
+
 @pytest.fixture
-def fuzzing_window(state: RunState) -> float:
-    """When this operation's conformance test stops sending (a monotonic time): each gets an
-    equal share of the budget left, so fuzzing fits in what the earlier phases left."""
+def fuzzing_window(state: RunState) -> FuzzingWindow:
+    """Each conformance test gets an equal share of the budget left, so fuzzing fits in what
+    the earlier phases left."""
     share = state.remaining() / max(state.fuzzing_left, 1)
     state.fuzzing_left = max(state.fuzzing_left - 1, 0)
-    return time.monotonic() + share
+    return FuzzingWindow(time.monotonic() + share)
 
 
 @pytest.fixture(scope="session")
