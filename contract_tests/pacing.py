@@ -6,7 +6,8 @@ One `Pacer` per run, shared by every thread that sends: requests start at most `
 second, evenly spaced (the sandbox's token bucket holds a tenth of a second's worth, so
 bunched requests would be refused even below the limit), and after a 429 no request starts
 until its `Retry-After` has passed. The rate comes from the target when it says (a sandbox's
-faults control: 80 % of its limit), else from `MEDBLOCKS_CONTRACT_RATE`, else there is none
+faults control: half its limit, because a server that is busy answers in bunches and its
+bucket holds little), else from `MEDBLOCKS_CONTRACT_RATE`, else there is none
 until a first 429, which sets a cautious one. The per-event redelivery limit (1 a minute) is
 not the key's rate: `harness.RunHooks` waits that out for its route alone.
 """
@@ -22,7 +23,7 @@ import httpx
 from pyrate_limiter import Limiter
 
 RATE_ENV = "MEDBLOCKS_CONTRACT_RATE"  # requests per second, for a target that does not say
-SHARE_OF_LIMIT = 0.8
+SHARE_OF_LIMIT = 0.5
 RATE_AFTER_FIRST_429 = 5.0
 SLOWER_AFTER_429 = 0.75
 # A read refused by the key's rate limit is sent again once its Retry-After has passed (a read

@@ -36,7 +36,7 @@ def test_a_served_sandbox_is_named_by_its_controls_and_its_faults_read() -> None
         identify(target)
     assert target.label == SANDBOX_WITH_CONTROLS and target.is_sandbox
     assert target.faults_active == faults
-    assert target.pacer.per_second == pytest.approx(16.0)  # 80 % of its limit
+    assert target.pacer.per_second == pytest.approx(10.0)  # half its limit
 
 
 @pytest.mark.parametrize(
