@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
-from contract_tests.run import RunState
+from contract_tests.run import Failure, RunState
 from contract_tests.target import ContractTarget
 
 MADE_UP_KEY = "mb_sk_sbx_" + "0" * 32
@@ -67,12 +67,12 @@ def root_causes(state: RunState, outcomes: list[Any]) -> list[dict[str, Any]]:
     causes: list[dict[str, Any]] = []
     if state.faults:
         on = ", ".join(f"{name} {value}" for name, value in sorted(state.faults.items()))
-        hit = sum(f.status in INJECTED_STATUSES for f in failures)
+        hit = sum(f.status in INJECTED_STATUSES or _throttled(f) for f in failures)
         causes.append(
             _cause(f"faults are on at the target ({on}; its /_sandbox/faults control)", hit)
         )
     if state.throttled:
-        hit = sum(f.status == 429 for f in failures)
+        hit = sum(_throttled(f) for f in failures)
         causes.append(
             _cause(
                 f"the target's rate limit refused {state.throttled} requests (429); the run "
@@ -123,6 +123,12 @@ def root_causes(state: RunState, outcomes: list[Any]) -> list[dict[str, Any]]:
             )
         )
     return causes
+
+
+def _throttled(failure: Failure) -> bool:
+    """A check failed on a 429: its own answer, or one of the extra requests a check sends
+    (schemathesis names the status in its message)."""
+    return failure.status == 429 or "429 Too Many Requests" in failure.message
 
 
 def _cause(text: str, checks: int) -> dict[str, Any]:
