@@ -5,6 +5,8 @@ each once with its count, and its clean-up names only what the run made."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from contract_tests.subprocess_run import ChildRun, run_suite
@@ -16,7 +18,8 @@ KEY = "mb_sk_sbx_01PRISMTARGETKEY0000000000000"
 def prism_run(prism_url: str, tmp_path_factory: pytest.TempPathFactory) -> ChildRun:
     env = {"MEDBLOCKS_API_URL": prism_url, "MEDBLOCKS_API_KEY": KEY}
     reports = tmp_path_factory.mktemp("prism") / "reports"
-    return run_suite(["contract_tests"], env, reports, stop_at_first=False)
+    plain = f"--junitxml={reports.parent / 'out.xml'}"  # what a CI user types
+    return run_suite(["contract_tests", plain], env, reports, stop_at_first=False)
 
 
 @pytest.mark.prism
@@ -38,6 +41,15 @@ def test_the_report_opens_with_the_root_causes_each_once_with_counts(
     summary = prism_run.summary()
     missing = [f for f in summary["failures"] if "no X-Request-Id" in f["message"]]
     assert [f["count"] for f in missing] == [1], missing
+    # Both JUnit files say the same, as properties ahead of the test cases.
+    for junit in (prism_run.reports / "contract-junit.xml", prism_run.reports.parent / "out.xml"):
+        properties = [
+            p.get("value", "")
+            for p in ET.parse(junit).getroot().iter("property")
+            if p.get("name") == "root-cause"
+        ]
+        assert sum("the server keeps no state" in p for p in properties) == 1, properties
+        assert sum("no X-Request-Id on any answer" in p for p in properties) == 1, properties
     # The terminal says the same before pytest's list of failures.
     causes_at = prism_run.output.index("root causes (each explains many results)")
     assert causes_at < prism_run.output.index("= FAILURES =")
