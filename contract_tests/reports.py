@@ -135,7 +135,6 @@ def summary(state: RunState, outcomes: list[TestOutcome]) -> dict[str, Any]:
             "problems": state.cleanup_problems,
         },
         "phases": {name: round(seconds, 2) for name, seconds in state.phases.items()},
-        "budget_exhausted": state.budget_exhausted,
         "not_run": state.not_run,
         "fuzzing_cut": state.fuzzing_cut,
         "faults": state.faults,

@@ -91,7 +91,6 @@ class RunState:
     phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
     sequence: int = 0
     drift: DriftReport | None = None
-    budget_exhausted: list[str] = field(default_factory=list)
     # Tests the run meant to run and did not, and why (a run with any is not green).
     not_run: dict[str, str] = field(default_factory=dict)
     # Conformance: operation -> generated cases not sent because the budget's share was spent.
