@@ -65,6 +65,12 @@ st.caption(f"{newest.label} · {summary.get('target', '?')} · {summary.get('bas
 if summary.get("configuration_error"):
     st.error("The run stopped before any contract test: configuration error.")
     st.text(str(summary["configuration_error"]))
+for cause in runs.root_causes(summary):
+    st.warning(cause)
+not_run = runs.not_run_frame(summary)
+if not not_run.empty:
+    st.error(f"{len(not_run)} checks did not run: this run is not green.")
+    st.dataframe(not_run, hide_index=True)
 cleanup = summary.get("cleanup") or {}
 cols = st.columns(5)
 cols[0].metric("Passed", summary.get("passed", 0))

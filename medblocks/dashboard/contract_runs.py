@@ -311,6 +311,26 @@ def when_text(stamp: Any) -> str:
         return str(stamp or "")
 
 
+def root_causes(summary: dict[str, Any]) -> list[str]:
+    """The causes that explain many results at once (faults on at the target, its rate limit,
+    no request ids, every key accepted, a server that keeps no state, the document not
+    served, the budget), each with how many checks it failed or kept from running: what the
+    page shows before anything else of a run."""
+    lines = []
+    for cause in summary.get("root_causes") or []:
+        n = cause.get("checks", 0)
+        lines.append(f"{cause.get('cause')} ({n} check{'' if n == 1 else 's'})")
+    return lines
+
+
+def not_run_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """The checks the run meant to run and did not, and why (such a run is not green)."""
+    not_run = summary.get("not_run") or {}
+    return pd.DataFrame(
+        [{"check": test, "why": why} for test, why in not_run.items()], columns=["check", "why"]
+    )
+
+
 FAILURE_COLUMNS = ["count", "operation", "check", "status", "message", "request_id", "curl"]
 
 
