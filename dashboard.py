@@ -14,7 +14,7 @@ import streamlit as st
 
 from medblocks.dashboard.server_health import unreachable_advice
 from medblocks.dashboard.target import Target
-from ui_pages import _shared
+from ui_pages import _mirror, _shared
 
 st.set_page_config(page_title="Medblocks workbench", layout="wide")
 
@@ -92,4 +92,5 @@ def page_list(t: Target) -> list[st.Page]:
 target = _shared.target()
 draw_frame(target)
 report_unreachable(target)
+_mirror.mirror()  # opened with the target: its receiver and the open sessions' re-read start
 st.navigation(page_list(target)).run()

@@ -15,6 +15,7 @@ from medblocks.dashboard import mirror_reads
 from medblocks.dashboard.frames import OrgFrames
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, database_url
+from medblocks.mirror.watch import SessionWatcher
 from ui_pages import _shared
 
 
@@ -28,9 +29,15 @@ def _wiring(key: str, database_url: str, _t: Target, _m: Mirror) -> mirror_reads
     return mirror_reads.wire_sandbox_events(_m, _t)
 
 
+@st.cache_resource(show_spinner=False, on_release=lambda watcher: watcher.stop())
+def _watcher(key: str, database_url: str, _t: Target, _m: Mirror) -> SessionWatcher:
+    return mirror_reads.watch_open_sessions(_m, _t)
+
+
 def mirror() -> Mirror:
-    """The mirror of the target's organisation; with the embedded sandbox, also the webhook
-    endpoint that delivers its events to this process (registered once)."""
+    """The mirror of the target's organisation, with what keeps it fresh in this process
+    (started once, on the first run of any page): with the embedded sandbox, the webhook
+    endpoint that delivers its events here; for every target, the re-read of open sessions."""
     t = _shared.target()
     try:
         url = database_url()
@@ -42,6 +49,7 @@ def mirror() -> Mirror:
     m = _mirror(key, url, t)
     if t.kind == "embedded":
         _shared.attempt("Registering the mirror's webhook receiver", _wiring, key, url, t, m)
+    _watcher(key, url, t, m)
     return m
 
 
@@ -124,6 +132,32 @@ def trends() -> mirror_reads.Trends:
 
 
 def refresh_patient(patient_id: str) -> None:
-    """After the dashboard's own write about a patient: re-read it into the mirror now."""
+    """After the dashboard's own write about a patient: re-read it into the mirror now (an
+    action by whoever is signed in)."""
     t = _shared.target()
-    _shared.attempt("Updating the mirror", mirror_reads.refresh_patient, mirror(), t, patient_id)
+    _shared.attempt(
+        "Updating the mirror", mirror_reads.refresh_patient, mirror(), t, patient_id, _shared.who()
+    )
+
+
+def refresh_session(session_id: str) -> None:
+    """After the dashboard created or changed a session: re-read it and its patient into the
+    mirror now (an action by whoever is signed in)."""
+    t = _shared.target()
+    _shared.attempt(
+        "Updating the mirror", mirror_reads.refresh_session, mirror(), t, session_id, _shared.who()
+    )
+
+
+def after_reset() -> None:
+    """The sandbox was emptied and seeded again (its webhook endpoints too): register the
+    receiver again and run the full reconcile."""
+    _wiring.clear()
+    t = _shared.target()
+    sync(t, mirror())
+
+
+def reread_open_sessions() -> None:
+    """Re-read the mirror's open sessions now (after the sandbox clock moved)."""
+    t = _shared.target()
+    _shared.attempt("Updating the mirror", mirror_reads.reread_open_sessions, mirror(), t)

@@ -46,6 +46,13 @@ def _configured_target() -> Target | ConfigError:
         return exc
 
 
+def who() -> str:
+    """Who is acting: the signed-in user's e-mail when `[auth]` is configured, else "local
+    user" (recorded on launches and on the mirror's history of the dashboard's own actions)."""
+    email = st.user.get("email") if auth_configured() and st.user.is_logged_in else None
+    return str(email or "local user")
+
+
 def target() -> Target:
     """The configured target; a configuration error stops the page with its message."""
     configured = _configured_target()

@@ -117,7 +117,6 @@ def draw_all() -> None:
             help="Direct mode: the link opens this source's sign-in. Valid for a day. One press, "
             "one session; nothing is retried.",
         ):
-            who = (st.user.get("email") if st.user else None) or "local user"
             outcome = _shared.attempt(
                 "Creating the session link",
                 create_session_link,
@@ -128,11 +127,11 @@ def draw_all() -> None:
                 source_id=str(row["source_id"]),
                 return_url=default_return_url(st.context.url),
                 intent_id=uuid.uuid4().hex,
-                launched_by=str(who),
+                launched_by=_shared.who(),
             )
-            if outcome is not None:
+            if outcome is not None and outcome.record.session_id:
                 links[row["id"]] = (outcome.record.session_id, outcome.record.session_url)
-                _mirror.refresh_patient(str(row["patient_id"]))
+                _mirror.refresh_session(outcome.record.session_id)
         if row["id"] in links:
             session_id, url = links[row["id"]]
             st.success(f"Session {session_id} created. Copy the link and send it to the patient:")

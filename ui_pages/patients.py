@@ -103,9 +103,12 @@ if len(active) and _shared.require_writes(t):
             )
             st.session_state.pop("confirm_disconnect", None)
             if done is not None:
-                st.cache_data.clear()
                 _mirror.refresh_patient(view.patient_id)
-                st.success("Disconnected.")
+                st.cache_data.clear()
+                st.session_state["patients_flash"] = "Disconnected."
+                st.rerun()  # the tables above are drawn again with the connection disconnected
+if flash := st.session_state.pop("patients_flash", None):
+    st.success(flash)
 
 st.subheader("Session history")
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}

@@ -13,7 +13,7 @@ import streamlit as st
 
 from medblocks.dashboard import sandbox_levers as levers
 from medblocks.dashboard.sources import source_name
-from ui_pages import _shared
+from ui_pages import _mirror, _shared
 
 T = TypeVar("T")
 UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
@@ -109,6 +109,7 @@ if session is not None:
         if st.button("Force this outcome", key="force_outcome"):
             forced = pull("Forcing the outcome", sandbox.force_outcome, session.id, **body)
             if forced is not None:
+                _mirror.refresh_session(session.id)
                 st.cache_data.clear()
                 after = forced.patient_session
                 status_line.text(
@@ -129,6 +130,7 @@ if clock is not None:
     if st.button("Advance the clock", key="advance_clock"):
         moved = pull("Advancing the clock", sandbox.advance_clock, seconds)
         if moved is not None:
+            _mirror.reread_open_sessions()  # links that expired send no event
             st.cache_data.clear()
             st.success(f"The sandbox clock now reads {moved.now}.")
 
@@ -179,6 +181,7 @@ else:
     if yes.button("Yes, reset everything", key="reset_confirmed", type="primary"):
         st.session_state["confirm_reset"] = False
         if pull("Resetting", sandbox.reset, seed_demo=seed_demo) is not None:
+            _mirror.after_reset()
             st.cache_data.clear()
             st.success("The sandbox was reset.")
     if no.button("Cancel", key="reset_cancelled"):

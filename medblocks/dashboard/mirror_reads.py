@@ -23,7 +23,7 @@ import pandas as pd
 from medblocks.client import AsyncMedblocks
 from medblocks.dashboard.frames import OrgFrames, health_frame
 from medblocks.dashboard.target import Target
-from medblocks.mirror import Mirror, open_mirror, views
+from medblocks.mirror import Mirror, open_mirror, views, watch
 from medblocks.mirror.events import EventApplier
 from medblocks.mirror.history import failures_per_day, reconnect_summary, reconnects
 from medblocks.mirror.receiver import create_receiver
@@ -161,12 +161,44 @@ def freshness_text(fresh: views.Freshness, now: datetime | None = None) -> str:
     return text
 
 
-def refresh_patient(mirror: Mirror, target: Target, patient_id: str) -> None:
-    """Re-read one patient (detail and sessions) into the mirror, after the dashboard's own
-    write about it (a disconnect sends no event)."""
+def refresh_patient(mirror: Mirror, target: Target, patient_id: str, actor: str) -> None:
+    """After the dashboard's own write about a patient (a disconnect, which sends no event):
+    re-read it into the mirror now, its changes noted as an action by `actor`."""
 
     async def run() -> None:
         async with target.async_client() as client:
-            await EventApplier(MirrorWriter(mirror), client).refresh_patient(patient_id)
+            await EventApplier(MirrorWriter(mirror), client).refresh_patient(
+                patient_id, observed_by="action", actor=actor
+            )
 
     asyncio.run(run())
+
+
+def refresh_session(mirror: Mirror, target: Target, session_id: str, actor: str) -> None:
+    """After the dashboard created or changed a session (a launch, a link from a row, a forced
+    outcome): re-read the session and its patient into the mirror now, as an action by
+    `actor`."""
+
+    async def run() -> None:
+        async with target.async_client() as client:
+            await EventApplier(MirrorWriter(mirror), client).refresh_session(
+                session_id, observed_by="action", actor=actor
+            )
+
+    asyncio.run(run())
+
+
+def reread_open_sessions(mirror: Mirror, target: Target) -> int:
+    """One pass of the open sessions' re-read now (after the sandbox clock moved, say)."""
+
+    async def run() -> int:
+        async with target.async_client() as client:
+            return await watch.reread_open_sessions(mirror, client)
+
+    return asyncio.run(run())
+
+
+def watch_open_sessions(mirror: Mirror, target: Target) -> watch.SessionWatcher:
+    """Start re-reading the mirror's open sessions every `watch.INTERVAL` seconds on a thread
+    of this process (an outcome no event reports, a direct-mode denial, shows within it)."""
+    return watch.SessionWatcher(mirror, target.async_client).start()

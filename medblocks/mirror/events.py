@@ -77,11 +77,7 @@ class EventApplier:
         event_type = event["type"]
         obj = event["data"]["object"]
         if event_type in SESSION_EVENTS:
-            session = await self.pacer.call(
-                lambda: self.client.patient_sessions.retrieve(obj["id"], max_retries=0)
-            )
-            await asyncio.to_thread(self.writer.apply_session, session)
-            changes = await self.refresh_patient(session.patient_id)
+            _, changes = await self.refresh_session(obj["id"])
             return f"applied: session and patient re-read ({changes.total} changes)"
         if event_type in CONNECTION_EVENTS:
             patient_id = await self._patient_of(obj)
@@ -108,10 +104,36 @@ class EventApplier:
         )
         return session.patient_id
 
+    async def refresh_session(
+        self,
+        session_id: str,
+        *,
+        observed_by: str = "event",
+        actor: str | None = None,
+        patient_if_changed: bool = False,
+    ) -> tuple[m.PatientSession, Changes]:
+        """Re-read one session and its patient into the mirror (the patient only when the
+        session changed, with `patient_if_changed`)."""
+        session: m.PatientSession = await self.pacer.call(
+            lambda: self.client.patient_sessions.retrieve(session_id, max_retries=0)
+        )
+        changes = await asyncio.to_thread(self.writer.apply_session, session)
+        if changes.sessions or not patient_if_changed:
+            changes.add(
+                await self.refresh_patient(session.patient_id, observed_by=observed_by, actor=actor)
+            )
+        return session, changes
+
     async def refresh_patient(
-        self, patient_id: str, arrived: Mapping[str, bool | None] | None = None
+        self,
+        patient_id: str,
+        arrived: Mapping[str, bool | None] | None = None,
+        *,
+        observed_by: str = "event",
+        actor: str | None = None,
     ) -> Changes:
-        """Re-read one patient into the mirror (removed there when the API no longer has it)."""
+        """Re-read one patient into the mirror (removed there when the API no longer has it);
+        its status changes are noted as `observed_by` (with `actor` for an action)."""
         try:
             detail: m.PatientDetail = await self.pacer.call(
                 lambda: self.client.patients.retrieve(patient_id, max_retries=0)
@@ -122,4 +144,6 @@ class EventApplier:
             )
         records = {cid: value for cid, value in (arrived or {}).items() if value is not None}
         read = PatientRead(detail=detail, records_arrived=records)
-        return await asyncio.to_thread(self.writer.apply_patients, [read], observed_by="event")
+        return await asyncio.to_thread(
+            self.writer.apply_patients, [read], observed_by=observed_by, actor=actor
+        )

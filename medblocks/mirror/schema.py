@@ -40,6 +40,7 @@ connections = sa.Table(
     sa.Column("failing_since", Stamp),
     sa.Column("records_arrived", sa.Boolean),
     sa.Column("mirrored_at", Stamp, nullable=False),
+    sa.Column("failing_since_exact", sa.Boolean),
 )
 
 sessions = sa.Table(
@@ -70,6 +71,8 @@ status_changes = sa.Table(
     sa.Column("changed_at", Stamp, nullable=False),
     sa.Column("observed_at", Stamp, nullable=False),
     sa.Column("observed_by", sa.String(20), nullable=False),
+    sa.Column("changed_at_exact", sa.Boolean),
+    sa.Column("actor", Text),
     sa.Index("ix_status_changes_connection", "connection_id", "changed_at"),
     sa.Index("ix_status_changes_changed_at", "changed_at"),
 )
