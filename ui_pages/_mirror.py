@@ -80,6 +80,9 @@ def status_line() -> Mirror:
         fresh = mirror_reads.freshness(m)
     cols = st.columns([5, 1])
     cols[0].caption("Org-wide data from the mirror, " + mirror_reads.freshness_text(fresh))
+    clock_note = _shared.clock().note(t.is_local_sandbox)
+    if clock_note:
+        cols[0].caption(clock_note)
     if cols[1].button("Sync now", key="mirror_sync_now"):
         sync(t, m)
     elif fresh.empty:
@@ -129,6 +132,17 @@ def _trends(version: str, key: str, _m: Mirror) -> mirror_reads.Trends:
 def trends() -> mirror_reads.Trends:
     m = mirror()
     return _trends(m.data_version(), _shared.target_id(_shared.target()), m)
+
+
+@st.cache_data(show_spinner=False)
+def _patient_history(version: str, key: str, patient_id: str, _m: Mirror) -> pd.DataFrame:
+    return mirror_reads.patient_history(_m, patient_id)
+
+
+def patient_history(patient_id: str) -> pd.DataFrame:
+    """One patient's status history from the mirror."""
+    m = mirror()
+    return _patient_history(m.data_version(), _shared.target_id(_shared.target()), patient_id, m)
 
 
 def refresh_patient(patient_id: str) -> None:

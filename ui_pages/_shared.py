@@ -19,6 +19,7 @@ import streamlit as st
 from medblocks.client import Medblocks
 from medblocks.config import ConfigError, load_settings
 from medblocks.dashboard import patient_view, webhooks
+from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
 from medblocks.dashboard.server_health import HealthCheck, check_health
@@ -194,6 +195,14 @@ def _health(key: str, _client: Medblocks) -> HealthCheck:
 def health() -> HealthCheck:
     """`/health` and clock skew, re-read at most every 10 seconds."""
     return _health(target_id(target()), client())
+
+
+def clock() -> ServerClock:
+    """The server's clock (this machine's when `/health` cannot be read: the frame says so)."""
+    try:
+        return ServerClock(health().skew_seconds)
+    except Exception:
+        return ServerClock()
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

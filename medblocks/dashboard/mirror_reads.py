@@ -25,7 +25,12 @@ from medblocks.dashboard.frames import OrgFrames, health_frame
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, open_mirror, views, watch
 from medblocks.mirror.events import EventApplier
-from medblocks.mirror.history import failures_per_day, reconnect_summary, reconnects
+from medblocks.mirror.history import (
+    failures_per_day,
+    reconnect_summary,
+    reconnects,
+    status_changes,
+)
 from medblocks.mirror.receiver import create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
 from medblocks.mirror.settings import target_fingerprint
@@ -134,6 +139,22 @@ def trends(mirror: Mirror, now: datetime | None = None) -> Trends:
         reconnects=back,
         reconnect_summary=reconnect_summary(back),
     )
+
+
+def trend_gap_text(needs_attention: int) -> str:
+    """What an empty failures-per-day chart means beside the "Needs attention" count."""
+    text = "No failures happened in the last 30 days."
+    if needs_attention:
+        text += (
+            f" The {needs_attention} connections that need attention failed earlier (the API "
+            "dates them before this window)."
+        )
+    return text
+
+
+def patient_history(mirror: Mirror, patient_id: str) -> pd.DataFrame:
+    """One patient's status history (every connection), oldest first."""
+    return status_changes(mirror, patient_id=patient_id)
 
 
 def freshness(mirror: Mirror) -> views.Freshness:

@@ -6,6 +6,7 @@ connection's creation)."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from medblocks.client import AsyncMedblocks, Medblocks
 from medblocks.mirror import Mirror, schema
 from medblocks.mirror.events import EventApplier
+from medblocks.mirror.history import FIRST_SEEN, HAPPENED, failures_per_day
 from medblocks.mirror.store import MirrorWriter
 from medblocks.mirror.sync import sync_mirror
 from medblocks.mirror.watch import SessionWatcher, open_session_ids, reread_open_sessions
@@ -155,6 +157,14 @@ async def test_since_when_is_the_servers_time_or_the_first_sight(
         row = db.execute(sa.select(c).where(c.c.id == active["id"])).one()._mapping
     # a change the mirror saw happen: the server's updated_at, exact
     assert (row["failing_since"], row["failing_since_exact"]) == (now_failing.updated_at, True)
+
+    # trends: each failure on its day, those first seen already failing said to be so
+    trend = failures_per_day(mirror, "reason", now=datetime.now(UTC) + timedelta(hours=2))
+    first_seen = trend[trend["seen"] == FIRST_SEEN]
+    assert first_seen["failures"].sum() == len(others)
+    assert set(first_seen["reason"]) <= {"refresh_failed", "expired"}
+    happened = trend[trend["seen"] == HAPPENED]
+    assert "refresh_failed" in set(happened["reason"])  # the change seen above, on its day
 
 
 def test_the_migrations_build_the_tables_schema_py_describes(mirror: Mirror) -> None:
