@@ -12,6 +12,7 @@ import streamlit as st
 
 from medblocks.config import ConfigError
 from medblocks.dashboard import mirror_reads
+from medblocks.dashboard.database_problem import DatabaseProblem
 from medblocks.dashboard.frames import OrgFrames
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, database_url
@@ -51,6 +52,33 @@ def mirror() -> Mirror:
         _shared.attempt("Registering the mirror's webhook receiver", _wiring, key, url, t, m)
     _watcher(key, url, t, m)
     return m
+
+
+def explain_database_problem(exc: BaseException) -> bool:
+    """When `exc` is the mirror's database failing: one message saying what failed and what
+    to do (never Streamlit's error box); False for any other error."""
+    try:
+        url = database_url()
+    except ConfigError:
+        return False
+    problem = DatabaseProblem.of(exc, url)
+    if problem is None:
+        return False
+    st.error(problem.title)
+    st.text(problem.advice)
+    return True
+
+
+def open_at_start() -> bool:
+    """The mirror opened with the target (its receiver and re-read started); False, with the
+    message shown, when its database fails (pages that need no mirror keep working)."""
+    try:
+        mirror()
+    except Exception as exc:
+        if not explain_database_problem(exc):
+            raise
+        return False
+    return True
 
 
 def sync(t: Target, m: Mirror) -> None:
