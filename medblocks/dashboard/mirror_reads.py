@@ -6,7 +6,9 @@ or by itself on a first start with the embedded sandbox) and kept fresh by webho
 With the embedded sandbox the dashboard wires the events itself: it serves the mirror's
 receiver on a loopback port of its own process and registers a webhook endpoint for it on the
 sandbox (with a real Medblocks, run `python -m medblocks mirror listen` behind HTTPS instead;
-README "Team deployment").
+README "Team deployment"). For every target it re-reads the mirror's open sessions every 10 s
+(`medblocks.mirror.watch`: outcomes no event reports). The dashboard's own writes are re-read
+into the mirror at once (`refresh_session`, `refresh_patient`), as actions with who acted.
 """
 
 from __future__ import annotations
