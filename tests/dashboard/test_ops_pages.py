@@ -133,6 +133,8 @@ def test_row_action_creates_one_session_for_that_patient_and_source(api: Medbloc
     at.run()  # a rerun shows the link again and creates nothing
     assert len([s for s in api.patients.sessions(patient_id) if s.id not in before]) == 1
     assert [c.value for c in at.code] == [new[0].url]
+    sessions = clean(open_app_page("ui_pages/sessions.py"))  # no Sync now: it is there already
+    assert new[0].id in set(sessions.dataframe[0].value["id"])
 
 
 def test_sessions_read_as_words_and_flag_the_next_hour(api: Medblocks) -> None:
