@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from medblocks.dashboard import sandbox_levers as levers
+from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.sources import source_name
 from ui_pages import _mirror, _shared
 
@@ -121,7 +122,7 @@ if session is not None:
 st.subheader("Clock")
 clock = pull("Reading the sandbox clock", sandbox.clock)
 if clock is not None:
-    st.text(f"Sandbox time: {clock.now} ({clock.offset_seconds:,.0f} s ahead of real time)")
+    st.text(f"Sandbox time: {clock.now} ({ServerClock(-clock.offset_seconds).short(True)})")
     amount_col, unit_col = st.columns(2)
     amount = amount_col.number_input("Advance by", 1, 100_000, 1)
     unit = unit_col.selectbox("Unit", list(UNITS), index=1)

@@ -47,7 +47,7 @@ class ServerClock:
         """The skew in words, or None when the clocks agree."""
         if self.in_step:
             return None
-        gap = age_text(self.skew_seconds)
+        gap = self._gap()
         ahead = self.skew_seconds < 0  # the server is ahead of this machine
         if local_sandbox:
             if ahead:
@@ -67,4 +67,10 @@ class ServerClock:
             return "in step"
         sign = "+" if self.skew_seconds < 0 else "−"
         who = "sandbox" if local_sandbox else "server"
-        return f"{who} {sign}{age_text(self.skew_seconds)}"
+        return f"{who} {sign}{self._gap()}"
+
+    def _gap(self) -> str:
+        """The skew in words, to the nearest minute (a measured skew is off by the round trip:
+        10,799.9 s is "3 h")."""
+        seconds = abs(self.skew_seconds)
+        return age_text(seconds if seconds < 60 else round(seconds / 60) * 60)
