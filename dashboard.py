@@ -1,11 +1,12 @@
 """Medblocks workbench dashboard: `streamlit run dashboard.py`.
 
-The frame around every page, drawn once here: sign-in (when configured), the target (a
-configuration error stops here with its message), the LIVE banner, the sidebar (target, PHI
-toggle, refresh), a message naming the URL and the fix when nothing answers there, and the page
-list, built from what the target allows: Launch only where writes are allowed, Sandbox only for a
-local sandbox (embedded, or a sandbox key on this machine). Every page lives in `ui_pages/`
-(not `pages/`: see its docstring), every computation in `medblocks/dashboard/`.
+The frame around every page, drawn once here: the refusal of a session that did not reach the
+dashboard under one of its own hosts (`medblocks.dashboard.access`), sign-in (when configured),
+the target (a configuration error stops here with its message), the LIVE banner, the sidebar
+(target, PHI toggle, refresh), a message naming the URL and the fix when nothing answers there,
+and the page list, built from what the target allows: Launch only where writes are allowed,
+Sandbox only for a local sandbox (embedded, or a sandbox key on this machine). Every page lives
+in `ui_pages/` (not `pages/`: see its docstring), every computation in `medblocks/dashboard/`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from medblocks.dashboard.target import Target
 from ui_pages import _mirror, _shared
 
 st.set_page_config(page_title="Medblocks workbench", layout="wide")
+_shared.refuse_foreign_sessions()  # a foreign Host/Origin, or a network address without sign-in
 
 if _shared.auth_configured() and not st.user.is_logged_in:
     st.title("Medblocks workbench")

@@ -12,7 +12,7 @@ import streamlit as st
 
 from medblocks.config import ConfigError
 from medblocks.dashboard import mirror_reads
-from medblocks.dashboard.database_problem import DatabaseProblem
+from medblocks.dashboard.database_problem import DatabaseProblem, is_database_error
 from medblocks.dashboard.frames import OrgFrames
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, database_url
@@ -35,13 +35,19 @@ def _watcher(key: str, database_url: str, _t: Target, _m: Mirror) -> SessionWatc
     return mirror_reads.watch_open_sessions(_m, _t)
 
 
-def mirror() -> Mirror:
+def _database_url(t: Target) -> str:
+    """The database of `t`'s mirror (the embedded sandbox's own, else the configured one)."""
+    return mirror_reads.database_for(t, database_url())
+
+
+def _opened() -> Mirror:
     """The mirror of the target's organisation, with what keeps it fresh in this process
     (started once, on the first run of any page): with the embedded sandbox, the webhook
-    endpoint that delivers its events here; for every target, the re-read of open sessions."""
+    endpoint that delivers its events here; for every target, the re-read of open sessions.
+    Raises what opening it raised (the database, a refused key, another organisation)."""
     t = _shared.target()
     try:
-        url = database_url()
+        url = _database_url(t)
     except ConfigError as exc:
         st.error("The mirror's database setting cannot be used.")
         st.text(str(exc))
@@ -54,11 +60,24 @@ def mirror() -> Mirror:
     return m
 
 
+def mirror() -> Mirror:
+    """`_opened` for a page that needs the mirror: a refused key or another organisation is
+    said here and the page stops (nothing changed); the database failing is raised, for the
+    dashboard to say once."""
+    try:
+        return _opened()
+    except Exception as exc:
+        if is_database_error(exc):
+            raise
+        _shared.show_problem(exc, "Opening the org mirror")
+        st.stop()
+
+
 def explain_database_problem(exc: BaseException) -> bool:
     """When `exc` is the mirror's database failing: one message saying what failed and what
     to do (never Streamlit's error box); False for any other error."""
     try:
-        url = database_url()
+        url = _database_url(_shared.target())
     except ConfigError:
         return False
     problem = DatabaseProblem.of(exc, url)
@@ -71,13 +90,12 @@ def explain_database_problem(exc: BaseException) -> bool:
 
 def open_at_start() -> bool:
     """The mirror opened with the target (its receiver and re-read started); False, with the
-    message shown, when its database fails (pages that need no mirror keep working)."""
+    message shown, when its database fails (pages that need no mirror keep working). A refused
+    key or another organisation is left for the pages that need the mirror to say."""
     try:
-        mirror()
+        _opened()
     except Exception as exc:
-        if not explain_database_problem(exc):
-            raise
-        return False
+        return not explain_database_problem(exc)
     return True
 
 

@@ -17,8 +17,9 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.client import Medblocks
-from medblocks.config import ConfigError, load_settings
+from medblocks.config import ConfigError, DashboardAccess, load_access, load_settings
 from medblocks.dashboard import patient_view, webhooks
+from medblocks.dashboard.access import session_refusal
 from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
@@ -36,6 +37,35 @@ def auth_configured() -> bool:
         return "auth" in st.secrets
     except FileNotFoundError:
         return False
+
+
+@st.cache_resource(show_spinner=False)
+def _access() -> DashboardAccess | ConfigError:
+    """MEDBLOCKS_ALLOWED_HOSTS and MEDBLOCKS_NETWORK_SIGNS_IN, read once per process."""
+    try:
+        return load_access()
+    except ConfigError as exc:
+        return exc
+
+
+def refuse_foreign_sessions() -> None:
+    """Stop this run, before anything is read, unless the session reached the dashboard under
+    one of its own hosts and the dashboard may listen where it does (`medblocks.dashboard.access`).
+    `dashboard.py` calls it first, so it guards every page."""
+    access = _access()
+    refusal = (
+        f"The dashboard's access settings are invalid: {access}"
+        if isinstance(access, ConfigError)
+        else session_refusal(
+            st.context.headers,
+            access,
+            server_address=st.get_option("server.address"),
+            auth_configured=auth_configured(),
+        )
+    )
+    if refusal is not None:
+        st.error(refusal)
+        st.stop()
 
 
 @st.cache_resource(show_spinner="Starting the embedded sandbox…")

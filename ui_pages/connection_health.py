@@ -8,6 +8,7 @@ import uuid
 
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.display import health_table
 from medblocks.dashboard.frames import rows_with
@@ -101,7 +102,7 @@ def draw_all() -> None:
         row = chosen.iloc[0]
         st.subheader("Selected connection: new session link")
         st.text(
-            f"Patient {row['patient_id']} · {row['source']} · {row['status']}"
+            visible_controls(f"Patient {row['patient_id']} · {row['source']} · {row['status']}")
             + (f" for {row['failing_for']}" if row["failing_for"] else "")
         )
         for label, key in (

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.launch import (
     MODE_GUIDANCE,
     PERSONA_NOTE,
@@ -227,7 +228,7 @@ def draw_launch(record: LaunchRecord) -> None:
     stage = launch_stage(record)
     direct_to = record.request.get("connection_id")
     to = f": {source_label(direct_to)}" if direct_to else ""
-    st.subheader(f"Patient {record.patient_id}, {record.mode} mode{to}")
+    st.subheader(visible_controls(f"Patient {record.patient_id}, {record.mode} mode{to}"))
     st.caption(f"Started {short_time(record.requested_at)} by {record.launched_by}")
     problem = state.pop("launch_problem", None)
     shown_here = problem is not None and problem[0] == intent
@@ -295,7 +296,7 @@ def recent() -> None:
     ids = tuple(r.session_id for r in records if r.session_id)
     sessions = read_sessions(_shared.client(), ids)
     st.dataframe(
-        pd.DataFrame(recent_launches(records, sessions, st.context.url)),
+        visible_frame(pd.DataFrame(recent_launches(records, sessions, st.context.url))),
         hide_index=True,
         width="stretch",
         column_config={

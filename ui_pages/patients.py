@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.display import (
     EXPIRING_WITHIN_MINUTES,
     patient_connections_table,
@@ -71,7 +72,7 @@ if view is None:
     st.stop()
 st.header("Patient")
 who = f"{shown_name(view.name, reveal=reveal)} · {shown_email(view.email, reveal=reveal)}"
-st.text(f"{view.patient_id} · {who}")
+st.text(f"{visible_controls(view.patient_id)} · {who}")
 
 actions = st.columns(2)
 if actions[0].button("Launch a session for this patient", disabled=not t.writes_allowed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.display import EXPIRING_WITHIN_MINUTES, sessions_table
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
@@ -52,7 +53,7 @@ columns = [
     "active_connections",
     "created",
 ]
-shown = table[columns].style.apply(
+shown = visible_frame(table[columns]).style.apply(
     lambda row: ["background-color: #ffe8a3" if row["expires_soon"] else "" for _ in row], axis=1
 )
 picked = st.dataframe(
@@ -71,8 +72,12 @@ if rows:
 chosen = table[table["id"] == st.query_params.get("session", "")]
 if len(chosen):
     row = chosen.iloc[0]
-    st.subheader(f"Session {row['id']}")
-    st.text(f"Patient {row['patient_id']} · {row['status']} · link expires {row['expires']}")
+    st.subheader(visible_controls(f"Session {row['id']}"))
+    st.text(
+        visible_controls(
+            f"Patient {row['patient_id']} · {row['status']} · link expires {row['expires']}"
+        )
+    )
     _shared.patient_page_link(str(row["patient_id"]))
     if row["hosted_url"]:
         st.caption("The link to resend (copy it with the button at its right):")

@@ -8,6 +8,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.webhooks import (
     HIDDEN_EVENT_COLUMNS,
@@ -39,7 +40,7 @@ states = st.multiselect(
 _shared.keep_in_query("delivery", states)
 view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
-st.dataframe(view, hide_index=True, column_order=shown)
+st.dataframe(visible_frame(view), hide_index=True, column_order=shown)
 if view.empty:
     st.stop()
 
@@ -62,7 +63,7 @@ with payload_col:
 with response_col:
     code = event["last_status_code"]
     st.caption("Last response: " + ("no answer" if pd.isna(code) else f"HTTP {int(code)}"))
-    st.code(event["last_response_body"] or "(empty)", language=None)
+    st.code(visible_controls(event["last_response_body"] or "(empty)"), language=None)
 
 
 @st.fragment(run_every=1)

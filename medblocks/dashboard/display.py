@@ -117,15 +117,45 @@ def texts(values: Iterable[Any]) -> list[str]:
 def empty_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Missing values as empty text (object columns only: numbers and booleans stay typed)."""
     out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].where(out[column].notna(), "")
+    for column in text_columns(out):
+        out[column] = out[column].where(out[column].notna(), "")
     return out
 
 
+def text_columns(frame: pd.DataFrame) -> list[Any]:
+    """The columns of `frame` that hold text (object or string dtype)."""
+    return [
+        column
+        for column in frame.columns
+        if pd.api.types.is_object_dtype(frame[column])
+        or pd.api.types.is_string_dtype(frame[column])
+    ]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may run when a cell begins with it (OWASP's CSV-injection guidance)."""
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """`value` as a spreadsheet reads it as text: a text that begins with one of
+    `FORMULA_STARTS` gets a leading `'` (shown by no spreadsheet, and it stops a formula from
+    running); every other value, numbers and booleans included, is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_text(frame: pd.DataFrame) -> str:
-    """The table as shown, as CSV: labels in words, same rounding, empty cells empty."""
-    return empty_cells(frame).rename(columns=LABELS).to_csv(index=False)
+    """The table as shown, as CSV: labels in words, same rounding, empty cells empty, and
+    every text cell `spreadsheet_safe` (masked or revealed: the one function every export of
+    the dashboard goes through), lines ended by CRLF."""
+    shown = empty_cells(frame).rename(columns=LABELS)
+    for column in text_columns(shown):
+        shown[column] = shown[column].map(spreadsheet_safe)
+    shown.columns = [spreadsheet_safe(str(c)) for c in shown.columns]
+    # RFC 4180 line ends: a cell holding a carriage return is then quoted like one holding a
+    # line feed (with "\n" alone, a lone "\r" would be written bare and split the row).
+    return shown.to_csv(index=False, lineterminator="\r\n")
 
 
 def patient_link(patient_id: str) -> str:

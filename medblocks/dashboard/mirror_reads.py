@@ -8,12 +8,22 @@ receiver on a loopback port of its own process and registers a webhook endpoint 
 sandbox (with a real Medblocks, run `python -m medblocks mirror listen` behind HTTPS instead;
 README "Team deployment"). For every target it re-reads the mirror's open sessions every 10 s
 (`medblocks.mirror.watch`: outcomes no event reports). The dashboard's own writes are re-read
-into the mirror at once (`refresh_session`, `refresh_patient`), as actions with who acted.
+into the mirror at once (`refresh_session`, `refresh_patient`), as actions with who acted;
+each re-read is written in one transaction.
+
+Which organisation: the dashboard follows the CLI's rule (`identity.claim`, before the mirror
+is first read and before every "Sync now"): a refused key or another organisation changes
+nothing and is shown as the failure it is. The embedded sandbox is a new organisation at each
+start (in memory, a key of its own), so its mirror is a SQLite file of its own for the life of
+the process (`embedded_database_url`), never `MEDBLOCKS_DATABASE_URL`: a team's mirror is
+never touched by it, and nobody has to start over after a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -33,9 +43,10 @@ from medblocks.mirror.history import (
     reconnects,
     status_changes,
 )
+from medblocks.mirror.identity import claim, read_one_patient
 from medblocks.mirror.receiver import create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
-from medblocks.mirror.settings import target_fingerprint
+from medblocks.mirror.settings import sqlite_url
 from medblocks.mirror.store import MirrorWriter
 from medblocks.mirror.sync import SyncReport, sync_mirror
 
@@ -43,25 +54,51 @@ SYNC_CLIENTS = 4
 SYNC_CONCURRENCY = 16
 Progress = Callable[[int, int | None], None]
 _sync_lock = threading.Lock()
+_embedded_lock = threading.Lock()
+_embedded_folder: tempfile.TemporaryDirectory[str] | None = None
 
 
 class SyncAlreadyRunning(RuntimeError):
     """Another sync of this dashboard process is under way."""
 
 
-def mirror_for(target: Target, database_url: str | None = None) -> Mirror:
-    """The mirror (`MEDBLOCKS_DATABASE_URL`), bound to this target's organisation: a mirror
-    that held another one (an earlier embedded sandbox, another key) is emptied first."""
+def embedded_database_url(configured: str) -> str:
+    """The embedded sandbox's own mirror: a SQLite file in a folder that lives as long as this
+    process (and so as long as the sandbox it mirrors), one per configured database."""
+    global _embedded_folder
+    with _embedded_lock:
+        if _embedded_folder is None:
+            _embedded_folder = tempfile.TemporaryDirectory(prefix="medblocks-embedded-mirror-")
+        name = hashlib.sha256(configured.encode()).hexdigest()[:12]
+        return sqlite_url(f"{_embedded_folder.name}/{name}.sqlite3")
+
+
+def database_for(target: Target, configured: str) -> str:
+    """Where `target`'s mirror lives: the configured database, or for the embedded sandbox
+    its own (`embedded_database_url`)."""
+    return embedded_database_url(configured) if target.kind == "embedded" else configured
+
+
+def claim_for(mirror: Mirror, target: Target) -> None:
+    """`identity.claim` for the dashboard's target: the same rule as the CLI's."""
+    claim(mirror, target.base_url, target.api_key, lambda: read_one_patient(target.client()))
+
+
+def mirror_for(target: Target, database_url: str) -> Mirror:
+    """The mirror at `database_url`, claimed for this target's organisation (a refused key
+    or another organisation raises, nothing changed)."""
     mirror = open_mirror(database_url)
-    MirrorWriter(mirror).bind_target(target_fingerprint(target.base_url, target.api_key))
+    claim_for(mirror, target)
     return mirror
 
 
 def sync_now(mirror: Mirror, target: Target, on_progress: Progress | None = None) -> SyncReport:
-    """Run the full reconcile now (continuing one that was stopped); one at a time per process."""
+    """Run the full reconcile now (continuing one that was stopped); one at a time per process.
+    The mirror is claimed for the target first (a CLI may have started it over meanwhile)."""
     if not _sync_lock.acquire(blocking=False):
         raise SyncAlreadyRunning("a sync is already running; its result will show when it ends")
     try:
+        claim_for(mirror, target)
 
         async def run() -> SyncReport:
             async with AsyncExitStack() as stack:

@@ -18,7 +18,7 @@ decides), so events applied out of order and a sync running alongside them agree
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -30,15 +30,6 @@ from medblocks.client import models as m
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror, now_iso
 
-TARGET = "target"
-ORG_TABLES = (
-    schema.status_changes,
-    schema.events,
-    schema.sessions,
-    schema.connections,
-    schema.patients,
-    schema.checkpoints,
-)
 FAILING = frozenset({"failed", "refresh_failed", "expired"})
 OBSERVED_BY = ("sync", "event", "action", "session")
 """How a status was observed: a full sync, a webhook event (pushed or polled), a write the
@@ -179,20 +170,6 @@ class MirrorWriter:
     def __init__(self, mirror: Mirror) -> None:
         self.mirror = mirror
 
-    def bind_target(self, fingerprint: str) -> bool:
-        """Make the mirror hold the organisation `fingerprint` names. When it held another one
-        (or data of unknown origin), the organisation's tables are emptied first (the launch
-        ledger stays); returns True then."""
-        with self.mirror.write() as db:
-            bound = self.mirror.checkpoint(TARGET, db)
-            if bound is not None and bound.get("fingerprint") == fingerprint:
-                return False
-            for table in ORG_TABLES:
-                db.execute(sa.delete(table))
-            self.mirror.save_checkpoint(db, TARGET, {"fingerprint": fingerprint})
-            self.mirror.touch(db)
-            return bound is not None
-
     def apply_patients(
         self,
         reads: Sequence[PatientRead],
@@ -327,17 +304,24 @@ class MirrorWriter:
             db.execute(sa.delete(s).where(s.c.id.in_(gone)))
         return changed + len(gone)
 
-    def apply_session(self, session: m.PatientSession) -> Changes:
-        """Upsert one session read after an event."""
+    def session_differs(self, session: m.PatientSession, db: Connection | None = None) -> bool:
+        """True when the mirror does not hold this session as read (new, or changed)."""
+        if db is None:
+            with self.mirror.read() as own:
+                return self.session_differs(session, own)
         row = session_row(session, now_iso())
-        with self.mirror.write() as db:
-            old = db.execute(
-                sa.select(schema.sessions).where(schema.sessions.c.id == session.id)
-            ).first()
-            changed = old is None or any(old._mapping[f] != row[f] for f in SESSION_FIELDS)
-            self.mirror.upsert(db, schema.sessions, [row], "id")
-            if changed:
-                self.mirror.touch(db)
+        old = db.execute(
+            sa.select(schema.sessions).where(schema.sessions.c.id == session.id)
+        ).first()
+        return old is None or any(old._mapping[f] != row[f] for f in SESSION_FIELDS)
+
+    def apply_session(self, session: m.PatientSession, db: Connection) -> Changes:
+        """Upsert one session read after an event or a re-read."""
+        changed = self.session_differs(session, db)
+        row = session_row(session, now_iso())
+        self.mirror.upsert(db, schema.sessions, [row], "id")
+        if changed:
+            self.mirror.touch(db)
         return Changes(sessions=int(changed))
 
     def delete_patients(self, ids: Iterable[str], db: Connection | None = None) -> int:
@@ -390,12 +374,16 @@ class MirrorWriter:
         with self.mirror.write() as db:
             return self.mirror.insert_new(db, schema.events, row)
 
-    def event_applied(self, event_id: str, outcome: str) -> None:
+    def settle_event(self, event_id: str, write: Callable[[Connection], str]) -> str:
+        """Run `write` (what the event changes; it returns the outcome) and note the outcome on
+        the event in the same transaction: an event is applied and marked, or neither."""
         e = schema.events
         with self.mirror.write() as db:
+            outcome = write(db)
             db.execute(
                 sa.update(e).where(e.c.id == event_id).values(applied_at=now_iso(), outcome=outcome)
             )
+        return outcome
 
     def patient_of_connection(self, connection_id: str) -> str | None:
         c = schema.connections

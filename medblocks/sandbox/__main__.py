@@ -13,7 +13,7 @@ from medblocks.sandbox.config import DEFAULT_DB_PATH, SandboxConfig
 from medblocks.sandbox.server import uvicorn_config
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m medblocks.sandbox", description="Run the embedded Medblocks sandbox."
     )
@@ -51,7 +51,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="hosted page as a live organisation's patients see it (no test-mode badge, "
         "personas, EHR vendors or test servers)",
     )
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
