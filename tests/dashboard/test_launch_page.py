@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 from medblocks.client import Medblocks
 from medblocks.dashboard.launch import MODE_GUIDANCE, PERSONAS, new_intent_id
 from medblocks.dashboard.ledger import Ledger
-from medblocks.mirror import open_mirror
+from medblocks.dashboard.mirror_reads import embedded_database_url
+from medblocks.mirror import database_url, open_mirror
 from medblocks.mirror.schema import launches
 from medblocks.mirror.watch import open_session_ids
 from medblocks.sandbox import RunningSandbox
@@ -103,7 +104,8 @@ def test_after_create_the_link_hosted_page_live_status_and_recent_launch(
     assert [b.url for b in at.get("link_button")] == [session.url]
     assert "Waiting for the patient to open the link" in shown(at)
     assert not at.success  # an open session is not a success
-    mirror = open_mirror()  # the dashboard's: the launch is in it before the page showed it
+    # the dashboard's (the embedded sandbox's own): the launch is in it before the page showed it
+    mirror = open_mirror(embedded_database_url(database_url()))
     try:
         assert session.id in open_session_ids(mirror)
     finally:

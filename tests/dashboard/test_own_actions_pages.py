@@ -1,6 +1,10 @@
 """The dashboard's own writes are in the mirror before the page shows them, on SQLite and on
-PostgreSQL (AppTest, the embedded sandbox): a link from a Connection health row is on Sessions,
-and a disconnect is in the patient's timeline as an action by the local user."""
+PostgreSQL (AppTest): a link from a Connection health row is on Sessions, and a disconnect is in
+the patient's timeline as an action by the local user.
+
+The dashboard is pointed at the embedded sandbox as a configured target (key and URL), so its
+mirror is the configured database (the embedded target mirrors into a file of its own); the
+mirror is synced once first, as `mirror sync` would."""
 
 from __future__ import annotations
 
@@ -10,8 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from medblocks.client import Medblocks
+from medblocks.dashboard import mirror_reads
 from medblocks.dashboard.display import PATIENT_LINK_TEXT
+from medblocks.dashboard.target import Target
 from medblocks.mirror import open_mirror, schema
+from medblocks.sandbox import RunningSandbox
+from medblocks.spec import pinned_version
 from tests.dashboard.apptest import open_app_page
 from tests.mirror.conftest import database_url, postgres_server  # noqa: F401  (fixtures)
 
@@ -19,8 +27,21 @@ pytestmark = pytest.mark.usefixtures("app_environment")
 
 
 @pytest.fixture
-def own_mirror(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+def own_mirror(
+    app_environment: None,
+    database_url: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    embedded: RunningSandbox,
+) -> str:
     monkeypatch.setenv("MEDBLOCKS_DATABASE_URL", database_url)
+    monkeypatch.setenv("MEDBLOCKS_API_KEY", embedded.api_key)
+    monkeypatch.setenv("MEDBLOCKS_API_URL", embedded.base_url)
+    target = Target("sandbox", embedded.base_url, pinned_version(), True, embedded.api_key)
+    mirror = mirror_reads.mirror_for(target, database_url)
+    try:
+        mirror_reads.sync_now(mirror, target)
+    finally:
+        mirror.close()
     return database_url
 
 
