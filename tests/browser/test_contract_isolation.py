@@ -1,7 +1,8 @@
-"""QA's runs stay out of ops' data, in a real Chromium against `streamlit run dashboard.py` (the
-embedded sandbox as the target, the mirror in a fresh SQLite file): a contract run started from
-the Contract & drift page goes to a sandbox of its own, and afterwards a full sync of the target
-finds no `ct…` patient (the harness's prefix) for any ops view to show."""
+"""QA's runs stay out of ops' data, in a real Chromium against `streamlit run dashboard.py` (a
+loopback sandbox as the configured target, the mirror in a fresh SQLite file: the embedded
+sandbox would mirror into a file of its own, out of the test's reach): a contract run started
+from the Contract & drift page goes to a sandbox of its own, and afterwards a full sync of the
+target finds no `ct…` patient (the harness's prefix) for any ops view to show."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from medblocks.mirror import open_mirror, schema
+from medblocks.sandbox import RunningSandbox
 from tests.browser.streamlit_app import streamlit_server
 
 pytestmark = pytest.mark.browser
@@ -19,10 +21,15 @@ RUN = "Run contract suite and drift check"
 
 
 def test_a_contract_run_from_the_dashboard_leaves_nothing_in_ops_views(
-    page: Page, tmp_path: Path
+    page: Page, demo_sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'mirror.sqlite3'}"
-    with streamlit_server({"MEDBLOCKS_DATABASE_URL": url}) as base:
+    env = {
+        "MEDBLOCKS_DATABASE_URL": url,
+        "MEDBLOCKS_API_KEY": demo_sandbox.api_key,
+        "MEDBLOCKS_API_URL": demo_sandbox.base_url,
+    }
+    with streamlit_server(env) as base:
         page.goto(f"{base}/contract")
         expect(page.get_by_text("goes to a fresh sandbox started for it")).to_be_visible(
             timeout=60_000
