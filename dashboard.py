@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from medblocks.dashboard.database_problem import is_database_error
 from medblocks.dashboard.server_health import unreachable_advice
 from medblocks.dashboard.target import Target
-from ui_pages import _shared
+from ui_pages import _mirror, _shared
 
 st.set_page_config(page_title="Medblocks workbench", layout="wide")
 _shared.refuse_foreign_sessions()  # a foreign Host/Origin, or a network address without sign-in
@@ -94,4 +95,11 @@ def page_list(t: Target) -> list[st.Page]:
 target = _shared.target()
 draw_frame(target)
 report_unreachable(target)
-st.navigation(page_list(target)).run()
+database_ok = _mirror.open_at_start()  # with the target: its receiver, the sessions' re-read
+try:
+    st.navigation(page_list(target)).run()
+except Exception as exc:  # the mirror's database failing is a message, said once
+    if not is_database_error(exc):
+        raise
+    if database_ok:  # not said above
+        _mirror.explain_database_problem(exc)

@@ -20,6 +20,7 @@ from medblocks.client import Medblocks
 from medblocks.config import ConfigError, DashboardAccess, load_access, load_settings
 from medblocks.dashboard import patient_view, webhooks
 from medblocks.dashboard.access import session_refusal
+from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
 from medblocks.dashboard.server_health import HealthCheck, check_health
@@ -74,6 +75,13 @@ def _configured_target() -> Target | ConfigError:
         return connected_target(load_settings())
     except ConfigError as exc:
         return exc
+
+
+def who() -> str:
+    """Who is acting: the signed-in user's e-mail when `[auth]` is configured, else "local
+    user" (recorded on launches and on the mirror's history of the dashboard's own actions)."""
+    email = st.user.get("email") if auth_configured() and st.user.is_logged_in else None
+    return str(email or "local user")
 
 
 def target() -> Target:
@@ -217,6 +225,14 @@ def _health(key: str, _client: Medblocks) -> HealthCheck:
 def health() -> HealthCheck:
     """`/health` and clock skew, re-read at most every 10 seconds."""
     return _health(target_id(target()), client())
+
+
+def clock() -> ServerClock:
+    """The server's clock (this machine's when `/health` cannot be read: the frame says so)."""
+    try:
+        return ServerClock(health().skew_seconds)
+    except Exception:
+        return ServerClock()
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -11,7 +11,12 @@ t = _shared.target()
 st.title("Contract & drift")
 secrets = (t.api_key,)
 
-st.subheader("Run against the current target")
+st.subheader("Run in a sandbox of its own")
+st.caption(
+    "A run started here goes to a fresh sandbox started for it (demo data, stopped when the run "
+    f"ends), never to {t.label}: nothing it creates or breaks reaches the pages ops read. To "
+    "check that target itself, run `pytest contract_tests` with its settings."
+)
 running = runs.running_run()
 if t.is_live:
     st.info("The contract suite never runs with a live key.")

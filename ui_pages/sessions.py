@@ -3,8 +3,6 @@ link to resend for open sessions, the patient as a link."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from medblocks.dashboard.bidi import visible_controls, visible_frame
@@ -36,7 +34,7 @@ _shared.keep_in_query("mode", modes)
 view = rows_with(rows_with(sessions, "status", statuses), "mode", modes)
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 view = view.assign(source=[source_name(catalog, sid) if sid else None for sid in view["source_id"]])
-table = sessions_table(view, datetime.now(UTC), int(minutes))
+table = sessions_table(view, _shared.clock().now(), int(minutes))
 soon = int(table["expires_soon"].sum())
 st.caption(
     f"{len(table)} sessions · {soon} open sessions stop working within {int(minutes)} minutes "

@@ -92,8 +92,13 @@ if _shared.require_writes(t):
                 st.session_state.setdefault("redeliver_after", {})[event_id] = time.time() + wait
         else:
             st.cache_data.clear()
-            st.success("Queued for redelivery (one redelivery per event per minute).")
             deadline = time.time() + REDELIVERY_INTERVAL_SECONDS
             st.session_state.setdefault("redeliver_after", {})[event_id] = deadline
+            st.session_state["webhooks_flash"] = (
+                "Queued for redelivery (one redelivery per event per minute)."
+            )
+            st.rerun()  # the events above are read again: the delivery as it stands now
+    if flash := st.session_state.pop("webhooks_flash", None):
+        st.success(flash)
     if event_id in st.session_state.get("redeliver_after", {}):
         redelivery_countdown(event_id)

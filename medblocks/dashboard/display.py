@@ -52,6 +52,13 @@ LABELS: dict[str, str] = {
     "scopes": "Scopes",
     "failure": "What happened",
     "failure_at": "Failed at",
+    "connection": "Connection",
+    "from": "From",
+    "to": "To",
+    "happened": "When it happened",
+    "seen": "Seen by the mirror",
+    "how": "How it was seen",
+    "who": "Who acted",
 }
 
 STATUS_COLOURS: dict[str, str] = {
@@ -100,12 +107,6 @@ def until_text(seconds: float | None) -> str:
     if seconds is None or pd.isna(seconds):
         return ""
     return f"in {age_text(seconds)}" if seconds >= 0 else f"{age_text(seconds)} ago"
-
-
-def skew_text(seconds: float) -> str:
-    """Clock skew to a tenth of a second, with no sign when it rounds to zero (never "−0.0 s")."""
-    rounded = round(seconds, 1)
-    return "0.0 s" if rounded == 0 else f"{rounded:+.1f} s"
 
 
 def texts(values: Iterable[Any]) -> list[str]:
@@ -169,13 +170,21 @@ in the sandbox and in Medblocks' examples)."""
 
 def health_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """Connection health for people: what, for whom, since when, who acts. `frame["name"]` is
-    the patient's name as the UI shows it (`masking.shown_name`).
+    the patient's name as the UI shows it (`masking.shown_name`); `now` is the server's.
 
-    `failing_for` counts from `failing_since` (when the connection was first seen failing; the
-    API's `failure_at` is filled only for `failed`), not from when the connection was created
-    (`connected_for`). `failing_days` (whole days failing) is kept for filtering.
+    `failing_for` counts from `failing_since`, never from when the connection was created
+    (`connected_for`): the server's `failure_at` where it gives one (or the server's time of a
+    change the mirror saw happen), else the first time the mirror saw it failing, which is
+    said as "at least" (`failing_since_exact` False or missing). `failing_days` (whole days
+    failing, at least) is kept for filtering.
     """
     failing_seconds = (pd.Timestamp(now) - frame["failing_since"]).dt.total_seconds()
+    exact = (
+        frame["failing_since_exact"].astype(bool)
+        if "failing_since_exact" in frame
+        else pd.Series(False, index=frame.index)
+    )
+    at_least = ["" if sure else "at least " for sure in exact]
     table = pd.DataFrame(
         {
             "patient_id": frame["patient_id"],
@@ -187,8 +196,14 @@ def health_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
             "what_happened": [
                 failure_in_words(c if isinstance(c, str) else None) for c in frame["failure_code"]
             ],
-            "failing_for": [age_text(None if pd.isna(s) else s) for s in failing_seconds],
-            "failing_since": time_text(frame["failing_since"]),
+            "failing_for": [
+                "" if pd.isna(s) else prefix + age_text(s)
+                for prefix, s in zip(at_least, failing_seconds, strict=True)
+            ],
+            "failing_since": [
+                text if not text else (prefix + "since " if prefix else "") + text
+                for prefix, text in zip(at_least, time_text(frame["failing_since"]), strict=True)
+            ],
             "connected_for": ages(frame["created_at"], now),
             "updated": time_text(frame["updated_at"]),
             "records_arrived": frame["records_arrived"].astype(bool),

@@ -6,7 +6,10 @@ or by itself on a first start with the embedded sandbox) and kept fresh by webho
 With the embedded sandbox the dashboard wires the events itself: it serves the mirror's
 receiver on a loopback port of its own process and registers a webhook endpoint for it on the
 sandbox (with a real Medblocks, run `python -m medblocks mirror listen` behind HTTPS instead;
-README "Team deployment").
+README "Team deployment"). For every target it re-reads the mirror's open sessions every 10 s
+(`medblocks.mirror.watch`: outcomes no event reports). The dashboard's own writes are re-read
+into the mirror at once (`refresh_session`, `refresh_patient`), as actions with who acted;
+each re-read is written in one transaction.
 
 Which organisation: the dashboard follows the CLI's rule (`identity.claim`, before the mirror
 is first read and before every "Sync now"): a refused key or another organisation changes
@@ -32,9 +35,14 @@ import pandas as pd
 from medblocks.client import AsyncMedblocks
 from medblocks.dashboard.frames import OrgFrames, health_frame
 from medblocks.dashboard.target import Target
-from medblocks.mirror import Mirror, open_mirror, views
+from medblocks.mirror import Mirror, open_mirror, views, watch
 from medblocks.mirror.events import EventApplier
-from medblocks.mirror.history import failures_per_day, reconnect_summary, reconnects
+from medblocks.mirror.history import (
+    failures_per_day,
+    reconnect_summary,
+    reconnects,
+    status_changes,
+)
 from medblocks.mirror.identity import claim, read_one_patient
 from medblocks.mirror.receiver import create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
@@ -172,6 +180,22 @@ def trends(mirror: Mirror, now: datetime | None = None) -> Trends:
     )
 
 
+def trend_gap_text(needs_attention: int) -> str:
+    """What an empty failures-per-day chart means beside the "Needs attention" count."""
+    text = "No failures happened in the last 30 days."
+    if needs_attention:
+        text += (
+            f" The {needs_attention} connections that need attention failed earlier (the API "
+            "dates them before this window)."
+        )
+    return text
+
+
+def patient_history(mirror: Mirror, patient_id: str) -> pd.DataFrame:
+    """One patient's status history (every connection), oldest first."""
+    return status_changes(mirror, patient_id=patient_id)
+
+
 def freshness(mirror: Mirror) -> views.Freshness:
     return views.freshness(mirror)
 
@@ -197,12 +221,44 @@ def freshness_text(fresh: views.Freshness, now: datetime | None = None) -> str:
     return text
 
 
-def refresh_patient(mirror: Mirror, target: Target, patient_id: str) -> None:
-    """Re-read one patient (detail and sessions) into the mirror, after the dashboard's own
-    write about it (a disconnect sends no event)."""
+def refresh_patient(mirror: Mirror, target: Target, patient_id: str, actor: str) -> None:
+    """After the dashboard's own write about a patient (a disconnect, which sends no event):
+    re-read it into the mirror now, its changes noted as an action by `actor`."""
 
     async def run() -> None:
         async with target.async_client() as client:
-            await EventApplier(MirrorWriter(mirror), client).refresh_patient(patient_id)
+            await EventApplier(MirrorWriter(mirror), client).refresh_patient(
+                patient_id, observed_by="action", actor=actor
+            )
 
     asyncio.run(run())
+
+
+def refresh_session(mirror: Mirror, target: Target, session_id: str, actor: str) -> None:
+    """After the dashboard created or changed a session (a launch, a link from a row, a forced
+    outcome): re-read the session and its patient into the mirror now, as an action by
+    `actor`."""
+
+    async def run() -> None:
+        async with target.async_client() as client:
+            await EventApplier(MirrorWriter(mirror), client).refresh_session(
+                session_id, observed_by="action", actor=actor
+            )
+
+    asyncio.run(run())
+
+
+def reread_open_sessions(mirror: Mirror, target: Target) -> int:
+    """One pass of the open sessions' re-read now (after the sandbox clock moved, say)."""
+
+    async def run() -> int:
+        async with target.async_client() as client:
+            return await watch.reread_open_sessions(mirror, client)
+
+    return asyncio.run(run())
+
+
+def watch_open_sessions(mirror: Mirror, target: Target) -> watch.SessionWatcher:
+    """Start re-reading the mirror's open sessions every `watch.INTERVAL` seconds on a thread
+    of this process (an outcome no event reports, a direct-mode denial, shows within it)."""
+    return watch.SessionWatcher(mirror, target.async_client).start()

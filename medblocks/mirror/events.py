@@ -106,17 +106,10 @@ class EventApplier:
         event_type = event["type"]
         obj = event["data"]["object"]
         if event_type in SESSION_EVENTS:
-            session = await self.pacer.call(
-                lambda: self.client.patient_sessions.retrieve(obj["id"], max_retries=0)
+            _, session_and_patient = await self._read_session(obj["id"])
+            return lambda db: (
+                f"applied: session and patient re-read ({session_and_patient(db).total} changes)"
             )
-            patient = await self._read_patient(session.patient_id)
-
-            def session_and_patient(db: Connection) -> str:
-                self.writer.apply_session(session, db)
-                changes = patient(db)
-                return f"applied: session and patient re-read ({changes.total} changes)"
-
-            return session_and_patient
         if event_type in CONNECTION_EVENTS:
             patient_id = await self._patient_of(obj)
             if patient_id is None:
@@ -142,8 +135,76 @@ class EventApplier:
         )
         return session.patient_id
 
+    async def refresh_session(
+        self,
+        session_id: str,
+        *,
+        observed_by: str = "event",
+        actor: str | None = None,
+        patient_if_changed: bool = False,
+    ) -> tuple[m.PatientSession, Changes]:
+        """Re-read one session and its patient into the mirror, in one transaction (the patient
+        only when the session changed, with `patient_if_changed`); status changes are noted as
+        `observed_by` (with `actor` for an action)."""
+        session, write = await self._read_session(
+            session_id,
+            observed_by=observed_by,
+            actor=actor,
+            patient_if_changed=patient_if_changed,
+        )
+        return session, await asyncio.to_thread(self._in_one_transaction, write)
+
+    async def refresh_patient(
+        self,
+        patient_id: str,
+        arrived: Mapping[str, bool | None] | None = None,
+        *,
+        observed_by: str = "event",
+        actor: str | None = None,
+    ) -> Changes:
+        """Re-read one patient into the mirror in one transaction (removed there when the API
+        no longer has it); status changes are noted as `observed_by` (with `actor`)."""
+        write = await self._read_patient(patient_id, arrived, observed_by=observed_by, actor=actor)
+        return await asyncio.to_thread(self._in_one_transaction, write)
+
+    def _in_one_transaction(self, write: Callable[[Connection], Changes]) -> Changes:
+        with self.writer.mirror.write() as db:
+            return write(db)
+
+    async def _read_session(
+        self,
+        session_id: str,
+        *,
+        observed_by: str = "event",
+        actor: str | None = None,
+        patient_if_changed: bool = False,
+    ) -> tuple[m.PatientSession, Callable[[Connection], Changes]]:
+        """Re-read one session and (unless `patient_if_changed` and the mirror already holds it
+        as read) its patient; returns the session and the write that puts both in the mirror."""
+        session: m.PatientSession = await self.pacer.call(
+            lambda: self.client.patient_sessions.retrieve(session_id, max_retries=0)
+        )
+        patient: Callable[[Connection], Changes] | None = None
+        if not patient_if_changed or await asyncio.to_thread(self.writer.session_differs, session):
+            patient = await self._read_patient(
+                session.patient_id, observed_by=observed_by, actor=actor
+            )
+
+        def write(db: Connection) -> Changes:
+            changes = self.writer.apply_session(session, db)
+            if patient is not None:
+                changes.add(patient(db))
+            return changes
+
+        return session, write
+
     async def _read_patient(
-        self, patient_id: str, arrived: Mapping[str, bool | None] | None = None
+        self,
+        patient_id: str,
+        arrived: Mapping[str, bool | None] | None = None,
+        *,
+        observed_by: str = "event",
+        actor: str | None = None,
     ) -> Callable[[Connection], Changes]:
         """Re-read one patient; returns the write that puts it in the mirror (or removes it
         there when the API no longer has it)."""
@@ -155,14 +216,6 @@ class EventApplier:
             return lambda db: Changes(deleted=self.writer.delete_patients([patient_id], db))
         records = {cid: value for cid, value in (arrived or {}).items() if value is not None}
         read = PatientRead(detail=detail, records_arrived=records)
-        return lambda db: self.writer.apply_patients([read], observed_by="event", db=db)
-
-    async def refresh_patient(self, patient_id: str) -> Changes:
-        """Re-read one patient into the mirror (removed there when the API no longer has it)."""
-        write = await self._read_patient(patient_id)
-
-        def in_transaction() -> Changes:
-            with self.writer.mirror.write() as db:
-                return write(db)
-
-        return await asyncio.to_thread(in_transaction)
+        return lambda db: self.writer.apply_patients(
+            [read], observed_by=observed_by, actor=actor, db=db
+        )

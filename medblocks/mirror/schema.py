@@ -45,6 +45,7 @@ connections = sa.Table(
     sa.Column("failing_since", Text),
     sa.Column("records_arrived", sa.Boolean),
     sa.Column("mirrored_at", Stamp, nullable=False),
+    sa.Column("failing_since_exact", sa.Boolean),
 )
 
 sessions = sa.Table(
@@ -75,6 +76,8 @@ status_changes = sa.Table(
     sa.Column("changed_at", Text, nullable=False),
     sa.Column("observed_at", Stamp, nullable=False),
     sa.Column("observed_by", sa.String(20), nullable=False),
+    sa.Column("changed_at_exact", sa.Boolean),
+    sa.Column("actor", Text),
     sa.Index("ix_status_changes_connection", "connection_id", "changed_at"),
     sa.Index("ix_status_changes_changed_at", "changed_at"),
 )

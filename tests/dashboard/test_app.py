@@ -116,6 +116,17 @@ def test_disconnect_needs_confirmation(api: Medblocks) -> None:
     assert [s.value for s in at.success] == ["Disconnected."]
     statuses = {c.id: c.status for c in api.patients.retrieve(patient).connections}
     assert statuses[conn] == "disconnected"
+    # the page was drawn again: its table says so, without a reload
+    shown = at.dataframe[1].value
+    assert list(shown[shown["id"] == conn]["status"]) == ["disconnected"]
+    # its timeline, newest first: the disconnect, seen as the dashboard's action, by whom
+    timeline = at.dataframe[2].value
+    newest = timeline[timeline["connection"] == conn].iloc[0]
+    assert (newest["to"], newest["how"], newest["who"]) == (
+        "disconnected",
+        "dashboard action",
+        "local user",
+    )
 
 
 def test_connection_health_filters_come_from_the_url() -> None:
