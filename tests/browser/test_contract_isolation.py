@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from contract_tests.target import SANDBOX_WITH_CONTROLS
 from medblocks.mirror import open_mirror, schema
 from medblocks.sandbox import RunningSandbox
 from tests.browser.streamlit_app import streamlit_server
@@ -39,7 +40,8 @@ def test_a_contract_run_from_the_dashboard_leaves_nothing_in_ops_views(
         # the run ends (a few minutes on a loaded machine) and its report replaces the progress
         expect(page.get_by_role("heading", name="Newest run")).to_be_visible(timeout=900_000)
         expect(page.get_by_text("Running ")).to_have_count(0, timeout=60_000)
-        expect(page.get_by_text("local sandbox server")).to_be_visible()
+        # the report names the run's own target by what it answered: a sandbox with controls
+        expect(page.get_by_text(SANDBOX_WITH_CONTROLS).first).to_be_visible()
 
         page.goto(f"{base}/patients")
         sync = page.get_by_role("button", name="Sync now")
