@@ -37,6 +37,15 @@ def _request_id(value: object) -> str | None:
     return str(found) if found else None
 
 
+def refuse_unless(mirror: Mirror, actor: Actor, action: str, **entry: Any) -> None:
+    """Raise `NotAllowed` (recorded as refused) unless `actor` may do `action`."""
+    try:
+        require(actor, action)
+    except NotAllowed:
+        record(mirror, AuditEntry(actor.who, actor.role, action, outcome="refused", **entry))
+        raise
+
+
 def perform(
     mirror: Mirror,
     actor: Actor,
@@ -51,26 +60,15 @@ def perform(
 ) -> T:
     """`run(*args, **kwargs)` if `actor` may do `action`, recorded either way. A refusal raises
     `NotAllowed` before anything is sent; a failure is recorded and raised again."""
-    entry = dict(
-        actor=actor.who,
-        role=actor.role,
-        action=action,
-        target=target,
-        patient_id=patient_id,
-        view=view,
-        detail=detail,
-    )
-    try:
-        require(actor, action)
-    except NotAllowed:
-        record(mirror, AuditEntry(outcome="refused", **entry))  # type: ignore[arg-type]
-        raise
+    where: dict[str, Any] = dict(target=target, patient_id=patient_id, view=view, detail=detail)
+    refuse_unless(mirror, actor, action, **where)
+    entry = dict(actor=actor.who, role=actor.role, action=action, **where)
     try:
         result = run(*args, **kwargs)
     except BaseException as exc:
-        record(mirror, AuditEntry(outcome="failed", request_id=_request_id(exc), **entry))  # type: ignore[arg-type]
+        record(mirror, AuditEntry(outcome="failed", request_id=_request_id(exc), **entry))
         raise
-    record(mirror, AuditEntry(outcome="done", request_id=_request_id(result), **entry))  # type: ignore[arg-type]
+    record(mirror, AuditEntry(outcome="done", request_id=_request_id(result), **entry))
     return result
 
 
@@ -123,8 +121,10 @@ def record_export(
     record(mirror, entry)
 
 
-def record_sign_in(mirror: Mirror, actor: Actor) -> None:
-    record(mirror, AuditEntry(actor=actor.who, role=actor.role, action="sign-in"))
+def record_sign_in(mirror: Mirror, actor: Actor, issued_at: str = "") -> None:
+    """`actor` signed in (`issued_at`: their ID token's `iat`, to tell sign-ins apart)."""
+    detail = f"token issued at {issued_at}" if issued_at else None
+    record(mirror, AuditEntry(actor=actor.who, role=actor.role, action="sign-in", detail=detail))
 
 
 def log_frame(mirror: Mirror, f: AuditFilter, limit: int = 500) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard.launch import LaunchForm, launch_once, validate_launch
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.return_page import verify_return
+from medblocks.dashboard.roles import Actor
 
 RETURN_URL = "http://127.0.0.1:8501/connected"
 
@@ -19,7 +20,12 @@ def launch(client: Medblocks, ledger: Ledger, intent: str, **form: Any) -> Any:
     checked = validate_launch(LaunchForm(return_url=RETURN_URL, **form))
     assert checked.request is not None, checked.errors
     return launch_once(
-        client, ledger, checked.request, intent_id=intent, target="embedded", launched_by="test"
+        client,
+        ledger,
+        checked.request,
+        intent_id=intent,
+        target="embedded",
+        launched_by=Actor("test", "ops"),
     )
 
 
