@@ -11,7 +11,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from medblocks.dashboard.audit import export_lines, perform
+from medblocks.dashboard.audit import export_lines, perform, record_export, record_reveal
 from medblocks.dashboard.roles import Actor, NotAllowed
 from medblocks.mirror import schema
 from medblocks.mirror.audit import AuditEntry, AuditFilter, entries, people, record
@@ -116,4 +116,40 @@ def test_export_csv_is_spreadsheet_safe_and_jsonl_is_whole(mirror: Mirror) -> No
     later = lines[1]["at"]
     assert [json.loads(x)["action"] for x in export_lines(mirror, "jsonl", since=later)] == [
         "export"
+    ]
+
+
+def test_a_viewers_reveal_is_refused_and_filters_keep_no_phi(mirror: Mirror) -> None:
+    filters = {"email": ["jane@example.org"], "q": ["Jane"], "status": ["failed"], "open": ""}
+    with pytest.raises(NotAllowed):
+        record_reveal(mirror, Actor("v@x.org", "viewer"), "patients", filters)
+    record_reveal(mirror, Actor("o@x.org", "ops"), "patients", filters, patient_id="pat_1")
+    rows = list(entries(mirror, AuditFilter()))
+    assert [(r["actor"], r["outcome"]) for r in rows] == [
+        ("o@x.org", "done"),
+        ("v@x.org", "refused"),
+    ]
+    assert rows[0]["detail"] == '{"email": "(given)", "q": "(given)", "status": ["failed"]}'
+    assert "jane" not in json.dumps(rows).lower()
+
+
+def test_exports_are_recorded_masked_or_revealed(mirror: Mirror) -> None:
+    record_export(
+        mirror, Actor("v@x.org", "viewer"), "sessions", "sessions.csv", 12, revealed=False
+    )
+    with pytest.raises(NotAllowed):
+        record_export(
+            mirror, Actor("v@x.org", "viewer"), "sessions", "sessions.csv", 12, revealed=True
+        )
+    record_export(
+        mirror, Actor("o@x.org", "ops"), "health", "connection-health.csv", 3, revealed=True
+    )
+    rows = [
+        (r["actor"], r["outcome"], r["target"], r["rows"], r["detail"])
+        for r in entries(mirror, AuditFilter())
+    ]
+    assert rows == [
+        ("o@x.org", "done", "connection-health.csv", 3, "revealed"),
+        ("v@x.org", "refused", "sessions.csv", 12, "revealed"),
+        ("v@x.org", "done", "sessions.csv", 12, "masked"),
     ]
