@@ -108,7 +108,9 @@ draw_frame(target)
 report_unreachable(target)
 database_ok = _mirror.open_at_start()  # with the target: its receiver, the sessions' re-read
 try:
-    st.navigation(page_list(target)).run()
+    page = st.navigation(page_list(target))
+    st.session_state["current_view"] = page.url_path or "overview"  # what the audit log names
+    page.run()
 except Exception as exc:  # the mirror's database failing is a message, said once
     if not is_database_error(exc):
         raise

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlparse
 
 import pandas as pd
 import streamlit as st
@@ -132,10 +131,8 @@ def record_export(file_name: str, rows: int, revealed: bool) -> None:
 
 
 def current_view() -> str:
-    """The page being drawn, as its URL path (e.g. `/patients`)."""
-    url = st.context.url or ""
-    path = urlparse(url).path.rstrip("/")
-    return path.rsplit("/", 1)[-1] or "overview"
+    """The page being drawn, by its URL path (e.g. `patients`), as `dashboard.py` noted it."""
+    return str(st.session_state.get("current_view", "overview"))
 
 
 def target() -> Target:
