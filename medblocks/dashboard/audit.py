@@ -122,8 +122,14 @@ def record_export(
 
 
 def record_sign_in(mirror: Mirror, actor: Actor, issued_at: str = "") -> None:
-    """`actor` signed in (`issued_at`: their ID token's `iat`, to tell sign-ins apart)."""
+    """`actor` signed in (`issued_at`: their ID token's `iat`, to tell sign-ins apart): recorded
+    once per token, so a reload or another tab of the same sign-in adds nothing."""
     detail = f"token issued at {issued_at}" if issued_at else None
+    if detail and any(
+        row["detail"] == detail
+        for row in entries(mirror, AuditFilter(person=actor.who, action="sign-in"))
+    ):
+        return
     record(mirror, AuditEntry(actor=actor.who, role=actor.role, action="sign-in", detail=detail))
 
 

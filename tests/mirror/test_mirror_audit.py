@@ -11,7 +11,13 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from medblocks.dashboard.audit import export_lines, perform, record_export, record_reveal
+from medblocks.dashboard.audit import (
+    export_lines,
+    perform,
+    record_export,
+    record_reveal,
+    record_sign_in,
+)
 from medblocks.dashboard.roles import Actor, NotAllowed
 from medblocks.mirror import schema
 from medblocks.mirror.audit import AuditEntry, AuditFilter, entries, people, record
@@ -153,3 +159,12 @@ def test_exports_are_recorded_masked_or_revealed(mirror: Mirror) -> None:
         ("v@x.org", "refused", "sessions.csv", 12, "revealed"),
         ("v@x.org", "done", "sessions.csv", 12, "masked"),
     ]
+
+
+def test_a_sign_in_is_recorded_once_per_token(mirror: Mirror) -> None:
+    ops = Actor("o@x.org", "ops")
+    record_sign_in(mirror, ops, "1764888000")
+    record_sign_in(mirror, ops, "1764888000")  # a reload, another tab
+    record_sign_in(mirror, ops, "1764891600")  # signed in again
+    details = [r["detail"] for r in entries(mirror, AuditFilter(action="sign-in"))]
+    assert details == ["token issued at 1764891600", "token issued at 1764888000"]
