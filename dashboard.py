@@ -26,6 +26,8 @@ if _shared.auth_configured() and not st.user.is_logged_in:
     st.write("Sign in with your organisation's account to continue.")
     st.button("Log in", on_click=st.login)
     st.stop()
+if _shared.auth_configured():
+    _shared.record_sign_in()  # once per sign-in, in the audit log
 
 
 def draw_frame(t: Target) -> None:
@@ -45,7 +47,15 @@ def draw_frame(t: Target) -> None:
         st.caption("Target")
         st.text(t.label)
         st.text(t.base_url)
-        st.toggle("Reveal names and emails", key="reveal_phi", value=False)
+        actor = _shared.who()
+        st.text(f"{actor.who} · {actor.role}")
+        st.toggle(
+            "Reveal names and emails",
+            key="reveal_phi",
+            value=False,
+            disabled=not actor.may("reveal"),
+            help=None if actor.may("reveal") else "Your role (viewer) keeps names masked.",
+        )
         if st.button("Refresh data", key="refresh_data"):
             st.cache_data.clear()
 
@@ -88,6 +98,7 @@ def page_list(t: Target) -> list[st.Page]:
         st.Page("ui_pages/connected.py", title="Return page", url_path="connected"),
         st.Page("ui_pages/webhooks.py", title="Webhooks", url_path="webhooks"),
         st.Page("ui_pages/contract.py", title="Contract & drift", url_path="contract"),
+        st.Page("ui_pages/audit.py", title="Audit", url_path="audit"),
         *(sandbox if t.is_local_sandbox else []),
     ]
 
@@ -97,7 +108,9 @@ draw_frame(target)
 report_unreachable(target)
 database_ok = _mirror.open_at_start()  # with the target: its receiver, the sessions' re-read
 try:
-    st.navigation(page_list(target)).run()
+    page = st.navigation(page_list(target))
+    st.session_state["current_view"] = page.url_path or "overview"  # what the audit log names
+    page.run()
 except Exception as exc:  # the mirror's database failing is a message, said once
     if not is_database_error(exc):
         raise

@@ -4,6 +4,7 @@
 * `spec check [SOURCE]` compares the pinned document with SOURCE, or, without one, with the
   document the configured target serves at `/openapi/medblocks.json` (nothing configured: a
   fresh embedded sandbox, in-process). The report's `compared:` line names both sides.
+* `audit export [--format csv|jsonl] [--since WHEN]` writes the dashboard's audit log.
 
 The exit status follows `--fail-on`: 0 below the threshold, 1 at or above it, 2 when the
 comparison could not be made (headline `unknown`) or the command line is wrong.
@@ -19,14 +20,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from medblocks.cli_failures import add_verbose_option, run_command
 from medblocks.config import load_settings
+from medblocks.dashboard.audit import EXPORT_FORMATS, export_lines
 from medblocks.embedded import start_embedded_sandbox
 from medblocks.mirror import cli as mirror_cli
+from medblocks.mirror.db import open_mirror
 from medblocks.served_spec import FETCH_TIMEOUT, SERVED_PATH, check_served_spec, fetch_url
 from medblocks.spec import PINNED_LABEL, SpecError, load_pinned, read_document
 from medblocks.spec.document import Document
@@ -134,6 +138,46 @@ def add_mirror_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     mirror_cli.add_mirror_arguments(mirror)
 
 
+def since_stamp(text: str) -> str:
+    """`--since` (an ISO 8601 date or time; without a zone, UTC) as the log's stamps are written."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"--since {text!r} is not an ISO 8601 date or time (e.g. 2026-12-01 or "
+            "2026-12-01T09:00:00Z)"
+        ) from None
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def run_audit_export(args: argparse.Namespace) -> int:
+    since = since_stamp(args.since) if args.since else None
+    mirror = open_mirror(args.database_url)
+    try:
+        for chunk in export_lines(mirror, args.format, since):
+            sys.stdout.write(chunk)
+    finally:
+        mirror.close()
+    return 0
+
+
+def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = commands.add_parser("audit", help="the dashboard's audit log (who saw and did what)")
+    actions = audit.add_subparsers(dest="action", required=True)
+    export = actions.add_parser(
+        "export",
+        help="write the audit log, oldest first, to standard output",
+        description="Every row of the audit log, oldest first: CSV (cells a spreadsheet would "
+        "run are made text) or JSON lines.",
+    )
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    export.add_argument("--since", help="only rows at or after this ISO 8601 date or time (UTC)")
+    export.add_argument("--database-url", help="default: MEDBLOCKS_DATABASE_URL")
+    add_verbose_option(export)
+    export.set_defaults(run=run_audit_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every command of `python -m medblocks`: the one tree `--help` and the docs test read."""
     parser = argparse.ArgumentParser(prog="python -m medblocks")
@@ -141,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     add_spec_commands(commands)
     add_mirror_commands(commands)
+    add_audit_commands(commands)
     return parser
 
 

@@ -207,3 +207,31 @@ def load_access(
 ) -> DashboardAccess:
     """The dashboard's access settings from the environment, falling back to `.env`."""
     return access_from(_read(ACCESS_VARIABLES, environ, dotenv_path))
+
+
+ROLES = ("viewer", "ops", "admin")
+"""Who may do what on the dashboard, least first (`medblocks.dashboard.roles` holds the rules)."""
+
+
+def roles_from(text: str | None) -> dict[str, str]:
+    """`MEDBLOCKS_ROLES`: `email=role` pairs, comma-separated (e-mails compared in lower case)."""
+    roles: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        email, sep, role = item.partition("=")
+        email, role = email.strip().lower(), role.strip().lower()
+        if not sep or "@" not in email or role not in ROLES:
+            raise ConfigError(
+                f"MEDBLOCKS_ROLES has an entry that is not e-mail=role ({item.strip()!r}); "
+                f"write e.g. alice@example.org=ops, with a role among {', '.join(ROLES)}."
+            )
+        roles[email] = role
+    return roles
+
+
+def load_roles(
+    environ: Mapping[str, str] | None = None, dotenv_path: Path | str | None = ".env"
+) -> dict[str, str]:
+    """Each signed-in person's role from the environment, falling back to `.env`."""
+    return roles_from(_read(("MEDBLOCKS_ROLES",), environ, dotenv_path).get("MEDBLOCKS_ROLES"))

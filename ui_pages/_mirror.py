@@ -196,7 +196,12 @@ def refresh_patient(patient_id: str) -> None:
     action by whoever is signed in)."""
     t = _shared.target()
     _shared.attempt(
-        "Updating the mirror", mirror_reads.refresh_patient, mirror(), t, patient_id, _shared.who()
+        "Updating the mirror",
+        mirror_reads.refresh_patient,
+        mirror(),
+        t,
+        patient_id,
+        _shared.who().who,
     )
 
 
@@ -205,7 +210,12 @@ def refresh_session(session_id: str) -> None:
     mirror now (an action by whoever is signed in)."""
     t = _shared.target()
     _shared.attempt(
-        "Updating the mirror", mirror_reads.refresh_session, mirror(), t, session_id, _shared.who()
+        "Updating the mirror",
+        mirror_reads.refresh_session,
+        mirror(),
+        t,
+        session_id,
+        _shared.who().who,
     )
 
 

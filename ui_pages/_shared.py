@@ -17,15 +17,17 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.client import Medblocks
-from medblocks.config import ConfigError, DashboardAccess, load_access, load_settings
-from medblocks.dashboard import patient_view, webhooks
+from medblocks.config import ConfigError, DashboardAccess, load_access, load_roles, load_settings
+from medblocks.dashboard import audit, patient_view, webhooks
 from medblocks.dashboard.access import session_refusal
 from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
+from medblocks.dashboard.roles import Actor, NotAllowed, actor_for
 from medblocks.dashboard.server_health import HealthCheck, check_health
 from medblocks.dashboard.sources import sources_by_id, sources_frame
 from medblocks.dashboard.target import Target, connected_target
+from medblocks.mirror.db import Mirror
 
 TTL = 60
 T = TypeVar("T")
@@ -77,11 +79,60 @@ def _configured_target() -> Target | ConfigError:
         return exc
 
 
-def who() -> str:
-    """Who is acting: the signed-in user's e-mail when `[auth]` is configured, else "local
-    user" (recorded on launches and on the mirror's history of the dashboard's own actions)."""
-    email = st.user.get("email") if auth_configured() and st.user.is_logged_in else None
-    return str(email or "local user")
+@st.cache_resource
+def _roles() -> dict[str, str] | ConfigError:
+    """MEDBLOCKS_ROLES, read once per process."""
+    try:
+        return load_roles()
+    except ConfigError as exc:
+        return exc
+
+
+def who() -> Actor:
+    """Who is acting, and their role: the signed-in user's e-mail with its `MEDBLOCKS_ROLES`
+    role when `[auth]` is configured, else "local user" (admin). Recorded on launches, on the
+    mirror's history of the dashboard's own actions, and in the audit log. The one place that
+    reads `st.user`."""
+    roles = _roles()
+    if isinstance(roles, ConfigError):
+        st.error("The roles cannot be used.")
+        st.text(str(roles))
+        st.stop()
+    signed_in = auth_configured() and st.user.is_logged_in
+    email = st.user.get("email") if signed_in else None
+    return actor_for(str(email) if email else None, auth_configured=auth_configured(), roles=roles)
+
+
+def audit_db() -> Mirror:
+    """Where the audit log is kept: the configured database (`MEDBLOCKS_DATABASE_URL`), the
+    launches' own, kept across restarts and shared by replicas."""
+    return ledger().mirror
+
+
+def act(action: str, run: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one write as the person acting: refused unless their role allows it, recorded in the
+    audit log either way (`medblocks.dashboard.audit.perform`)."""
+    return audit.perform(audit_db(), who(), action, run, *args, **kwargs)
+
+
+def record_sign_in() -> None:
+    """Audit a sign-in once: keyed by the ID token's issue time, so new tabs of the same
+    sign-in add nothing, and a new sign-in is a new row."""
+    issued = str(st.user.get("iat") or "")
+    if st.session_state.get("audited_sign_in") == issued:
+        return
+    audit.record_sign_in(audit_db(), who(), issued)
+    st.session_state["audited_sign_in"] = issued
+
+
+def record_export(file_name: str, rows: int, revealed: bool) -> None:
+    """Audit a download of `file_name` (the download button's callback)."""
+    audit.record_export(audit_db(), who(), current_view(), file_name, rows, revealed=revealed)
+
+
+def current_view() -> str:
+    """The page being drawn, by its URL path (e.g. `patients`), as `dashboard.py` noted it."""
+    return str(st.session_state.get("current_view", "overview"))
 
 
 def target() -> Target:
@@ -110,7 +161,25 @@ def client() -> Medblocks:
 
 
 def reveal() -> bool:
-    return bool(st.session_state.get("reveal_phi", False))
+    """Names and e-mails are shown when the sidebar's Reveal is on AND the role allows it; each
+    page and filter set shown revealed is audited once per session (a viewer's request is
+    recorded as refused and the page stays masked, whatever the browser sent)."""
+    if not st.session_state.get("reveal_phi", False):
+        return False
+    filters = {k: st.query_params.get_all(k) for k in st.query_params}
+    view = current_view()
+    patient = st.query_params.get("open") or st.query_params.get("patient_id") or None
+    seen = st.session_state.setdefault("audited_reveals", set())
+    key = (view, audit.filters_text(filters))
+    if key in seen:
+        return True
+    try:
+        audit.record_reveal(audit_db(), who(), view, filters, patient_id=patient)
+    except NotAllowed as exc:
+        st.warning(str(exc))
+        return False
+    seen.add(key)
+    return True
 
 
 def show_problem(exc: BaseException, doing: str) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from medblocks.dashboard.bidi import visible_frame
 from medblocks.dashboard.display import LABELS, PATIENT_LINK_TEXT, csv_text
+from ui_pages import _shared
 
 LONG_TEXT = ("tell_patient", "what_happened", "who_acts")
 WIDTHS = {  # pixels: wide enough for the values they hold, so nothing is cut
@@ -53,7 +54,15 @@ def show(frame: pd.DataFrame, columns: list[str], **kwargs: Any) -> Any:
 
 
 def download(frame: pd.DataFrame, file_name: str, key: str) -> None:
-    """The CSV of the table as shown (labels in words, same rounding)."""
+    """The CSV of the table as shown (labels in words, same rounding). Pressing the button is
+    audited (who, which file, how many rows, masked or revealed) by its `on_click` callback,
+    which Streamlit runs on the server as the browser saves the file."""
     st.download_button(
-        "Download CSV", csv_text(frame), file_name=file_name, mime="text/csv", key=key
+        "Download CSV",
+        csv_text(frame),
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        on_click=_shared.record_export,
+        args=(file_name, len(frame), _shared.reveal()),
     )

@@ -27,7 +27,7 @@ elif st.button(
     help="About a minute: pytest contract_tests, then python -m medblocks spec check.",
 ):
     try:
-        running = runs.start_run(t).record
+        running = _shared.act("contract-run", runs.start_run, t, view="contract").record
     except (RuntimeError, OSError) as exc:
         st.error(f"The run could not start: {exc}")
 

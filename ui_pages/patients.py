@@ -99,7 +99,15 @@ if len(active) and _shared.require_writes(t):
         )
         if st.button("Yes, disconnect", key="disconnect_confirm", type="primary"):
             done = _shared.attempt(
-                "Disconnecting", _shared.client().patients.disconnect, view.patient_id, conn_id
+                "Disconnecting",
+                _shared.act,
+                "disconnect",
+                _shared.client().patients.disconnect,
+                view.patient_id,
+                conn_id,
+                target=conn_id,
+                patient_id=view.patient_id,
+                view="patients",
             )
             st.session_state.pop("confirm_disconnect", None)
             if done is not None:

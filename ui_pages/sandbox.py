@@ -13,6 +13,7 @@ import streamlit as st
 
 from medblocks.dashboard import sandbox_levers as levers
 from medblocks.dashboard.clock import ServerClock
+from medblocks.dashboard.roles import NotAllowed
 from medblocks.dashboard.sources import source_name
 from ui_pages import _mirror, _shared
 
@@ -39,6 +40,16 @@ def pull(doing: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | Non
         st.error(f"{doing}: {exc.message}")
         st.text(f"Request id: {exc.request_id or 'none (no response was received)'}")
         return None
+    except NotAllowed as exc:
+        st.error(f"{doing}: {exc}")
+        return None
+
+
+def lever(doing: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """One write lever, as the person acting: an admin's, audited (`_shared.act`)."""
+    return pull(
+        doing, _shared.act, "sandbox-lever", fn, *args, view="sandbox", detail=doing, **kwargs
+    )
 
 
 st.subheader("Personas")
@@ -108,7 +119,7 @@ if session is not None:
         )
         st.info(levers.describe_force(session.model_dump(), body, source_name(catalog, source_id)))
         if st.button("Force this outcome", key="force_outcome"):
-            forced = pull("Forcing the outcome", sandbox.force_outcome, session.id, **body)
+            forced = lever("Forcing the outcome", sandbox.force_outcome, session.id, **body)
             if forced is not None:
                 _mirror.refresh_session(session.id)
                 st.cache_data.clear()
@@ -129,7 +140,7 @@ if clock is not None:
     seconds = int(amount) * UNITS[unit]
     st.info(levers.describe_advance(seconds, clock))
     if st.button("Advance the clock", key="advance_clock"):
-        moved = pull("Advancing the clock", sandbox.advance_clock, seconds)
+        moved = lever("Advancing the clock", sandbox.advance_clock, seconds)
         if moved is not None:
             _mirror.reread_open_sessions()  # links that expired send no event
             st.cache_data.clear()
@@ -159,7 +170,7 @@ if current is not None:
     st.info(levers.describe_faults(wanted, current))
     apply_col, clear_col = st.columns(2)
     if apply_col.button("Apply these faults", key="apply_faults"):
-        applied = pull("Setting the faults", sandbox.set_faults, wanted)
+        applied = lever("Setting the faults", sandbox.set_faults, wanted)
         if applied is not None:
             current = applied
             st.success("Faults applied. " + levers.describe_faults(applied))
@@ -181,7 +192,7 @@ else:
     yes, no = st.columns(2)
     if yes.button("Yes, reset everything", key="reset_confirmed", type="primary"):
         st.session_state["confirm_reset"] = False
-        if pull("Resetting", sandbox.reset, seed_demo=seed_demo) is not None:
+        if lever("Resetting", sandbox.reset, seed_demo=seed_demo) is not None:
             _mirror.after_reset()
             st.cache_data.clear()
             st.success("The sandbox was reset.")

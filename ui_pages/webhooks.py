@@ -83,7 +83,13 @@ def redelivery_countdown(event_id: str) -> None:
 if _shared.require_writes(t):
     if st.button("Redeliver", key="redeliver"):
         try:
-            _shared.client().events.redeliver(event_id)
+            _shared.act(
+                "redeliver",
+                _shared.client().events.redeliver,
+                event_id,
+                target=event_id,
+                view="webhooks",
+            )
         except Exception as exc:
             wait = redelivery_wait(exc)
             if wait is None:

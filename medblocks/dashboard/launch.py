@@ -16,9 +16,11 @@ from urllib.parse import urlencode, urlsplit
 
 from medblocks.client import Medblocks
 from medblocks.client.models import PatientSession
+from medblocks.dashboard.audit import perform, refuse_unless
 from medblocks.dashboard.connection_guidance import failure_in_words
 from medblocks.dashboard.ledger import LaunchRecord, Ledger
 from medblocks.dashboard.problems import explain
+from medblocks.dashboard.roles import Actor
 from medblocks.dashboard.sources import source_name
 from medblocks.spec.ids import RESERVED_PATIENT_PREFIXES
 
@@ -214,17 +216,24 @@ def launch_once(
     *,
     intent_id: str,
     target: str,
-    launched_by: str,
+    launched_by: Actor,
+    action: str = "launch",
 ) -> LaunchOutcome:
     """Create the session for `intent_id` unless the ledger already holds that intent.
+
+    Refused (and audited as refused) before anything is written unless `launched_by`'s role
+    allows `action` (a launch, or a session link); a session created, or a failure, is audited
+    with its request id in the ledger's database.
 
     The intent is written before the call, the session id after it; an API error is recorded on
     the intent too, and a retry needs a new intent (writes are never retried automatically).
     """
+    where = {"patient_id": request.patient_id, "detail": f"intent {intent_id}"}
+    refuse_unless(ledger.mirror, launched_by, action, **where)
     existing = ledger.begin(
         intent_id=intent_id,
         target=target,
-        launched_by=launched_by,
+        launched_by=launched_by.who,
         patient_id=request.patient_id,
         mode=request.mode,
         request=request.without_phi(),
@@ -232,7 +241,9 @@ def launch_once(
     if existing is not None:
         return LaunchOutcome(existing, created_now=False)
     try:
-        session = request.create_session(client)
+        session = perform(
+            ledger.mirror, launched_by, action, request.create_session, client, **where
+        )
     except Exception as exc:  # a timeout may still have created it: record, never retry
         ledger.fail(intent_id, error=str(exc))
         raise

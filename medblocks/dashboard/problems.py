@@ -15,6 +15,7 @@ from medblocks.client.errors import (
     RateLimitError,
     UpstreamError,
 )
+from medblocks.dashboard.roles import NotAllowed
 from medblocks.mirror.identity import OtherOrganisation
 
 
@@ -54,6 +55,8 @@ def explain(exc: BaseException) -> Problem:
         title = "The Version header is not supported (check MEDBLOCKS_API_VERSION)"
     elif isinstance(exc, MedblocksError):
         title = "Medblocks refused the request"
+    elif isinstance(exc, NotAllowed):
+        title = "Not allowed for your role"
     elif isinstance(exc, OtherOrganisation):
         title = "The mirror's database holds another organisation"
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from medblocks.client import Medblocks
 from medblocks.dashboard.launch import LaunchOutcome, LaunchRequest, launch_once
 from medblocks.dashboard.ledger import Ledger
+from medblocks.dashboard.roles import Actor
 from medblocks.dashboard.target import Target
 
 EXPIRES_IN = 86400
@@ -42,9 +43,10 @@ def create_session_link(
     source_id: str,
     return_url: str,
     intent_id: str,
-    launched_by: str,
+    launched_by: Actor,
 ) -> LaunchOutcome:
-    """Create (once per `intent_id`) a direct-mode session for the patient at the source."""
+    """Create (once per `intent_id`) a direct-mode session for the patient at the source, if
+    `launched_by`'s role allows session links (audited)."""
     if not target.writes_allowed:
         raise WritesNotAllowed(
             "Writes are disabled for this target (set MEDBLOCKS_ALLOW_LIVE_WRITES=true)."
@@ -56,4 +58,5 @@ def create_session_link(
         intent_id=intent_id,
         target=target.kind,
         launched_by=launched_by,
+        action="session-link",
     )

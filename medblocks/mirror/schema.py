@@ -138,3 +138,24 @@ archived_rows = sa.Table(
     sa.Column("data", Text, nullable=False),
     sa.Index("ix_archived_rows_archive", "archive_id", "table_name"),
 )
+
+# Who saw and did what (issue 21). Rows are only ever inserted (`medblocks.mirror.audit`); on
+# PostgreSQL migration 0005 adds a trigger that refuses UPDATE, DELETE and TRUNCATE.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("actor", Text, nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("target", Text),
+    sa.Column("patient_id", Text),
+    sa.Column("view", Text),
+    sa.Column("detail", Text),
+    sa.Column("rows", sa.Integer),
+    sa.Column("request_id", Text),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_actor", "actor", "at"),
+)

@@ -31,26 +31,28 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(
-    extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> Iterator[str]:
     """The dashboard's base URL once `/_stcore/health` answers; nothing configured (no
     MEDBLOCKS_* variable) unless `extra_env` sets some, `extra_args` after `streamlit run`'s
     own, the mirror in a temporary SQLite file
     (never the developer's `.dashboard/`, which opening it for the embedded sandbox's
     organisation would empty) and the contract reports in a temporary folder (never the
-    checkout's `reports/`, which a contract run may have filled). Stopped on exit."""
+    checkout's `reports/`, which a contract run may have filled). `port`: one chosen before
+    (e.g. for a sign-in's redirect URI), else a free one. Stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="medblocks-browser-") as scratch:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")}
         env[DATABASE_URL_VARIABLE] = sqlite_url(Path(scratch) / "mirror.sqlite3")
         env[REPORTS_ENV] = str(Path(scratch) / "reports")
         env.update(extra_env or {})
-        with _running(env, extra_args) as base:
+        with _running(env, extra_args, port or free_port()) as base:
             yield base
 
 
 @contextmanager
-def _running(env: dict[str, str], extra_args: tuple[str, ...]) -> Iterator[str]:
-    port = free_port()
+def _running(env: dict[str, str], extra_args: tuple[str, ...], port: int) -> Iterator[str]:
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "streamlit", "run", "dashboard.py"),

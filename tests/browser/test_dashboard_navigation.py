@@ -31,6 +31,7 @@ PAGES = {  # deep link -> the page's title in the navigation
     "connected": "Return page",
     "webhooks": "Webhooks",
     "contract": "Contract & drift",
+    "audit": "Audit",
     "sandbox": "Sandbox",
 }
 WATCH_NAVIGATION = """

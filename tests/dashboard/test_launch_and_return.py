@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard.launch import LaunchForm, launch_once, validate_launch
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.return_page import verify_return
+from medblocks.dashboard.roles import Actor, NotAllowed
+from medblocks.mirror.audit import AuditFilter, entries
 
 RETURN_URL = "http://127.0.0.1:8501/connected"
 
@@ -19,7 +22,12 @@ def launch(client: Medblocks, ledger: Ledger, intent: str, **form: Any) -> Any:
     checked = validate_launch(LaunchForm(return_url=RETURN_URL, **form))
     assert checked.request is not None, checked.errors
     return launch_once(
-        client, ledger, checked.request, intent_id=intent, target="embedded", launched_by="test"
+        client,
+        ledger,
+        checked.request,
+        intent_id=intent,
+        target="embedded",
+        launched_by=Actor("test", "ops"),
     )
 
 
@@ -108,3 +116,34 @@ def test_unknown_session_and_tampered_links_are_refused(client: Medblocks) -> No
     assert tampered.state == "invalid" and "altered" in tampered.detail
     malformed = verify_return(client, {"patient_session_id": "x' OR 1=1"})
     assert malformed.state == "invalid" and len(malformed.problems) == 2
+
+
+def test_a_viewers_launch_is_refused_before_anything_is_written(
+    client: Medblocks, tmp_path: Path
+) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    patient = f"dash_viewer_{uuid.uuid4().hex[:8]}"
+    checked = validate_launch(LaunchForm(return_url=RETURN_URL, mode="picker", patient_id=patient))
+    assert checked.request is not None
+    with pytest.raises(NotAllowed, match="viewer"):
+        launch_once(
+            client,
+            ledger,
+            checked.request,
+            intent_id="intent-v",
+            target="embedded",
+            launched_by=Actor("v@x.org", "viewer"),
+        )
+    assert ledger.get("intent-v") is None
+    with pytest.raises(NotFoundError):  # nothing was sent: the patient does not exist yet
+        list(client.patients.sessions(patient))
+    done = launch(client, ledger, "intent-o", mode="picker", patient_id=patient)
+    logged = [
+        (r["actor"], r["action"], r["outcome"], r["patient_id"], r["request_id"] is not None)
+        for r in entries(ledger.mirror, AuditFilter(action="launch"))
+    ]
+    assert logged == [
+        ("test", "launch", "done", patient, True),
+        ("v@x.org", "launch", "refused", patient, False),
+    ]
+    assert done.created_now

@@ -19,6 +19,7 @@ from medblocks.client import Medblocks
 from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.display import PATIENT_LINK_TEXT, age_text, csv_text, until_text
 from medblocks.dashboard.ledger import Ledger
+from medblocks.dashboard.roles import Actor
 from medblocks.dashboard.sandbox_levers import Faults, SandboxLevers
 from medblocks.dashboard.session_link import WritesNotAllowed, create_session_link
 from medblocks.dashboard.target import Target
@@ -272,7 +273,7 @@ def test_a_read_only_target_creates_no_session_link(
             source_id=source,
             return_url="http://127.0.0.1:8501/connected",
             intent_id="read-only",
-            launched_by="test",
+            launched_by=Actor("test", "ops"),
         )
     assert len(list(api.patients.sessions(patient.id))) == before
 

@@ -1,0 +1,59 @@
+"""The Audit page through AppTest, and the local user's own actions in the log: a reveal on
+the Patients page is recorded once (not on every rerun) as `local user`, admin, and the page
+filters by person, action and patient."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medblocks.mirror.audit import AuditEntry, AuditFilter, entries, record
+from medblocks.mirror.db import open_mirror
+from medblocks.mirror.settings import sqlite_url
+from tests.dashboard.apptest import open_app_page
+
+
+@pytest.fixture
+def audit_url(app_environment: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = sqlite_url(tmp_path / "mirror.sqlite3")
+    monkeypatch.setenv("MEDBLOCKS_DATABASE_URL", url)
+    mirror = open_mirror(url)
+    record(
+        mirror,
+        AuditEntry(
+            actor="ops@x.org", role="ops", action="disconnect", patient_id="pat_9", target="conn_9"
+        ),
+    )
+    record(
+        mirror,
+        AuditEntry(actor="admin@x.org", role="admin", action="sandbox-lever", detail="Resetting"),
+    )
+    mirror.close()
+    return url
+
+
+def test_the_audit_page_filters_by_person_action_and_patient(audit_url: str) -> None:
+    at = open_app_page("ui_pages/audit.py")
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert list(shown["actor"]) == ["admin@x.org", "ops@x.org"]
+    at = open_app_page("ui_pages/audit.py", person="ops@x.org")
+    assert list(at.dataframe[0].value["action"]) == ["disconnect"]
+    at = open_app_page("ui_pages/audit.py", action="sandbox-lever")
+    assert list(at.dataframe[0].value["actor"]) == ["admin@x.org"]
+    at = open_app_page("ui_pages/audit.py", patient="pat_9")
+    assert list(at.dataframe[0].value["target"]) == ["conn_9"]
+
+
+def test_a_reveal_is_recorded_once_as_the_local_user(audit_url: str) -> None:
+    at = open_app_page("ui_pages/patients.py")
+    at.sidebar.toggle(key="reveal_phi").set_value(True).run()
+    at.run()  # another run of the same view and filters adds nothing
+    assert not at.exception
+    mirror = open_mirror(audit_url)
+    rows = list(entries(mirror, AuditFilter(action="reveal")))
+    mirror.close()
+    assert [(r["actor"], r["role"], r["view"], r["outcome"]) for r in rows] == [
+        ("local user", "admin", "patients", "done")
+    ]
