@@ -27,9 +27,9 @@ import httpx
 
 from medblocks.cli_failures import add_verbose_option, run_command
 from medblocks.config import load_settings
-from medblocks.dashboard.audit import EXPORT_FORMATS, export_lines
 from medblocks.embedded import start_embedded_sandbox
 from medblocks.mirror import cli as mirror_cli
+from medblocks.mirror.audit import EXPORT_FORMATS
 from medblocks.mirror.db import open_mirror
 from medblocks.served_spec import FETCH_TIMEOUT, SERVED_PATH, check_served_spec, fetch_url
 from medblocks.spec import PINNED_LABEL, SpecError, load_pinned, read_document
@@ -152,6 +152,10 @@ def since_stamp(text: str) -> str:
 
 
 def run_audit_export(args: argparse.Namespace) -> int:
+    # imported here: the dashboard layer loads pandas, which no other command needs (the
+    # receiver's memory bound is measured on `mirror listen`, started through this module)
+    from medblocks.dashboard.audit import export_lines
+
     since = since_stamp(args.since) if args.since else None
     mirror = open_mirror(args.database_url)
     try:

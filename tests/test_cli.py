@@ -330,3 +330,23 @@ def test_help_lists_every_command_down_to_webhook_register_and_list() -> None:
     webhook = _help("mirror", "webhook")
     assert "{register,list}" in webhook
     assert "url" in _help("mirror", "webhook", "register")
+
+
+def test_the_command_line_loads_no_dashboard_libraries() -> None:
+    """`mirror listen` and `spec …` start through this module; their memory bounds (the
+    receiver under 150 MB, the drift checker under 200 MB) leave no room for pandas or
+    Streamlit, which only the dashboard and `audit export` need."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, medblocks.__main__; "
+            "print(sorted(m for m in ('pandas', 'streamlit', 'pyarrow') if m in sys.modules))",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -22,14 +22,13 @@ import pandas as pd
 
 from medblocks.dashboard.display import csv_text
 from medblocks.dashboard.roles import Actor, NotAllowed, require
-from medblocks.mirror.audit import COLUMNS, AuditEntry, AuditFilter, entries, record
+from medblocks.mirror.audit import COLUMNS, EXPORT_FORMATS, AuditEntry, AuditFilter, entries, record
 from medblocks.mirror.db import Mirror
 
 T = TypeVar("T")
 PHI_FILTERS = ("email", "q")
 """Query parameters of the pages that may hold a name or an e-mail (Patients' "Email (exact)"
 and "Contains")."""
-EXPORT_FORMATS = ("csv", "jsonl")
 
 
 def _request_id(value: object) -> str | None:

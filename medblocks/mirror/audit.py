@@ -17,6 +17,9 @@ import sqlalchemy as sa
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror, now_iso
 
+# What `audit export` writes (the CLI offers these without loading the dashboard layer).
+EXPORT_FORMATS = ("csv", "jsonl")
+
 ACTIONS = (
     "sign-in",
     "reveal",

@@ -47,7 +47,9 @@ class PacerStats:
 def limiter_for(rate: float) -> AsyncLimiter:
     """`rate` requests a second, at most a tenth of a second's worth at once (at least one)."""
     period = max(BURST_PERIOD_S, 1.0 / rate)
-    return AsyncLimiter(rate * period, period)
+    # below 1 / BURST_PERIOD_S a second, rate * period is 1 give or take a rounding error: one
+    # below 1 would refuse every acquire (aiolimiter's capacity must hold one request)
+    return AsyncLimiter(max(1.0, rate * period), period)
 
 
 class Pacer:

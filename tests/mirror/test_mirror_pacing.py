@@ -7,10 +7,11 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from medblocks.client import AsyncMedblocks
 from medblocks.mirror import Mirror
-from medblocks.mirror.pacing import Pacer
+from medblocks.mirror.pacing import Pacer, limiter_for
 from medblocks.mirror.sync import Reconcile, sync_mirror
 from medblocks.sandbox import RunningSandbox
 
@@ -67,3 +68,12 @@ async def test_a_sustained_rate_limit_is_met_without_failures(
     assert report.failed_requests == 0 and not report.failures and report.patients == 28
     # and then paced themselves below it, instead of all meeting it again after every pause
     assert pacer.rate is not None and pacer.rate < 30
+
+
+@pytest.mark.parametrize("rate", [0.25, 7.0, 7.000001, 7.001918280535569, 9.99, 10.0, 33.3])
+async def test_a_limiter_at_any_rate_admits_a_request(rate: float) -> None:
+    """An adaptive pace can fall below ten a second, where 7.000001 * (1 / 7.000001) is 0.999…:
+    aiolimiter refused that capacity (a sync under a rate limit died of it on a loaded box)."""
+    limiter = limiter_for(rate)
+    assert limiter.max_rate >= 1
+    await limiter.acquire()
