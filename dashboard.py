@@ -80,6 +80,7 @@ def page_list(t: Target) -> list[st.Page]:
         st.Page("ui_pages/patients.py", title="Patients", url_path="patients"),
         st.Page("ui_pages/connection_health.py", title="Connection health", url_path="health"),
         st.Page("ui_pages/sessions.py", title="Sessions", url_path="sessions"),
+        st.Page("ui_pages/hospitals.py", title="Hospital status", url_path="hospitals"),
         st.Page("ui_pages/sources.py", title="Sources", url_path="sources"),
         *(launch if t.writes_allowed else []),
         st.Page("ui_pages/connected.py", title="Return page", url_path="connected"),

@@ -7,11 +7,13 @@ is viewed. A new version of the mirror (a sync, an event) makes the next rerun r
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import streamlit as st
 
 from medblocks.config import ConfigError
-from medblocks.dashboard import mirror_reads
+from medblocks.dashboard import mirror_reads, source_health
 from medblocks.dashboard.frames import OrgFrames
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, database_url
@@ -127,3 +129,20 @@ def refresh_patient(patient_id: str) -> None:
     """After the dashboard's own write about a patient: re-read it into the mirror now."""
     t = _shared.target()
     _shared.attempt("Updating the mirror", mirror_reads.refresh_patient, mirror(), t, patient_id)
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def _hospitals(
+    version: str, key: str, minute: str, _m: Mirror, names: dict[str, str]
+) -> pd.DataFrame:
+    return source_health.sources_frame(_m, datetime.now(UTC), names)
+
+
+def hospitals() -> pd.DataFrame:
+    """The per-source frame (Hospital status, Overview's worst hospitals), read again when the
+    mirror changes and at least every minute (its windows move with the clock)."""
+    m = mirror()
+    catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+    names = {source_id: str(row.get("name") or source_id) for source_id, row in catalog.items()}
+    minute = f"{datetime.now(UTC):%Y%m%d%H%M}"
+    return _hospitals(m.data_version(), _shared.target_id(_shared.target()), minute, m, names)

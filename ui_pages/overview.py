@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from medblocks.dashboard import aggregate
+from medblocks.dashboard import aggregate, source_health
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION
 from medblocks.dashboard.display import STAGE_COLOURS, STATUS_COLOURS, skew_text
 from medblocks.dashboard.sources import source_name
@@ -57,6 +57,15 @@ for column, label, status, count in (
     column.page_link(SESSIONS, label=f"{status} sessions", query_params={"status": status})
 rate = "—" if tiles.completion_rate is None else f"{tiles.completion_rate:.0%}"
 row[5].metric("Completion rate", rate)
+worst = source_health.worst_sources(_mirror.hospitals())
+if not worst.empty:
+    st.caption("Worst hospitals now")
+    for hospital in worst.to_dict("records"):
+        st.page_link(
+            "ui_pages/hospitals.py",
+            label=f"{hospital['source']}: {source_health.source_summary(hospital)}",
+            query_params={"hospital": hospital["source"]},
+        )
 
 by_status_counts = tiles.connections_by_status
 for column, (status, count) in zip(

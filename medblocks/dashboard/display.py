@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from medblocks.dashboard.connection_guidance import failure_in_words
 from medblocks.dashboard.links import safe_link
+from medblocks.dashboard.ops_wording import ops_wording
 
 LABELS: dict[str, str] = {
     "patient_id": "Patient id",
@@ -155,7 +155,8 @@ def health_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
             "status": texts(frame["status"]),
             "failure_code": texts(frame["failure_code"]),
             "what_happened": [
-                failure_in_words(c if isinstance(c, str) else None) for c in frame["failure_code"]
+                ops_wording(s, c if isinstance(c, str) else None).what_happened
+                for s, c in zip(frame["status"], frame["failure_code"], strict=True)
             ],
             "failing_for": [age_text(None if pd.isna(s) else s) for s in failing_seconds],
             "failing_since": time_text(frame["failing_since"]),

@@ -1,0 +1,41 @@
+"""Hospital status through AppTest on the embedded sandbox's demo data: which hospital fails
+most and since when, its drill-down to Connection health, and Overview naming it."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.apptest import open_app_page
+
+pytestmark = pytest.mark.usefixtures("app_environment")
+
+
+def clean(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_hospital_status_names_the_worst_hospital_and_since_when() -> None:
+    at = clean(open_app_page("ui_pages/hospitals.py"))
+    table = at.dataframe[0].value
+    assert len(table) >= 2
+    worst = table.iloc[0]
+    assert (
+        worst["patients_failing"] > 0
+        and worst["patients_failing"] == table["patients_failing"].max()
+    )
+    assert worst["failing_since"].endswith(" UTC")
+    assert worst["failing_link"].startswith("health?source=")
+    assert "status=refresh_failed" in worst["failing_link"]
+    for label in ("None", "nan", "NaT"):
+        assert not (table.astype(str) == label).any().any()
+
+    opened = clean(open_app_page("ui_pages/hospitals.py", hospital=worst["source"]))
+    assert opened.subheader[0].value == worst["source"]
+    assert "failing now (since " in opened.text[0].value
+
+
+def test_overview_names_the_worst_hospitals() -> None:
+    at = clean(open_app_page("ui_pages/overview.py"))
+    assert any(c.value == "Worst hospitals now" for c in at.caption)
