@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from medblocks.alerts.cli import add_alerts_commands
 from medblocks.config import load_settings
 from medblocks.embedded import start_embedded_sandbox
 from medblocks.mirror import cli as mirror_cli
@@ -136,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     add_spec_commands(commands)
     add_mirror_commands(commands)
+    add_alerts_commands(commands)
     return parser
 
 

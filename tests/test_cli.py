@@ -273,8 +273,10 @@ def _help(*args: str) -> str:
 
 def test_help_lists_every_command_down_to_webhook_register_and_list() -> None:
     top = _help()
-    assert "{spec,mirror}" in top
-    assert "spec " in top and "mirror " in top  # each with its one-line help
+    assert "{spec,mirror,alerts}" in top
+    assert "spec " in top and "mirror " in top and "alerts " in top  # each with its help
+    assert "{check,test,silence}" in _help("alerts")
+    assert "{add,end,list}" in _help("alerts", "silence")
     mirror = _help("mirror")
     assert "{sync,listen,poll,webhook}" in mirror
     webhook = _help("mirror", "webhook")

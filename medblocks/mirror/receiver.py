@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from medblocks.alerts.engine import evaluate_after_change
 from medblocks.client import AsyncMedblocks
 from medblocks.client.webhooks_signature import SignatureVerificationError, verify_signature
 from medblocks.mirror import schema
@@ -55,6 +56,9 @@ class EventQueue:
                 outcome = await self.applier.apply(event)
                 self.applied += 1
                 log.info("event %s %s: %s", event["id"], event["type"], outcome)
+                if self.queue.empty():  # a burst is evaluated once, when it has been applied
+                    mirror = self.applier.writer.mirror
+                    await run_in_threadpool(evaluate_after_change, mirror, by="mirror receiver")
             finally:
                 self.queue.task_done()
 

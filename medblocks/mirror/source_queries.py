@@ -32,6 +32,7 @@ WINDOWS: dict[str, timedelta] = {
     "30d": timedelta(days=30),
 }
 OBSERVED = ("active", *sorted(FAILING))
+SOURCE_NAMES = "source_names"  # checkpoint: the catalog's names by source id, for messages
 
 
 def iso(moment: datetime) -> str:
@@ -141,11 +142,14 @@ def observations(mirror: Mirror, start: datetime, sources: list[str] | None = No
 
 def last_activity(mirror: Mirror) -> str | None:
     """The newest write the mirror records: a checkpoint (every sync page, the end of a sync,
-    every change) or a received event; None for a mirror never written."""
+    every change; not the saved source names) or a received event; None for a mirror never
+    written."""
     k, e = schema.checkpoints, schema.events
     with mirror.read() as db:
         moments = [
-            db.execute(sa.select(sa.func.max(k.c.updated_at))).scalar(),
+            db.execute(
+                sa.select(sa.func.max(k.c.updated_at)).where(k.c.name != SOURCE_NAMES)
+            ).scalar(),
             db.execute(sa.select(sa.func.max(e.c.received_at))).scalar(),
         ]
     found = [m for m in moments if m]

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from medblocks.alerts.engine import evaluate_after_change
 from medblocks.client import AsyncMedblocks, MedblocksError, NotFoundError
 from medblocks.client import models as m
 from medblocks.mirror import schema
@@ -155,6 +156,7 @@ class Reconcile:
         with self.mirror.write() as db:
             self.mirror.clear_checkpoint(db, CHECKPOINT)
             self.mirror.save_checkpoint(db, LAST_SYNC, report.as_dict())
+        evaluate_after_change(self.mirror, by="mirror sync")
         return report
 
     def _add_counts(self, state: dict[str, Any], changes: Changes) -> None:
