@@ -82,6 +82,7 @@ def page_list(t: Target) -> list[st.Page]:
         st.Page("ui_pages/sessions.py", title="Sessions", url_path="sessions"),
         st.Page("ui_pages/hospitals.py", title="Hospital status", url_path="hospitals"),
         st.Page("ui_pages/sources.py", title="Sources", url_path="sources"),
+        st.Page("ui_pages/alerts.py", title="Alerts", url_path="alerts"),
         *(launch if t.writes_allowed else []),
         st.Page("ui_pages/connected.py", title="Return page", url_path="connected"),
         st.Page("ui_pages/webhooks.py", title="Webhooks", url_path="webhooks"),

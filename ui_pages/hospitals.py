@@ -57,14 +57,11 @@ st.dataframe(
     key="hospitals_table",
 )
 
+asked = source_health.find_source(frame, st.query_params.get("hospital", ""))
 chosen_name = st.selectbox(
     "Open a hospital",
     frame["source"].tolist(),
-    index=(
-        frame["source"].tolist().index(st.query_params["hospital"])
-        if st.query_params.get("hospital") in frame["source"].tolist()
-        else None
-    ),
+    index=None if asked is None else frame["source"].tolist().index(asked),
     placeholder="Choose a hospital",
 )
 _shared.keep_in_query("hospital", chosen_name)

@@ -154,6 +154,14 @@ def worst_sources(frame: pd.DataFrame, limit: int = 3) -> pd.DataFrame:
     return troubled.head(limit).reset_index(drop=True)
 
 
+def find_source(frame: pd.DataFrame, asked: str) -> str | None:
+    """The name of the source `asked` names (by name, or by id as alerts link to it)."""
+    for source_id, name in zip(frame["source_id"], frame["source"], strict=True):
+        if asked in (source_id, name):
+            return str(name)
+    return None
+
+
 def health_query(source: str) -> dict[str, Any]:
     """Connection health's query parameters for one source's failing connections (its source
     filter is the name the page shows)."""

@@ -39,3 +39,15 @@ def test_hospital_status_names_the_worst_hospital_and_since_when() -> None:
 def test_overview_names_the_worst_hospitals() -> None:
     at = clean(open_app_page("ui_pages/overview.py"))
     assert any(c.value == "Worst hospitals now" for c in at.caption)
+
+
+def test_an_unknown_hospital_opens_none() -> None:
+    at = clean(open_app_page("ui_pages/hospitals.py", hospital="fhirsrc_no_such_source"))
+    assert not at.subheader and at.selectbox[0].value is None
+
+
+def test_alerts_page_works_with_no_alert_configured() -> None:
+    at = clean(open_app_page("ui_pages/alerts.py"))
+    assert any("No channel configured" in i.value for i in at.info)
+    assert at.dataframe[0].value["rule"].tolist()[:2] == ["new_failures", "source_incident"]
+    assert at.text[0].value == "Nothing sent yet."

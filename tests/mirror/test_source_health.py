@@ -97,6 +97,9 @@ def test_per_source_figures_and_order(mirror: Mirror) -> None:
     assert pd.isna(b["success_rate_24h"]) and b["success_rate_30d"] == 1.0
     assert (b["failures_30d"], b["patients_failing"]) == (0, 0) and pd.isna(b["failing_since"])
     assert not frame["incident"].any()
+    assert sh.find_source(frame, "src_a") == "Alpha Hospital"  # by id, as alerts link
+    assert sh.find_source(frame, "Alpha Hospital") == "Alpha Hospital"
+    assert sh.find_source(frame, "src_zzz") is None
     worst = sh.worst_sources(frame)
     assert worst["source_id"].tolist() == ["src_a"]
     assert "1 patient failing now (since 2026-12-02 11:00 UTC)" in sh.source_summary(worst.iloc[0])
