@@ -131,18 +131,16 @@ def refresh_patient(patient_id: str) -> None:
     _shared.attempt("Updating the mirror", mirror_reads.refresh_patient, mirror(), t, patient_id)
 
 
-@st.cache_data(show_spinner=False, ttl=60)
-def _hospitals(
-    version: str, key: str, minute: str, _m: Mirror, names: dict[str, str]
-) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, ttl=300)
+def _hospitals(version: str, key: str, _m: Mirror, names: dict[str, str]) -> pd.DataFrame:
     return source_health.sources_frame(_m, datetime.now(UTC), names)
 
 
 def hospitals() -> pd.DataFrame:
     """The per-source frame (Hospital status, Overview's worst hospitals), read again when the
-    mirror changes and at least every minute (its windows move with the clock)."""
+    mirror changes and at least every 5 minutes (its 24 h / 7 d / 30 d windows move with the
+    clock; a few minutes do not change what they say)."""
     m = mirror()
     catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
     names = {source_id: str(row.get("name") or source_id) for source_id, row in catalog.items()}
-    minute = f"{datetime.now(UTC):%Y%m%d%H%M}"
-    return _hospitals(m.data_version(), _shared.target_id(_shared.target()), minute, m, names)
+    return _hospitals(m.data_version(), _shared.target_id(_shared.target()), m, names)

@@ -50,38 +50,47 @@ class Incident:
     usual_rate: float  # the same over the 30 days before it
 
 
-def _usual_rates(mirror: Mirror, now: datetime) -> dict[str, float]:
-    start = now - INCIDENT_WINDOW
-    counts = q.observation_counts(mirror, start - BASELINE_WINDOW, start)
+def usual_rates(history: pd.DataFrame) -> dict[str, float]:
+    """Each source's usual failure rate, from `source_queries.history_figures`."""
     return {
-        str(row.source_id): (int(row.failures) / int(row.observations))
-        for row in counts.itertuples()
-        if int(row.observations)
+        str(row.source_id): int(row.usual_failures) / int(row.usual_observations)
+        for row in history.itertuples()
+        if int(row.usual_observations)
     }
 
 
-def incidents(
+def history_figures(
     mirror: Mirror, now: datetime, sources: list[str] | None = None
+) -> pd.DataFrame:
+    return q.history_figures(mirror, now, INCIDENT_WINDOW, BASELINE_WINDOW, sources)
+
+
+def incidents(
+    mirror: Mirror, now: datetime, history: pd.DataFrame | None = None
 ) -> dict[str, Incident]:
-    """The sources in an incident now (the rule in this module's docstring), by source id."""
-    rows = q.observations(mirror, now - INCIDENT_WINDOW, sources)
-    if rows.empty:
-        return {}
-    usual = _usual_rates(mirror, now)
-    found = {}
+    """The sources in an incident now (the rule in this module's docstring), by source id;
+    `history` is `history_figures(mirror, now)` when the caller has it already (otherwise the
+    usual rates are read only for the sources whose newest attempts all failed)."""
+    rows = q.observations(mirror, now - INCIDENT_WINDOW)
+    streaks = {}
     for source_id, group in rows.groupby("source_id", sort=False):
         statuses = group["to_status"].tolist()
         succeeded = [i for i, status in enumerate(statuses) if status == "active"]
-        streak_start = succeeded[-1] + 1 if succeeded else 0
-        streak = len(statuses) - streak_start
-        if streak < INCIDENT_MIN_FAILURES:
-            continue
-        rate = (len(statuses) - len(succeeded)) / len(statuses)
-        base = usual.get(str(source_id), 0.0)
-        if rate < max(INCIDENT_FACTOR * base, base + INCIDENT_MARGIN):
-            continue
-        started = pd.Timestamp(group["changed_at"].iloc[streak_start]).to_pydatetime()
-        found[str(source_id)] = Incident(str(source_id), started, streak, rate, base)
+        start = succeeded[-1] + 1 if succeeded else 0
+        if len(statuses) - start >= INCIDENT_MIN_FAILURES:
+            rate = (len(statuses) - len(succeeded)) / len(statuses)
+            streaks[str(source_id)] = (group["changed_at"].iloc[start], len(statuses) - start, rate)
+    if not streaks:
+        return {}
+    if history is None:
+        history = history_figures(mirror, now, sorted(streaks))
+    usual = usual_rates(history)
+    found = {}
+    for source_id, (started, streak, rate) in streaks.items():
+        base = usual.get(source_id, 0.0)
+        if rate >= max(INCIDENT_FACTOR * base, base + INCIDENT_MARGIN):
+            started_at = pd.Timestamp(started).to_pydatetime()
+            found[source_id] = Incident(source_id, started_at, streak, rate, base)
     return found
 
 
@@ -103,28 +112,9 @@ def sources_frame(mirror: Mirror, now: datetime, names: Mapping[str, str]) -> pd
     """One row per source the mirror knows (a connection or a history row), worst first:
     incidents, then the most patients failing now, then the most failures over 7 days.
     `names` maps source ids to the catalog's names (a missing one shows the id)."""
-    counts = q.status_counts(mirror)
-    by_status = (
-        counts.pivot_table(index="source_id", columns="status", values="connections", aggfunc="sum")
-        if not counts.empty
-        else pd.DataFrame()
-    )
-    frame = pd.DataFrame(index=pd.Index([], name="source_id"))
-    frame = frame.join(by_status, how="outer")
-    for other in (q.failing_now(mirror), q.attempts(mirror, now), q.failures(mirror, now)):
-        if not other.empty:
-            frame = frame.join(other.set_index("source_id"), how="outer")
-    frame = frame.reset_index()
-    for status in STATUSES:
-        if status not in frame:
-            frame[status] = 0
-    for w in WINDOW_NAMES:
-        for column in (f"attempts_{w}", f"failed_attempts_{w}", f"failures_{w}"):
-            if column not in frame:
-                frame[column] = 0
-    for column in ("patients_failing", "failing_since"):
-        if column not in frame:
-            frame[column] = None
+    connections = q.connection_figures(mirror, now, STATUSES).set_index("source_id")
+    history = history_figures(mirror, now)
+    frame = connections.join(history.set_index("source_id"), how="outer").reset_index()
     counted = [*STATUSES, "patients_failing"] + [
         f"{kind}_{w}" for w in WINDOW_NAMES for kind in ("attempts", "failed_attempts", "failures")
     ]
@@ -134,7 +124,7 @@ def sources_frame(mirror: Mirror, now: datetime, names: Mapping[str, str]) -> pd
         ok = tried - frame[f"failed_attempts_{w}"]
         frame[f"success_rate_{w}"] = (ok / tried.where(tried > 0)).astype(float)
     frame["failing_since"] = pd.to_datetime(frame["failing_since"], utc=True, format="ISO8601")
-    found = incidents(mirror, now)
+    found = incidents(mirror, now, history)
     frame["incident"] = frame["source_id"].isin(list(found))
     frame["incident_since"] = pd.to_datetime(
         [found[s].started_at if s in found else None for s in frame["source_id"]], utc=True

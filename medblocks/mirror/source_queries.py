@@ -50,93 +50,66 @@ def _count_if(condition: Any) -> Any:
     return sa.func.sum(sa.case((condition, 1), else_=0))
 
 
-def status_counts(mirror: Mirror) -> pd.DataFrame:
-    """`source_id`, `status`, `connections`: one row per source and status present."""
+def connection_figures(mirror: Mirror, now: datetime, statuses: tuple[str, ...]) -> pd.DataFrame:
+    """One scan of the connections, grouped by source: `source_id`, a count per status of
+    `statuses`, `patients_failing` (distinct patients with a failing connection),
+    `failing_since` (the oldest failing connection's), then `attempts_<w>` and
+    `failed_attempts_<w>` for each window."""
     c = schema.connections
-    query = sa.select(c.c.source_id, c.c.status, sa.func.count().label("connections")).group_by(
-        c.c.source_id, c.c.status
+    failing = c.c.status.in_(sorted(FAILING))
+    columns = [_count_if(c.c.status == status).label(status) for status in statuses]
+    columns.append(
+        sa.func.count(sa.distinct(sa.case((failing, c.c.patient_id)))).label("patients_failing")
     )
-    return _rows(mirror, query)
-
-
-def failing_now(mirror: Mirror) -> pd.DataFrame:
-    """`source_id`, `patients_failing`, `failing_since` (the oldest failing connection's)."""
-    c = schema.connections
-    query = (
-        sa.select(
-            c.c.source_id,
-            sa.func.count(sa.distinct(c.c.patient_id)).label("patients_failing"),
-            sa.func.min(c.c.failing_since).label("failing_since"),
-        )
-        .where(c.c.status.in_(sorted(FAILING)))
-        .group_by(c.c.source_id)
-    )
-    return _rows(mirror, query)
-
-
-def attempts(mirror: Mirror, now: datetime) -> pd.DataFrame:
-    """`source_id`, then `attempts_<w>` and `failed_attempts_<w>` for each window."""
-    c = schema.connections
-    starts = {name: iso(now - span) for name, span in WINDOWS.items()}
-    columns = []
-    for name, start in starts.items():
+    columns.append(sa.func.min(sa.case((failing, c.c.failing_since))).label("failing_since"))
+    for name, span in WINDOWS.items():
+        start = iso(now - span)
         columns.append(_count_if(c.c.created_at >= start).label(f"attempts_{name}"))
         failed = sa.and_(c.c.created_at >= start, c.c.status == "failed")
         columns.append(_count_if(failed).label(f"failed_attempts_{name}"))
-    query = (
-        sa.select(c.c.source_id, *columns)
-        .where(c.c.created_at >= min(starts.values()))
-        .group_by(c.c.source_id)
-    )
-    return _rows(mirror, query)
+    return _rows(mirror, sa.select(c.c.source_id, *columns).group_by(c.c.source_id))
 
 
-def failures(mirror: Mirror, now: datetime) -> pd.DataFrame:
-    """`source_id`, then `failures_<w>` for each window (failing rows of the history)."""
+def history_figures(
+    mirror: Mirror,
+    now: datetime,
+    recent: timedelta,
+    usual: timedelta,
+    sources: list[str] | None = None,
+) -> pd.DataFrame:
+    """One scan of the status history, grouped by source (only `sources` when given):
+    `failures_<w>` for each window, and the `usual_observations` and `usual_failures` of the
+    `usual` span before the last `recent` (the incident rule's usual rate)."""
     h = schema.status_changes
-    starts = {name: iso(now - span) for name, span in WINDOWS.items()}
+    failing = h.c.to_status.in_(sorted(FAILING))
     columns = [
-        _count_if(h.c.changed_at >= start).label(f"failures_{name}")
-        for name, start in starts.items()
+        _count_if(sa.and_(failing, h.c.changed_at >= iso(now - span))).label(f"failures_{name}")
+        for name, span in WINDOWS.items()
     ]
+    usual_start, usual_end = iso(now - recent - usual), iso(now - recent)
+    in_usual = sa.and_(h.c.changed_at >= usual_start, h.c.changed_at < usual_end)
+    columns.append(_count_if(in_usual).label("usual_observations"))
+    columns.append(_count_if(sa.and_(in_usual, failing)).label("usual_failures"))
+    oldest = min(usual_start, *(iso(now - span) for span in WINDOWS.values()))
     query = (
         sa.select(h.c.source_id, *columns)
-        .where(h.c.to_status.in_(sorted(FAILING)), h.c.changed_at >= min(starts.values()))
+        .where(h.c.to_status.in_(OBSERVED), h.c.changed_at >= oldest)
         .group_by(h.c.source_id)
     )
+    if sources is not None:
+        query = query.where(h.c.source_id.in_(sources))
     return _rows(mirror, query)
 
 
-def observation_counts(mirror: Mirror, start: datetime, end: datetime) -> pd.DataFrame:
-    """`source_id`, `observations`, `failures` of the history rows in [start, end)."""
-    h = schema.status_changes
-    query = (
-        sa.select(
-            h.c.source_id,
-            sa.func.count().label("observations"),
-            _count_if(h.c.to_status.in_(sorted(FAILING))).label("failures"),
-        )
-        .where(
-            h.c.to_status.in_(OBSERVED),
-            h.c.changed_at >= iso(start),
-            h.c.changed_at < iso(end),
-        )
-        .group_by(h.c.source_id)
-    )
-    return _rows(mirror, query)
-
-
-def observations(mirror: Mirror, start: datetime, sources: list[str] | None = None) -> pd.DataFrame:
+def observations(mirror: Mirror, start: datetime) -> pd.DataFrame:
     """`source_id`, `to_status`, `changed_at` (text) of the history rows since `start`, in
-    order; only for `sources` when given."""
+    order."""
     h = schema.status_changes
     query = (
         sa.select(h.c.source_id, h.c.to_status, h.c.changed_at)
         .where(h.c.to_status.in_(OBSERVED), h.c.changed_at >= iso(start))
         .order_by(h.c.source_id, h.c.changed_at, h.c.id)
     )
-    if sources is not None:
-        query = query.where(h.c.source_id.in_(sources))
     return _rows(mirror, query)
 
 
