@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboard.apptest import open_app_page
+from tests.mirror.alert_inbox import running_inbox
 
 pytestmark = pytest.mark.usefixtures("app_environment")
 
@@ -51,3 +52,29 @@ def test_alerts_page_works_with_no_alert_configured() -> None:
     assert any("No channel configured" in i.value for i in at.info)
     assert at.dataframe[0].value["rule"].tolist()[:2] == ["new_failures", "source_incident"]
     assert at.text[0].value == "Nothing sent yet."
+
+
+def test_alerts_page_masks_channels_sends_a_test_and_records_silences(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with running_inbox() as inbox:
+        monkeypatch.setenv("MEDBLOCKS_ALERT_URLS", f"{inbox.url} json://127.0.0.1:9/hook/S3CRET")
+        at = clean(open_app_page("ui_pages/alerts.py"))
+        channels = at.dataframe[1].value["channel"].tolist()
+        assert channels == [f"json://127.0.0.1:{inbox.port}/…", "json://127.0.0.1:9/…"]
+        at.button(key="alerts_test").click().run()
+        clean(at)
+        (message,) = inbox.wait_for(1)
+        assert message["title"] == "Test message from the Medblocks workbench"
+        assert "channel 2 (json://127.0.0.1:9/…) refused" in at.error[0].value
+        history = at.dataframe[2].value
+        assert history.iloc[0]["kind"] == "test" and history.iloc[0]["outcome"] == "failed"
+        assert "S3CRET" not in str(history.to_dict()) and "S3CRET" not in at.error[0].value
+
+        at.selectbox[0].set_value("stale_mirror")
+        at.text_input[1].input("maintenance window")
+        at.button[1].click().run()
+        clean(at)
+        silences = at.dataframe[3].value
+        assert silences.iloc[0]["rule"] == "stale_mirror"
+        assert silences.iloc[0]["comment"] == "maintenance window"
