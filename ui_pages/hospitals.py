@@ -75,6 +75,20 @@ if chosen_name is not None:
             label=f"Its {row['patients_failing']} failing patients in Connection health",
             query_params=source_health.health_query(chosen_name),
         )
+    reasons = source_health.reasons_table(m, row["source_id"])
+    if not reasons.empty:
+        st.caption("Why its connections are failing")
+        st.dataframe(
+            reasons,
+            hide_index=True,
+            column_config={
+                "reason": "Reason",
+                "connections": "Connections",
+                "what_happened": st.column_config.TextColumn("What happened", width=320),
+                "who_acts": "Who acts",
+                "what_to_do": st.column_config.TextColumn("What to do", width=320),
+            },
+        )
     per_day = _per_day(m.data_version(), key, m)
     mine = per_day[per_day["source_id"] == row["source_id"]]
     if mine.empty:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.display import time_text
+from medblocks.dashboard.ops_wording import ops_wording
 from medblocks.mirror import source_queries as q
 from medblocks.mirror.db import Mirror
 
@@ -136,6 +137,27 @@ def sources_frame(mirror: Mirror, now: datetime, names: Mapping[str, str]) -> pd
         kind="stable",
     )
     return frame[FRAME_COLUMNS].reset_index(drop=True)
+
+
+REASON_COLUMNS = ["reason", "connections", "what_happened", "who_acts", "what_to_do"]
+
+
+def reasons_table(mirror: Mirror, source_id: str) -> pd.DataFrame:
+    """Why one source's connections are failing, in ops words (`ops_wording`), most first."""
+    rows = []
+    for row in q.failing_reasons(mirror, source_id).itertuples():
+        code = row.failure_code if isinstance(row.failure_code, str) else None
+        words = ops_wording(row.status, code)
+        rows.append(
+            {
+                "reason": code or row.status,
+                "connections": int(row.connections),
+                "what_happened": words.what_happened,
+                "who_acts": words.who_acts,
+                "what_to_do": words.what_to_do,
+            }
+        )
+    return pd.DataFrame(rows, columns=REASON_COLUMNS)
 
 
 def worst_sources(frame: pd.DataFrame, limit: int = 3) -> pd.DataFrame:

@@ -101,6 +101,20 @@ def history_figures(
     return _rows(mirror, query)
 
 
+def failing_reasons(mirror: Mirror, source_id: str) -> pd.DataFrame:
+    """`status`, `failure_code`, `connections`: one source's failing connections by reason,
+    most first."""
+    c = schema.connections
+    count = sa.func.count().label("connections")
+    query = (
+        sa.select(c.c.status, c.c.failure_code, count)
+        .where(c.c.source_id == source_id, c.c.status.in_(sorted(FAILING)))
+        .group_by(c.c.status, c.c.failure_code)
+        .order_by(count.desc(), c.c.status, c.c.failure_code)
+    )
+    return _rows(mirror, query)
+
+
 def observations(mirror: Mirror, start: datetime) -> pd.DataFrame:
     """`source_id`, `to_status`, `changed_at` (text) of the history rows since `start`, in
     order."""

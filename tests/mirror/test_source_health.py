@@ -103,6 +103,11 @@ def test_per_source_figures_and_order(mirror: Mirror) -> None:
     worst = sh.worst_sources(frame)
     assert worst["source_id"].tolist() == ["src_a"]
     assert "1 patient failing now (since 2026-12-02 11:00 UTC)" in sh.source_summary(worst.iloc[0])
+    reasons = sh.reasons_table(mirror, "src_a")
+    assert reasons["reason"].tolist() == ["failed", "refresh_failed"]  # c2 has no code here
+    assert reasons["what_happened"].iloc[1].startswith("The hospital stopped accepting")
+    assert reasons["who_acts"].tolist() == ["patient", "patient"]
+    assert sh.reasons_table(mirror, "src_b").empty
     assert sh.health_query("Alpha Hospital") == {
         "source": "Alpha Hospital",
         "status": ["failed", "refresh_failed", "expired"],
