@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from medblocks.alerts import engine
 from medblocks.config import ConfigError
 from medblocks.dashboard import mirror_reads, source_health
 from medblocks.dashboard.frames import OrgFrames
@@ -143,4 +144,6 @@ def hospitals() -> pd.DataFrame:
     m = mirror()
     catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
     names = {source_id: str(row.get("name") or source_id) for source_id, row in catalog.items()}
+    if names:  # alerts raised by the sync and the receiver name hospitals with these
+        engine.save_source_names(m, names)
     return _hospitals(m.data_version(), _shared.target_id(_shared.target()), m, names)
