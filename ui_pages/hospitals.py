@@ -58,6 +58,9 @@ st.dataframe(
 )
 
 asked = source_health.find_source(frame, st.query_params.get("hospital", ""))
+if st.query_params.get("hospital") and asked is None:
+    st.warning("The link names a hospital the mirror does not know; none is opened.")
+    st.text(f"hospital={st.query_params['hospital']}")
 chosen_name = st.selectbox(
     "Open a hospital",
     frame["source"].tolist(),
