@@ -200,10 +200,16 @@ def evaluate(
 
 
 def _last_sent(mirror: Mirror, key: str) -> Any:
+    """The alert's newest message that was sent (or tried): a RESOLVED is worth sending only
+    after one; an alert silenced all along ends quietly."""
     s = alert_sends
     query = (
         sa.select(s.c.title, s.c.body, s.c.link)
-        .where(s.c.key == key, s.c.kind.in_(("firing", "repeat")))
+        .where(
+            s.c.key == key,
+            s.c.kind.in_(("firing", "repeat")),
+            s.c.outcome.in_(("sent", "failed", "sending")),
+        )
         .order_by(s.c.decided_at.desc())
         .limit(1)
     )

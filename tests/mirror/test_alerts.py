@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from medblocks.alerts import channels, engine, rules
 from medblocks.alerts.settings import AlertSettings, alert_settings
 from medblocks.alerts.tables import alert_sends
+from medblocks.client import Medblocks
 from medblocks.config import ConfigError
 from medblocks.mirror import Mirror, schema
 from medblocks.mirror.source_queries import iso
@@ -221,3 +223,41 @@ def test_two_processes_checking_the_same_change_send_one_message(
     assert sum("-> sent" in out for out in outputs) == 1, outputs
     assert len(inbox.wait_for(1)) == 1 and len(sends(mirror)) == 1
     assert all("firing: Incident: src_x is failing" in out for out in outputs)
+
+
+def test_a_silenced_alert_that_ends_sends_no_resolved(mirror: Mirror, inbox: Inbox) -> None:
+    settings = settings_for(inbox, rules=("source_incident",))
+    failing_source(mirror)
+    engine.add_silence(mirror, "source_incident", None, 2, "known outage", "t")
+    assert [d.outcome for d in engine.evaluate_after_change(mirror, settings, now=NOW)] == [
+        "silenced"
+    ]
+    write(mirror, schema.status_changes, [change("src_x", "active", at(minutes=1), 9)])
+    assert engine.evaluate_after_change(mirror, settings, now=NOW) == []
+    assert inbox.messages == []
+
+
+def test_alerts_check_reads_a_disabled_webhook_endpoint_through_the_api(
+    mirror: Mirror, database_url: str, inbox: Inbox, sandbox: Any, tmp_path: Path
+) -> None:
+    with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
+        endpoint = client.webhooks.create("https://receiver.example.test/hook", ["*"])
+        client.webhooks.update(endpoint.id, status="disabled")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBLOCKS_")} | {
+        "MEDBLOCKS_API_KEY": sandbox.api_key,
+        "MEDBLOCKS_API_URL": sandbox.base_url,
+        "MEDBLOCKS_ALERT_URLS": inbox.url,
+        "MEDBLOCKS_ALERT_RULES": "webhook_endpoint",
+        "MEDBLOCKS_REPORTS_DIR": str(tmp_path),
+        "PYTHONPATH": str(REPO),
+    }
+    command = [sys.executable, "-m", "medblocks", "alerts", "--database-url", database_url]
+    done = subprocess.run(
+        [*command, "check"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    titles = [m["title"] for m in inbox.wait_for(1)]
+    assert f"Webhook endpoint {endpoint.id} is not receiving events" in titles
+    assert sandbox.api_key not in done.stdout + done.stderr
+    names = engine.source_names(mirror)
+    assert names and all(not name.startswith("fhirsrc_") for name in names.values())
