@@ -1,5 +1,6 @@
 """Alerts: what fires (alert_state), every decision to send (alert_sends, whose primary key
-makes each decision once across processes), silences; an index for the mirror's newest event.
+makes each decision once across processes), silences; indexes for the mirror's newest event,
+newly failing connections and the per-source history scans.
 
 Revision ID: 0004
 Revises: 0001
@@ -56,9 +57,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_events_received_at", "events", ["received_at"])
     op.create_index("ix_connections_failing_since", "connections", ["failing_since"])
+    op.create_index(  # covers the per-source history scans (Hospital status, incidents)
+        "ix_status_changes_changed_source_status",
+        "status_changes",
+        ["changed_at", "source_id", "to_status"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_status_changes_changed_source_status", "status_changes")
     op.drop_index("ix_connections_failing_since", "connections")
     op.drop_index("ix_events_received_at", "events")
     op.drop_table("alert_silences")
