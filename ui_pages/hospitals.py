@@ -13,8 +13,6 @@ from medblocks.dashboard.display import STATUS_COLOURS
 from medblocks.mirror import Mirror, history
 from ui_pages import _mirror, _shared
 
-PAGE = "ui_pages/hospitals.py"
-
 
 @st.cache_data(show_spinner=False, ttl=600)
 def _per_day(version: str, key: str, _m: Mirror) -> pd.DataFrame:
