@@ -17,6 +17,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -135,7 +136,7 @@ def evaluate(
     firings: list[Firing],
     evaluated: Iterable[str],
     *,
-    held: set[str] = frozenset(),  # type: ignore[assignment]
+    held: AbstractSet[str] = frozenset(),
     now: datetime | None = None,
     by: str | None = None,
 ) -> list[Decision]:
@@ -178,7 +179,7 @@ def evaluate(
             db.execute(
                 sa.update(alert_state)
                 .where(alert_state.c.key == key)
-                .values(firing=False, resolved_at=now_iso(), updated_at=now_iso())
+                .values(firing=False, resolved_at=iso(now), updated_at=now_iso())
             )
         last = _last_sent(mirror, key)
         if last is None:
