@@ -14,6 +14,7 @@ import streamlit as st
 
 from medblocks.dashboard.server_health import unreachable_advice
 from medblocks.dashboard.target import Target
+from medblocks.dashboard.url_values import unknown_path
 from ui_pages import _shared
 
 st.set_page_config(page_title="Medblocks workbench", layout="wide")
@@ -62,11 +63,18 @@ OVERVIEW = st.Page("ui_pages/overview.py", title="Overview", url_path="overview"
 
 
 def open_overview() -> None:
-    """The app's root URL opens Overview under its own address.
+    """The app's root URL opens Overview under its own address; an address that names no page
+    (Streamlit runs the default page for it) says so and links to Overview.
 
     Streamlit serves the default page at `/` only, so Overview cannot be the default page
     without `/overview` answering "Page not found"; this hidden page at `/` switches to it.
     """
+    path = unknown_path(st.context.url)
+    if path is not None:
+        st.title("No such page")
+        st.text(f"There is no page at {path}.")
+        st.page_link(OVERVIEW, label="Open Overview")
+        return
     st.switch_page(OVERVIEW, query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 

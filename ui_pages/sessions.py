@@ -10,17 +10,16 @@ import streamlit as st
 from medblocks.dashboard.display import EXPIRING_WITHIN_MINUTES, sessions_table
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
-from ui_pages import _mirror, _shared, _tables
+from ui_pages import _mirror, _query, _shared, _tables
 
 st.title("Sessions")
 _mirror.status_line()
 sessions = _mirror.sessions()
 
 cols = st.columns(3)
-statuses = cols[0].multiselect(
-    "Status", ["open", "complete", "expired"], default=_shared.query_list("status")
-)
-modes = cols[1].multiselect("Mode", ["picker", "direct"], default=_shared.query_list("mode"))
+STATUSES, MODES = ["open", "complete", "expired"], ["picker", "direct"]
+statuses = cols[0].multiselect("Status", STATUSES, default=_query.choices("status", STATUSES))
+modes = cols[1].multiselect("Mode", MODES, default=_query.choices("mode", MODES))
 minutes = cols[2].number_input(
     "Expiring soon: link stops working within (minutes)",
     min_value=1,

@@ -14,7 +14,7 @@ from medblocks.dashboard.webhooks import (
     REDELIVERY_INTERVAL_SECONDS,
     redelivery_wait,
 )
-from ui_pages import _shared
+from ui_pages import _query, _shared
 
 t = _shared.target()
 st.title("Webhooks")
@@ -27,15 +27,14 @@ if endpoints.empty:
     st.stop()
 
 ids = list(endpoints["id"])
-wanted = st.query_params.get("endpoint", ids[0])
-endpoint_id = st.selectbox("Endpoint", ids, index=ids.index(wanted) if wanted in ids else 0)
+wanted = _query.choice("endpoint", ids) or ids[0]
+endpoint_id = st.selectbox("Endpoint", ids, index=ids.index(wanted))
 _shared.keep_in_query("endpoint", endpoint_id)
 events = _shared.attempt("Reading events", _shared.events, endpoint_id)
 if events is None:
     st.stop()
-states = st.multiselect(
-    "Delivery", ["delivered", "retrying", "failed"], default=_shared.query_list("delivery")
-)
+DELIVERY = ["delivered", "retrying", "failed"]
+states = st.multiselect("Delivery", DELIVERY, default=_query.choices("delivery", DELIVERY))
 _shared.keep_in_query("delivery", states)
 view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
@@ -44,7 +43,7 @@ if view.empty:
     st.stop()
 
 event_ids = list(view["id"])
-wanted_event = st.query_params.get("event")
+wanted_event = _query.choice("event", event_ids)
 event_id = st.selectbox(
     "Event",
     event_ids,
