@@ -1,23 +1,26 @@
 """Medblocks workbench dashboard: `streamlit run dashboard.py`.
 
-The frame around every page, drawn once here: sign-in (when configured), the target (a
-configuration error stops here with its message), the LIVE banner, the sidebar (target, PHI
-toggle, refresh), a message naming the URL and the fix when nothing answers there, and the page
-list, built from what the target allows: Launch only where writes are allowed, Sandbox only for a
-local sandbox (embedded, or a sandbox key on this machine). Every page lives in `ui_pages/`
-(not `pages/`: see its docstring), every computation in `medblocks/dashboard/`.
+The frame around every page, drawn once here: the refusal of a session that did not reach the
+dashboard under one of its own hosts (`medblocks.dashboard.access`), sign-in (when configured),
+the target (a configuration error stops here with its message), the LIVE banner, the sidebar
+(target, PHI toggle, refresh), a message naming the URL and the fix when nothing answers there,
+and the page list, built from what the target allows: Launch only where writes are allowed,
+Sandbox only for a local sandbox (embedded, or a sandbox key on this machine). Every page lives
+in `ui_pages/` (not `pages/`: see its docstring), every computation in `medblocks/dashboard/`.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from medblocks.dashboard.database_problem import is_database_error
 from medblocks.dashboard.server_health import unreachable_advice
 from medblocks.dashboard.target import Target
 from medblocks.dashboard.url_values import unknown_path
-from ui_pages import _shared
+from ui_pages import _mirror, _shared
 
 st.set_page_config(page_title="Medblocks workbench", layout="wide")
+_shared.refuse_foreign_sessions()  # a foreign Host/Origin, or a network address without sign-in
 
 if _shared.auth_configured() and not st.user.is_logged_in:
     st.title("Medblocks workbench")
@@ -102,4 +105,11 @@ def page_list(t: Target) -> list[st.Page]:
 target = _shared.target()
 draw_frame(target)
 report_unreachable(target)
-st.navigation(page_list(target)).run()
+database_ok = _mirror.open_at_start()  # with the target: its receiver, the sessions' re-read
+try:
+    st.navigation(page_list(target)).run()
+except Exception as exc:  # the mirror's database failing is a message, said once
+    if not is_database_error(exc):
+        raise
+    if database_ok:  # not said above
+        _mirror.explain_database_problem(exc)

@@ -53,9 +53,9 @@ from medblocks.alerts.settings import AlertSettings  # noqa: E402
 from medblocks.client import Medblocks  # noqa: E402
 from medblocks.dashboard import source_health  # noqa: E402
 from medblocks.mirror import Mirror, open_mirror, schema  # noqa: E402
-from medblocks.mirror.settings import target_fingerprint  # noqa: E402
+from medblocks.mirror.identity import Organisation  # noqa: E402
 from medblocks.mirror.source_queries import iso  # noqa: E402
-from medblocks.mirror.store import FAILING, MirrorWriter  # noqa: E402
+from medblocks.mirror.store import FAILING  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.streamlit_app import streamlit_server  # noqa: E402
 from tests.mirror.alert_inbox import running_inbox  # noqa: E402
@@ -228,7 +228,8 @@ def main() -> int:
         with Medblocks(key, base_url=base_url) as client:
             catalog = {s.id: s.name for s in client.sources.list()}
         mirror = open_mirror(url)
-        MirrorWriter(mirror).bind_target(target_fingerprint(base_url, key))
+        with mirror.write() as db:  # the dashboard's claim then finds its own organisation
+            Organisation.of(base_url, key).bind(mirror, db)
         now = datetime.now(UTC)
         began = time.monotonic()
         fill(mirror, args.patients, sorted(catalog), now)

@@ -11,12 +11,15 @@ what is left behind - truthfully, checked on the target afterwards.
   API cannot delete them, so they are counted as left behind and named by endpoint.
 
 Only run-prefixed ids and ids the run itself received are touched, so a shared sandbox
-workspace keeps everyone else's data.
+workspace keeps everyone else's data; and only they are reported: what the server held before
+(a mock's canned `user_42`) is neither counted nor named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +28,7 @@ import httpx
 from contract_tests.run import RunState
 
 MAX_PAGES = 100
+WORKERS = 4  # deletions in flight at once (the pacer keeps them within the target's rate)
 KINDS = ("patients", "patient sessions", "webhook endpoints", "webhook events")
 
 
@@ -60,7 +64,7 @@ def _pages(
 
 def run_patients(client: httpx.Client, state: RunState) -> set[str]:
     """Prefixed patient ids present on the target (walking the list), plus those recorded."""
-    found = {pid for pid in state.created_patients if pid.startswith(state.prefix)}
+    found = set(state.created_patients)  # prefixed only (`RunState.created_patient`)
     listed = _pages(client, state, "/patients", "patients (only recorded ids deleted)")
     return found | {str(p["id"]) for p in listed if str(p.get("id", "")).startswith(state.prefix)}
 
@@ -102,42 +106,67 @@ def _delete(client: httpx.Client, path: str) -> tuple[bool, str]:
     return False, f"HTTP {response.status_code} (request id {response.headers.get('x-request-id')})"
 
 
+@dataclass
+class Cleared:
+    """One run endpoint after its deletion."""
+
+    events: int  # its events about the run
+    why: str  # why it is not gone ("" when it is)
+    history_gone: bool = False  # its events list answers 404
+
+
+def _clear_endpoint(client: httpx.Client, state: RunState, endpoint: str) -> Cleared:
+    history = _path("webhooks", endpoint) + "/events"
+    # Its events about the run's patients and sessions (an endpoint for `*` also hears the
+    # rest of the organisation, and a mock answers canned ones: not the run's).
+    pages = _pages(client, state, history, history, gone_ok=True)
+    events = sum(caused_by_run(event, state) for event in pages)
+    gone, why = _delete(client, _path("webhooks", endpoint))
+    if not gone:
+        return Cleared(events, why)
+    return Cleared(events, "", client.get(history).status_code == 404)
+
+
 def clean_up(client: httpx.Client, state: RunState) -> None:
+    """Delete what the run made, independent requests in a bounded pool; count it all."""
     tally = Tally(state)
-    for unprefixed in sorted(p for p in state.created_patients if not p.startswith(state.prefix)):
-        tally.made("patients")
-        tally.left("patients", f"patient {unprefixed!r} was created without the run prefix")
-    for endpoint in sorted(state.created_webhooks):
-        history = _path("webhooks", endpoint) + "/events"
-        events = sum(1 for _ in _pages(client, state, history, history, gone_ok=True))
-        tally.made("webhook endpoints")
-        tally.made("webhook events", events)
-        gone, why = _delete(client, _path("webhooks", endpoint))
-        if not gone:
-            tally.left("webhook endpoints", f"webhook endpoint {endpoint!r}: {why}")
-            tally.left("webhook events", f"{events} events of {endpoint!r}", events)
-            continue
-        tally.deleted("webhook endpoints")
-        if client.get(history).status_code == 404:
-            tally.deleted("webhook events", events)
-        elif events:
-            tally.left(
-                "webhook events", f"{events} events of deleted endpoint {endpoint!r}", events
-            )
-    for patient in sorted(run_patients(client, state)):
-        tally.made("patients")
-        gone, why = _delete(client, _path("patients", patient))
-        if gone:
-            tally.deleted("patients")
-        else:
-            tally.left("patients", f"patient {patient!r}: {why}")
-    for session in sorted(state.created_sessions):
-        tally.made("patient sessions")
-        status = client.get(_path("patient-sessions", session)).status_code
-        if status == 404:
-            tally.deleted("patient sessions")
-        else:
-            tally.left("patient sessions", f"patient session {session!r} still reads HTTP {status}")
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="clean-up") as pool:
+        endpoints = sorted(state.created_webhooks)
+        cleared = pool.map(lambda e: _clear_endpoint(client, state, e), endpoints)
+        for endpoint, done in zip(endpoints, cleared, strict=True):
+            tally.made("webhook endpoints")
+            tally.made("webhook events", done.events)
+            if done.why:
+                tally.left("webhook endpoints", f"webhook endpoint {endpoint!r}: {done.why}")
+                tally.left("webhook events", f"{done.events} events of {endpoint!r}", done.events)
+                continue
+            tally.deleted("webhook endpoints")
+            if done.history_gone:
+                tally.deleted("webhook events", done.events)
+            elif done.events:
+                tally.left(
+                    "webhook events",
+                    f"{done.events} events of deleted endpoint {endpoint!r}",
+                    done.events,
+                )
+        patients = sorted(run_patients(client, state))
+        deleted = pool.map(lambda p: _delete(client, _path("patients", p)), patients)
+        for patient, (gone, why) in zip(patients, deleted, strict=True):
+            tally.made("patients")
+            if gone:
+                tally.deleted("patients")
+            else:
+                tally.left("patients", f"patient {patient!r}: {why}")
+        sessions = sorted(state.created_sessions)
+        read = pool.map(lambda s: client.get(_path("patient-sessions", s)).status_code, sessions)
+        for session, status in zip(sessions, read, strict=True):
+            tally.made("patient sessions")
+            if status == 404:
+                tally.deleted("patient sessions")
+            else:
+                tally.left(
+                    "patient sessions", f"patient session {session!r} still reads HTTP {status}"
+                )
     for endpoint in _pages(client, state, "/webhooks", "webhook endpoints"):
         if endpoint["id"] in state.created_webhooks:
             continue

@@ -17,6 +17,12 @@ import schemathesis
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import FailureGroup
 
+from contract_tests.pacing import (
+    PacedLimiter,
+    per_resource_limit,
+    retry_after_seconds,
+    retry_throttled_read,
+)
 from contract_tests.run import RunState, pinned_operations
 from contract_tests.target import ContractTarget
 from medblocks.spec import load_overlay, load_pinned, pinned_version
@@ -196,6 +202,8 @@ def build_schema(
         schema = schema.exclude(operation_id=others)
     if target.is_in_process:
         schema.app = target.app
+    else:
+        schema.config.rate_limit = PacedLimiter(target.pacer)
     hooks.install(schema)
     return schema
 
@@ -213,6 +221,7 @@ class RunHooks:
         self.state = state
         self.pauses: dict[tuple[str, str], float] = {}
         self.failed_checks: dict[str, list[str]] = {}  # case id -> "operation: check: title"
+        self.checks = [request_id_check(state), *SHARED_CHECKS]
 
     def before_call(self, case: Case, *, pin_version: bool = False) -> None:
         """Give created patients the run prefix; wait out a `Retry-After` for this route.
@@ -239,9 +248,23 @@ class RunHooks:
         if response.status_code == 200:
             remember_created(self.state, op, _json(response))
         if response.status_code == 429 and not self.target.is_in_process:
-            retry_after = _retry_after(response)
-            if retry_after is not None:
+            retry_after = retry_after_seconds(first_header(response, "retry-after")) or 1
+            if per_resource_limit(case.method, case.formatted_path):  # only this route waits
                 self.pauses[_route(case)] = time.monotonic() + retry_after
+            else:
+                self.target.pacer.throttled_for(retry_after)
+
+    def call(self, case: Case, send: Callable[[], Response]) -> Response:
+        """`send()` the case; a read the key's rate limit refused is sent again once the
+        pacer's hold (its Retry-After, set by `after_call`) has passed. Writes never are."""
+        response = send()
+        attempt = 0
+        while not self.target.is_in_process and retry_throttled_read(
+            case.method, response.status_code, attempt
+        ):
+            attempt += 1
+            response = send()  # the transport's limiter waits out the hold first
+        return response
 
     def after_validate(
         self, context: Any, case: Case, response: Response, results: list[Any]
@@ -272,7 +295,7 @@ class RunHooks:
         __tracebackhide__ = True
         self.failed_checks.pop(case.id, None)
         try:
-            case.validate_response(response, additional_checks=EXTRA_CHECKS, **kwargs)
+            case.validate_response(response, additional_checks=self.checks, **kwargs)
         except FailureGroup as exc:
             for line in self.failed_checks.pop(case.id, []):
                 exc.add_note(f"failed check: {line}")
@@ -293,9 +316,11 @@ def remember_created(state: RunState, op: str, body: Any) -> None:
     if op == "api.createPatient" and isinstance(body.get("id"), str):
         state.created_patient(body["id"])
     elif op == "api.initPatientSession" and isinstance(body.get("patient_id"), str):
+        if not body["patient_id"].startswith(state.prefix):
+            return  # not the session the run asked for: the server's own (a canned answer)
         state.created_patient(body["patient_id"])
         if isinstance(body.get("id"), str):
-            state.created_session(body["id"])
+            state.created_session(body)
     elif op == "api.createWebhook" and isinstance(body.get("id"), str):
         state.created_webhook(body["id"])
 
@@ -307,37 +332,41 @@ def _json(response: Response) -> Any:
         return None
 
 
-def _retry_after(response: Response) -> int | None:
-    value = first_header(response, "retry-after")
-    try:
-        return max(1, int(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
 # -- checks the schema cannot express ---------------------------------------------------------
 
 
-def request_id_echoed(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Every answer carries `X-Request-Id`; an error envelope echoes it as `error.request_id`."""
-    header = request_id_of(response)
-    op = operation_id(case)
-    if not header:
-        raise AssertionError(
-            f"{op}: request_id_echoed: HTTP {response.status_code} has no X-Request-Id header"
-        )
-    body = _json(response)
-    if (
-        response.status_code >= 400
-        and isinstance(body, dict)
-        and isinstance(body.get("error"), dict)
-    ):
-        echoed = body["error"].get("request_id")
-        if echoed != header:
-            raise AssertionError(
-                f"{op}: request_id_echoed: error.request_id {echoed!r} != X-Request-Id {header!r}"
-            )
-    return None
+def request_id_check(state: RunState) -> Callable[..., bool | None]:
+    """The check `request_id_echoed` of one run (it counts what it sees in `state`)."""
+
+    def request_id_echoed(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+        """Every answer carries `X-Request-Id`; an error envelope echoes it as
+        `error.request_id`. A missing header fails this check once per run
+        (`RunState.request_id_missing`): later ones are counted for the report's root causes."""
+        header = request_id_of(response)
+        op = operation_id(case)
+        if not header:
+            if state.request_id_missing(op):
+                raise AssertionError(
+                    f"{op}: request_id_echoed: HTTP {response.status_code} has no X-Request-Id "
+                    "header (later answers without one are counted in the report, not failed "
+                    "again)"
+                )
+            return None
+        body = _json(response)
+        if (
+            response.status_code >= 400
+            and isinstance(body, dict)
+            and isinstance(body.get("error"), dict)
+        ):
+            echoed = body["error"].get("request_id")
+            if echoed != header:
+                raise AssertionError(
+                    f"{op}: request_id_echoed: error.request_id {echoed!r} != X-Request-Id "
+                    f"{header!r}"
+                )
+        return None
+
+    return request_id_echoed
 
 
 ERROR_FIELDS = ("type", "code", "message", "param", "doc_url", "request_id")
@@ -372,4 +401,4 @@ def health_status(ctx: CheckContext, response: Response, case: Case) -> bool | N
     return None
 
 
-EXTRA_CHECKS: list[Callable[..., bool | None]] = [request_id_echoed, error_envelope, health_status]
+SHARED_CHECKS: list[Callable[..., bool | None]] = [error_envelope, health_status]

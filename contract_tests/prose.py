@@ -11,8 +11,11 @@ none. `NOT_CHECKABLE` lists the prose rules no client can observe, with the reas
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +39,7 @@ from medblocks.spec import pinned_version
 ODD_RETURN_URL = "https://example.test/Back/?from=contract&x=%C3%A9"
 DEFAULT_EXPIRES_IN = 1800
 FAR_FUTURE = "2999-01-01T00:00:00Z"
+RULE_WORKERS = 4  # rules in flight at once (the pacer keeps them within the target's rate)
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,13 @@ class RuleContext:
         self.state = state
         self.rule: ProseRule | None = None
         self._made: dict[str, Any] = {}
+        self._making: dict[str, threading.Lock] = {}
+
+    def for_rule(self, rule_: ProseRule) -> RuleContext:
+        """A context for one rule in a pool: its own `rule`, the shared data and client."""
+        ctx = copy.copy(self)
+        ctx.rule = rule_
+        return ctx
 
     @property
     def check(self) -> str:
@@ -159,8 +170,11 @@ class RuleContext:
         return expect_ok(self.state, operation, self.check, response)
 
     def once(self, name: str, make: Callable[[], Any]) -> Any:
-        if name not in self._made:
-            self._made[name] = make()
+        """Made by the first rule that needs it (the others wait for it); a make that fails
+        or skips is tried again by the next rule, as in a run one rule at a time."""
+        with self._making.setdefault(name, threading.Lock()):
+            if name not in self._made:
+                self._made[name] = make()
         return self._made[name]
 
     # -- data the checks make ----------------------------------------------------------------
@@ -202,7 +216,7 @@ class RuleContext:
             response = self.api.post("/patient-sessions", json=body)
             session = expect_ok(self.state, "api.initPatientSession", "rule_setup", response)
             self.state.created_patient(patient_id)
-            self.state.created_session(session["id"])
+            self.state.created_session(session)
             return response
 
         response: httpx.Response = self.once("direct_session", make)
@@ -214,7 +228,7 @@ class RuleContext:
         response = self.api.post("/patient-sessions", json=body)
         session = expect_ok(self.state, "api.initPatientSession", "rule_setup", response)
         self.state.created_patient(patient_id)
-        self.state.created_session(session["id"])
+        self.state.created_session(session)
         result = {"outcome": outcome}
         if outcome == "failed":
             result["failure_code"] = "user_denied"
@@ -267,6 +281,31 @@ class RuleContext:
         endpoint = self.event_endpoint()
         response = self.api.get(f"/webhooks/{path_id(endpoint['id'])}/events", params=params)
         return response, list(self.ok("api.listWebhookEvents", response)["data"])
+
+
+class NotRunForTime(Exception):
+    """The budget was spent before this rule's turn in the pool came."""
+
+
+def run_rules(
+    rules: list[ProseRule], ctx: RuleContext, test_name: str
+) -> dict[str, BaseException | None]:
+    """Run `rules` at once in a bounded pool (their requests are independent: each makes its
+    own data; shared data is made once, see `RuleContext.once`). Returns rule id -> what it
+    raised (None: passed); the test of each rule re-raises it."""
+
+    def one(rule_: ProseRule) -> BaseException | None:
+        ctx.state.in_thread_for(test_name.format(rule_.id))
+        if ctx.state.remaining() <= 0:
+            return NotRunForTime(f"time budget of {ctx.state.budget_seconds:.0f}s exhausted")
+        try:
+            run_rule(rule_, ctx.for_rule(rule_))
+        except BaseException as exc:  # a failure, a skip, an error: the rule's test raises it
+            return exc
+        return None
+
+    with ThreadPoolExecutor(max_workers=RULE_WORKERS, thread_name_prefix="rule") as pool:
+        return dict(zip([r.id for r in rules], pool.map(one, rules), strict=True))
 
 
 def run_rule(rule_: ProseRule, ctx: RuleContext) -> None:
@@ -682,7 +721,7 @@ def _session_by_base_url(ctx: RuleContext) -> None:
     response = ctx.api.post("/patient-sessions", json=body)
     if response.status_code == 200:
         ctx.state.created_patient(patient_id)
-        ctx.state.created_session(response.json()["id"])
+        ctx.state.created_session(response.json())
     check = ctx.expect("api.initPatientSession", response)
     check.require(response.status_code == 200, f"HTTP {response.status_code}")
     found = check.body().get("connection_id") if response.status_code == 200 else None

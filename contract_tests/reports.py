@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from contract_tests.causes import cause_text, root_causes
 from contract_tests.prose import NOT_CHECKABLE, RULES
 from contract_tests.run import Failure, RunState, pinned_operations
 from medblocks.redaction import sanitize
@@ -134,7 +135,10 @@ def summary(state: RunState, outcomes: list[TestOutcome]) -> dict[str, Any]:
             "problems": state.cleanup_problems,
         },
         "phases": {name: round(seconds, 2) for name, seconds in state.phases.items()},
-        "budget_exhausted": state.budget_exhausted,
+        "not_run": state.not_run,
+        "fuzzing_cut": state.fuzzing_cut,
+        "faults": state.faults,
+        "root_causes": root_causes(state, outcomes),
         "unexercised_operations": state.unexercised(),
     }
 
@@ -148,6 +152,7 @@ def markdown(data: dict[str, Any], drift_markdown: str) -> str:
             f"> {data['configuration_error']}",
             "",
         ]
+    lines += root_cause_lines(data, markdown=True)
     lines += [
         f"- target: {data['target']} (`{data['base_url']}`)",
         f"- started {data['started_at']}, finished {data['finished_at']}",
@@ -164,6 +169,9 @@ def markdown(data: dict[str, Any], drift_markdown: str) -> str:
             "no address, so start `python -m medblocks.sandbox` (that is its default address) "
             "and `export MEDBLOCKS_API_KEY=<the key it prints>`"
         )
+    if data["fuzzing_cut"]:
+        cut = ", ".join(f"{op} {n}" for op, n in sorted(data["fuzzing_cut"].items()))
+        lines.append(f"- fuzzing sized to the budget: generated cases not sent: {cut}")
     lines += ["", "## Failures by cause (operation, check, status)", ""]
     if not data["failures"]:
         lines.append("None.")
@@ -240,6 +248,24 @@ def phase_line(phases: dict[str, float]) -> str:
     return f"time per phase: {parts} (total {sum(phases.values()):.1f}s)"
 
 
+def root_cause_lines(data: dict[str, Any], *, markdown: bool = False) -> list[str]:
+    """The causes that explain many results at once, then what did not run and why: the
+    first thing every report says."""
+    causes = data.get("root_causes") or []
+    not_run = data.get("not_run") or {}
+    if not causes and not not_run:
+        return []
+    lines = ["## Root causes (each explains many results)", ""] if markdown else []
+    lines += [f"- {cause_text(c)}" if markdown else cause_text(c) for c in causes]
+    if not_run:
+        lines += ["", "### Did not run", ""] if markdown else ["did not run:"]
+        lines += [
+            f"- `{test}`: {why}" if markdown else f"  {test}: {why}"
+            for test, why in not_run.items()
+        ]
+    return [*lines, ""] if markdown else lines
+
+
 def cause_lines(data: dict[str, Any]) -> list[str]:
     lines = []
     for cause in data["failures"]:
@@ -263,7 +289,12 @@ def _first_error_line(text: str) -> str:
     return text.strip().splitlines()[-1] if text.strip() else ""
 
 
-def junit(outcomes: list[TestOutcome], started_at: str, failures: list[Failure]) -> str:
+def junit(
+    outcomes: list[TestOutcome],
+    started_at: str,
+    failures: list[Failure],
+    causes: list[dict[str, Any]] | None = None,
+) -> str:
     """One testcase per contract test. A failure's `message` is the failed check's reason with
     the request id; its text holds each distinct failed check with its curl command, then the
     traceback."""
@@ -280,6 +311,10 @@ def junit(outcomes: list[TestOutcome], started_at: str, failures: list[Failure])
         timestamp=started_at,
         time=f"{sum(o.duration for o in outcomes):.3f}",
     )
+    if causes:  # first in the file, as in every report
+        properties = ET.SubElement(suite, "properties")
+        for cause in causes:
+            ET.SubElement(properties, "property", name="root-cause", value=cause_text(cause))
     for outcome in outcomes:
         module, _, name = outcome.nodeid.partition("::")
         case = ET.SubElement(
@@ -330,7 +365,7 @@ def write_reports(
     texts = {
         "contract-summary.json": json.dumps(data, indent=2),
         "contract-report.md": markdown(data, drift_markdown),
-        "contract-junit.xml": junit(outcomes, state.started_at, failures),
+        "contract-junit.xml": junit(outcomes, state.started_at, failures, data["root_causes"]),
         "drift.json": state.drift.to_json() if state.drift else json.dumps({"headline": "unknown"}),
     }
     for name, text in texts.items():  # a second pass over whole files, after the one below

@@ -87,13 +87,38 @@ class RunState:
     # kind -> [made, deleted, left behind]; filled by `contract_tests.cleanup`.
     cleanup_counts: dict[str, list[int]] = field(default_factory=dict)
     known_gaps: dict[str, str] = field(default_factory=dict)  # check -> why it is excused
-    current_test: str | None = None
     configuration_error: str | None = None
     phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
     sequence: int = 0
     drift: DriftReport | None = None
-    budget_exhausted: list[str] = field(default_factory=list)
+    # Tests the run meant to run and did not, and why (a run with any is not green).
+    not_run: dict[str, str] = field(default_factory=dict)
+    # Conformance: operation -> generated cases not sent because the budget's share was spent.
+    fuzzing_cut: dict[str, int] = field(default_factory=dict)
+    fuzzing_left: int = 0  # conformance tests still to start (each gets a share of the budget)
+    answers: int = 0
+    # operation -> answers without an X-Request-Id (the check fails once, on the first).
+    without_request_id: dict[str, int] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)  # what `causes.probe` learnt
+    faults: dict[str, Any] = field(default_factory=dict)  # faults the target says are on
+    throttled: int = 0  # 429s of the key's rate limit
+    waited: float = 0.0  # seconds spent waiting for the target's rate limit
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _test: str | None = None
+
+    @property
+    def current_test(self) -> str | None:
+        """The test whose requests these are (per thread: the rules run in a pool)."""
+        return getattr(self._local, "test", None) or self._test
+
+    @current_test.setter
+    def current_test(self, nodeid: str | None) -> None:
+        self._test = nodeid
+
+    def in_thread_for(self, nodeid: str) -> None:
+        """This thread's requests belong to `nodeid` (a worker of a pool)."""
+        self._local.test = nodeid
 
     # -- naming -------------------------------------------------------------------------------
     def patient_id(self, value: str, *, unique: bool = False) -> str:
@@ -129,6 +154,19 @@ class RunState:
     def saw(self, operation: str, status: int) -> None:
         with self.lock:
             self.coverage[operation].add(status)
+            self.answers += 1
+
+    def cut_fuzzing(self, operation: str) -> None:
+        with self.lock:
+            self.fuzzing_cut[operation] = self.fuzzing_cut.get(operation, 0) + 1
+
+    def request_id_missing(self, operation: str) -> bool:
+        """Count an answer without `X-Request-Id`; True for the run's first, the one answer
+        whose check fails (the other checks go on and report on their own behaviour)."""
+        with self.lock:
+            first = not self.without_request_id
+            self.without_request_id[operation] = self.without_request_id.get(operation, 0) + 1
+            return first
 
     def check_result(self, operation: str, check: str, passed: bool) -> None:
         with self.lock:
@@ -167,6 +205,10 @@ class RunState:
 
     # -- created resources (removed by `contract_tests.cleanup`) -----------------------------
     def created_patient(self, patient_id: str) -> None:
+        """The run sends prefixed ids only: an id without the prefix in an answer is the
+        server's own data (a mock's canned example), which the run neither made nor deletes."""
+        if not patient_id.startswith(self.prefix):
+            return
         with self.lock:
             self.created_patients.add(patient_id)
 
@@ -174,6 +216,10 @@ class RunState:
         with self.lock:
             self.created_webhooks.add(webhook_id)
 
-    def created_session(self, session_id: str) -> None:
+    def created_session(self, session: dict[str, Any]) -> None:
+        """A session the run opened: its answer names a run patient (a session for anyone
+        else is the server's own data, as with patients)."""
+        if not str(session.get("patient_id") or "").startswith(self.prefix):
+            return
         with self.lock:
-            self.created_sessions.add(session_id)
+            self.created_sessions.add(str(session["id"]))

@@ -10,12 +10,14 @@ from typing import Any
 
 import schemathesis
 
+from contract_tests.causes import probe
 from contract_tests.harness import RunHooks, build_schema, document_with_links
 from contract_tests.run import RunState
 from contract_tests.target import (
     ContractTarget,
     LiveKeyRefused,
     TargetUnusable,
+    identify,
     probe_target,
     select_target,
 )
@@ -24,7 +26,9 @@ from medblocks.spec.drift import DriftReport
 
 BUDGET_ENV = "MEDBLOCKS_CONTRACT_BUDGET"
 OPERATIONS_ENV = "MEDBLOCKS_CONTRACT_OPERATIONS"  # comma-separated operationIds
-DEFAULT_BUDGET_SECONDS = 110.0
+# Time for the tests (start-up, clean-up and reports come on top): enough for every check at
+# a hosted API's latency and rate limit, with fuzzing sized to what is left.
+DEFAULT_BUDGET_SECONDS = 210.0
 
 
 @dataclass
@@ -41,6 +45,10 @@ class ContractSession:
         assert self.hooks is not None
         self.hooks.before_call(case, pin_version=pin_version)
 
+    def call(self, case: Any, **kwargs: Any) -> Any:
+        assert self.hooks is not None
+        return self.hooks.call(case, lambda: case.call(**kwargs))
+
     def validate(self, case: Any, response: Any, **kwargs: Any) -> None:
         __tracebackhide__ = True
         assert self.hooks is not None
@@ -53,6 +61,7 @@ def contract_session() -> ContractSession:
     try:
         target = select_target()
         probe_target(target)
+        identify(target)
     except (LiveKeyRefused, TargetUnusable, ValueError) as exc:
         # A live or malformed key (refused before any client exists), an unreachable target
         # or a refused key: the run stops once with this message (see conftest.py).
@@ -70,6 +79,8 @@ def contract_session() -> ContractSession:
         api_key=target.api_key,
     )
     state.drift = check_drift(target)
+    state.faults = target.faults_active
+    probe(target, state)
     hooks = RunHooks(target, state)
     only = [op.strip() for op in os.environ.get(OPERATIONS_ENV, "").split(",") if op.strip()]
     return ContractSession(

@@ -29,8 +29,11 @@ class ChildRun:
         return json.loads((self.reports / "contract-summary.json").read_text(encoding="utf-8"))
 
 
-def run_suite(selection: list[str], env: dict[str, str], reports: Path) -> ChildRun:
-    """`pytest SELECTION` in a child process; the parent's MEDBLOCKS_* target is not inherited."""
+def run_suite(
+    selection: list[str], env: dict[str, str], reports: Path, *, stop_at_first: bool = True
+) -> ChildRun:
+    """`pytest SELECTION` in a child process (with `-x` unless `stop_at_first` is False); the
+    parent's MEDBLOCKS_* target is not inherited."""
     child_env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     child_env.update(env)
     child_env[REPORTS_ENV] = str(reports)
@@ -40,7 +43,12 @@ def run_suite(selection: list[str], env: dict[str, str], reports: Path) -> Child
     for variable in ("CI", "BUILD_NUMBER"):
         child_env.pop(variable, None)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *selection],
+        [
+            sys.executable,
+            *("-m", "pytest", "-q", "-p", "no:cacheprovider"),
+            *(["-x"] if stop_at_first else []),
+            *selection,
+        ],
         cwd=ROOT,
         env=child_env,
         capture_output=True,

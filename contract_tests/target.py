@@ -1,8 +1,11 @@
 """Which server the contract suite talks to, and the refusal of a live key.
 
 * nothing configured -> the embedded sandbox, in-process (an ASGI app, no socket);
-* `MEDBLOCKS_API_URL` + `MEDBLOCKS_API_KEY` -> that server (a Medblocks sandbox workspace, or
-  `python -m medblocks.sandbox` over loopback);
+* `MEDBLOCKS_API_URL` + `MEDBLOCKS_API_KEY` -> that server, named for what it is by asking it
+  (`identify`): a sandbox with `/_sandbox` controls (it answers `GET /_sandbox/faults` with its
+  faults), a Medblocks sandbox workspace (a `mb_sk_sbx_` key on Medblocks' own host), or "a
+  server" (anything else: a mock, a proxy, another implementation; a loopback URL alone says
+  nothing);
 * a `mb_sk_live_` key -> `LiveKeyRefused`, raised before any client object exists, so no
   request can leave.
 
@@ -20,13 +23,20 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from contract_tests.pacing import RATE_ENV, SHARE_OF_LIMIT, PacedTransport, Pacer
+from medblocks.client.checks import DEFAULT_API_URL, SANDBOX_KEY_PREFIX
 from medblocks.config import LIVE_KEY_PREFIX, ConfigError, load_settings
 from medblocks.embedded import InProcessTransport, start_embedded_sandbox
 from medblocks.sandbox.__main__ import parse_args as sandbox_arguments
 from medblocks.spec import pinned_version
 
 EMBEDDED_BASE_URL = "http://testserver"
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+FAULTS_CONTROL = "/_sandbox/faults"
+# What a target is, as the reports name it ("<kind> at <url>").
+EMBEDDED = "embedded sandbox (in-process)"
+SANDBOX_WITH_CONTROLS = "a sandbox with /_sandbox controls"
+MEDBLOCKS_WORKSPACE = "a Medblocks sandbox workspace"
+A_SERVER = "a server"
 BREAK_ENV = "MEDBLOCKS_CONTRACT_BREAK"
 TIMEOUT = httpx.Timeout(20.0)
 
@@ -48,6 +58,9 @@ class ContractTarget:
     api_key: str = field(repr=False)
     app: Any = field(default=None, repr=False)
     broken: str | None = None
+    # The faults the target's `/_sandbox/faults` control reports (None: it has no such control).
+    faults: dict[str, Any] | None = None
+    pacer: Pacer = field(default_factory=Pacer, repr=False)
 
     @property
     def is_in_process(self) -> bool:
@@ -55,8 +68,14 @@ class ContractTarget:
 
     @property
     def is_sandbox(self) -> bool:
-        """The embedded sandbox, in-process or on loopback (not a Medblocks workspace)."""
-        return self.is_in_process or is_loopback(self.base_url)
+        """The project's sandbox: in-process, or a server that answered its faults control."""
+        return self.is_in_process or self.faults is not None
+
+    @property
+    def faults_active(self) -> dict[str, Any]:
+        """The faults switched on at the target (latency, error rate, rate limit...), if known."""
+        numbers = {k: v for k, v in (self.faults or {}).items() if isinstance(v, (int, float))}
+        return {k: v for k, v in numbers.items() if v and k != "retry_after"}
 
     @property
     def reproduce_url(self) -> str:
@@ -71,14 +90,13 @@ class ContractTarget:
             headers["Authorization"] = f"Bearer {self.api_key}"
         if version:
             headers["Version"] = pinned_version()
-        transport = InProcessTransport(self.app) if self.app is not None else None
+        # A server: within its rate and a 429's Retry-After (`pacing.PacedTransport`).
+        transport: httpx.BaseTransport = (
+            InProcessTransport(self.app) if self.app is not None else PacedTransport(self.pacer)
+        )
         return httpx.Client(
             base_url=self.base_url, headers=headers, timeout=TIMEOUT, transport=transport
         )
-
-
-def is_loopback(url: str) -> bool:
-    return urlsplit(url).hostname in LOOPBACK_HOSTS
 
 
 def sandbox_default_url() -> str:
@@ -121,6 +139,41 @@ def probe_target(target: ContractTarget) -> None:
         )
 
 
+def identify(target: ContractTarget) -> None:
+    """Name a network target for what it is, by asking it: a sandbox answers its faults control
+    (and so says which faults are on, and its rate limit, which the run keeps within)."""
+    if target.is_in_process:
+        return
+    try:
+        with target.client() as client:
+            response = client.get(FAULTS_CONTROL)
+        body = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        body = None
+    name_target(target, body)
+    if target.pacer.per_second is None and os.environ.get(RATE_ENV):
+        target.pacer.per_second = float(os.environ[RATE_ENV])
+
+
+def name_target(target: ContractTarget, faults: Any) -> None:
+    """The kind of a network target from what its faults control answered (`faults`, None if
+    nothing usable): a sandbox with controls; else a `mb_sk_sbx_` key on Medblocks' own host is
+    a workspace; anything else is "a server" (a loopback address alone says nothing)."""
+    if isinstance(faults, dict) and isinstance(faults.get("latency_ms"), int):
+        target.faults = faults
+        target.label = SANDBOX_WITH_CONTROLS
+        limit = faults.get("rate_limit_per_second")
+        if isinstance(limit, int) and limit > 0:
+            target.pacer.per_second = limit * SHARE_OF_LIMIT
+    elif (
+        target.api_key.startswith(SANDBOX_KEY_PREFIX)
+        and urlsplit(target.base_url).hostname == urlsplit(DEFAULT_API_URL).hostname
+    ):
+        target.label = MEDBLOCKS_WORKSPACE
+    else:
+        target.label = A_SERVER
+
+
 def select_target(environ: Mapping[str, str] | None = None) -> ContractTarget:
     """The target the environment asks for; raises before any network object is created."""
     environ = os.environ if environ is None else environ
@@ -135,9 +188,7 @@ def select_target(environ: Mapping[str, str] | None = None) -> ContractTarget:
     refuse_live_key(settings.api_key)  # also catches a live key that came from `.env`
     if settings.base_url is not None and settings.api_key is not None:
         return ContractTarget(
-            label="local sandbox server"
-            if is_loopback(settings.base_url)
-            else "Medblocks sandbox workspace",
+            label=A_SERVER,  # until `identify` has asked it
             base_url=settings.base_url,
             api_key=settings.api_key,
         )
@@ -148,7 +199,7 @@ def embedded_target(broken: str | None = None) -> ContractTarget:
     """A fresh in-process sandbox (key from MEDBLOCKS_SANDBOX_API_KEY or minted)."""
     sandbox = start_embedded_sandbox()
     app, api_key = sandbox.app, sandbox.api_key
-    label = "embedded sandbox (in-process)"
+    label = EMBEDDED
     if broken:
         from contract_tests.broken import break_app
 

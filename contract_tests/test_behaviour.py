@@ -118,7 +118,7 @@ def test_session_creation_upserts_the_patient(api: httpx.Client, state: RunState
         api.post("/patient-sessions", json=first),
     )
     state.created_patient(patient_id)
-    state.created_session(session["id"])
+    state.created_session(session)
     response = api.get(f"/patients/{path_id(patient_id)}")
     patient = expect_ok(state, "api.getPatient", "upserted_patient_exists", response)
     check = behaviour(state, "api.initPatientSession", "session_upserts_patient", response)
@@ -133,7 +133,7 @@ def test_session_creation_upserts_the_patient(api: httpx.Client, state: RunState
         "session_upserts",
         api.post("/patient-sessions", json=second),
     )
-    state.created_session(again["id"])
+    state.created_session(again)
     response = api.get(f"/patients/{path_id(patient_id)}")
     patient = expect_ok(state, "api.getPatient", "upserted_patient_exists", response)
     check = behaviour(state, "api.initPatientSession", "session_overwrites_patient_name", response)

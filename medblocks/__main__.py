@@ -9,7 +9,9 @@ The exit status follows `--fail-on`: 0 below the threshold, 1 at or above it, 2 
 comparison could not be made (headline `unknown`) or the command line is wrong.
 
 Each command group is added by one `add_*_commands(commands)` function and runs through the
-`run` default it sets, so a new group is one function and one line in `build_parser`.
+`run` default it sets, so a new group is one function and one line in `build_parser`. Every
+command fails the same way (`medblocks.cli_failures.run_command`): a few lines saying what
+failed and what to do, a non-zero status, the traceback only with `--verbose`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from medblocks.alerts.cli import add_alerts_commands
+from medblocks.cli_failures import add_verbose_option, run_command
 from medblocks.config import load_settings
 from medblocks.embedded import start_embedded_sandbox
 from medblocks.mirror import cli as mirror_cli
@@ -106,6 +109,7 @@ def add_spec_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
             "(default: breaking); `unknown` exits 2 unless `never`",
         )
         sub.add_argument("--output", type=Path, help="also write the report to this file")
+        add_verbose_option(sub)
 
     diff = actions.add_parser("diff", help="classify every change from OLD to NEW")
     diff.add_argument("old", help="file or URL")
@@ -134,6 +138,7 @@ def add_mirror_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
 def build_parser() -> argparse.ArgumentParser:
     """Every command of `python -m medblocks`: the one tree `--help` and the docs test read."""
     parser = argparse.ArgumentParser(prog="python -m medblocks")
+    add_verbose_option(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True)
     add_spec_commands(commands)
     add_mirror_commands(commands)
@@ -146,12 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["mirror"]:  # `python -m medblocks mirror …`: medblocks/mirror/cli.py
         return mirror_cli.main(argv[1:])
     args = build_parser().parse_args(argv)
-    try:
-        status: int = args.run(args)
-    except Exception as exc:  # configuration errors: say what, never a traceback
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return status
+    return run_command(lambda: int(args.run(args)), verbose=args.verbose)
 
 
 if __name__ == "__main__":

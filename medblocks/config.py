@@ -12,6 +12,7 @@ The key itself never appears in a message or in `repr()`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -135,11 +136,74 @@ def settings_from(values: Mapping[str, str | None]) -> Settings:
     )
 
 
+def _read(
+    names: tuple[str, ...], environ: Mapping[str, str] | None, dotenv_path: Path | str | None
+) -> dict[str, str | None]:
+    """`names` from the process environment, falling back to `.env` for unset ones."""
+    environ = os.environ if environ is None else environ
+    from_file = dotenv_values(dotenv_path) if dotenv_path and Path(dotenv_path).is_file() else {}
+    return {name: environ.get(name) or from_file.get(name) for name in names}
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, dotenv_path: Path | str | None = ".env"
 ) -> Settings:
     """Read the process environment, falling back to `.env` for unset variables."""
-    environ = os.environ if environ is None else environ
-    from_file = dotenv_values(dotenv_path) if dotenv_path and Path(dotenv_path).is_file() else {}
-    merged = {name: environ.get(name) or from_file.get(name) for name in VARIABLES}
-    return settings_from(merged)
+    return settings_from(_read(VARIABLES, environ, dotenv_path))
+
+
+ALLOWED_HOSTS_VARIABLE = "MEDBLOCKS_ALLOWED_HOSTS"
+NETWORK_SIGNS_IN_VARIABLE = "MEDBLOCKS_NETWORK_SIGNS_IN"
+ACCESS_VARIABLES = (ALLOWED_HOSTS_VARIABLE, NETWORK_SIGNS_IN_VARIABLE)
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
+@dataclass(frozen=True)
+class DashboardAccess:
+    """Who may reach the dashboard: `allowed_hosts` are the names (beyond the loopback ones)
+    a browser may use for it (a team's proxy name); `network_signs_in` says the network in
+    front (a sign-in proxy) authenticates people, so the dashboard may listen beyond loopback
+    without `[auth]`."""
+
+    allowed_hosts: frozenset[str] = frozenset()
+    network_signs_in: bool = False
+
+
+def access_from(values: Mapping[str, str | None]) -> DashboardAccess:
+    """Validate MEDBLOCKS_ALLOWED_HOSTS (host names or IP addresses, comma-separated, no port
+    or scheme) and MEDBLOCKS_NETWORK_SIGNS_IN (on/off)."""
+    hosts: set[str] = set()
+    for entry in (values.get(ALLOWED_HOSTS_VARIABLE) or "").split(","):
+        name = entry.strip().lower()
+        if not name:
+            continue
+        if not (_HOST_NAME.fullmatch(name) or _is_ip_address(name)):
+            raise ConfigError(
+                f"{ALLOWED_HOSTS_VARIABLE} lists host names separated by commas (for example "
+                f"workbench.example.org,10.0.0.5), without scheme or port; {entry.strip()!r} is "
+                "not one"
+            )
+        hosts.add(name.strip("[]"))
+    return DashboardAccess(
+        allowed_hosts=frozenset(hosts),
+        network_signs_in=parse_flag(
+            values.get(NETWORK_SIGNS_IN_VARIABLE), NETWORK_SIGNS_IN_VARIABLE
+        ),
+    )
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def load_access(
+    environ: Mapping[str, str] | None = None, dotenv_path: Path | str | None = ".env"
+) -> DashboardAccess:
+    """The dashboard's access settings from the environment, falling back to `.env`."""
+    return access_from(_read(ACCESS_VARIABLES, environ, dotenv_path))

@@ -24,6 +24,7 @@ from medblocks.served_spec import check_served_spec
 from medblocks.spec import PINNED_PATH, load_pinned, pinned_version
 from tests import drift_fixtures
 from tests.test_drift import ORACLE, docs_era
+from tests.trickle import trickling
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -251,12 +252,59 @@ def test_the_in_process_sandbox_both_callers_start_serves_the_pinned_document() 
 def test_a_served_document_trickling_in_is_refused_at_the_deadline(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(served_spec, "FETCH_DEADLINE_SECONDS", 0.5)
+    monkeypatch.setenv(served_spec.DEADLINE_VARIABLE, "0.5")
     with serving(PINNED_PATH.read_bytes(), trickle=0.05) as (base, _):
         started = time.monotonic()
         assert main(["spec", "check", base + "/openapi/medblocks.json"]) == 2
         assert time.monotonic() - started < 5  # the whole body would take 40 minutes
-    assert "still arriving after 0.5 s; refused, not compared" in capsys.readouterr().out
+    assert (
+        "not received within 0.5 s (the server is too slow or stalled); refused, not compared"
+        in (capsys.readouterr().out)
+    )
+
+
+def test_headers_trickling_in_are_refused_at_the_deadline(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A byte of the status line every 0.5 s: each read is quick, the whole is endless."""
+    monkeypatch.setenv(served_spec.DEADLINE_VARIABLE, "2")
+    with trickling(every=0.5) as base:
+        started = time.monotonic()
+        assert main(["spec", "check", base + "/openapi/medblocks.json"]) == 2
+        assert time.monotonic() - started < 2 + 5
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == (
+        f"drift: unknown ({base}/openapi/medblocks.json: not received within 2 s (the server is "
+        "too slow or stalled); refused, not compared)"
+    )
+
+
+def test_the_documented_deadline_holds_for_headers_a_byte_every_5_s() -> None:
+    """The real limit (30 s), through the real command line."""
+    env = {k: v for k, v in os.environ.items() if k != served_spec.DEADLINE_VARIABLE}
+    with trickling(every=5) as base:
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "medblocks", "spec", "check", base + "/openapi/medblocks.json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        took = time.monotonic() - started
+    assert done.returncode == 2, done.stderr
+    assert "not received within 30 s" in done.stdout and not done.stderr
+    assert took < served_spec.FETCH_DEADLINE_SECONDS + 5 + 10  # +10: the interpreter's start
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "601", "nan"])
+def test_a_deadline_that_is_not_a_number_of_seconds_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(served_spec.DEADLINE_VARIABLE, value)
+    assert main(["spec", "check", "http://127.0.0.1:9/openapi/medblocks.json"]) == 2
+    said = capsys.readouterr()
+    assert f"{served_spec.DEADLINE_VARIABLE} must be a number of seconds" in said.out + said.err
 
 
 def _help(*args: str) -> str:
@@ -278,7 +326,7 @@ def test_help_lists_every_command_down_to_webhook_register_and_list() -> None:
     assert "{check,test,silence}" in _help("alerts")
     assert "{add,end,list}" in _help("alerts", "silence")
     mirror = _help("mirror")
-    assert "{sync,listen,poll,webhook}" in mirror
+    assert "{sync,listen,poll,webhook,start-over}" in mirror
     webhook = _help("mirror", "webhook")
     assert "{register,list}" in webhook
     assert "url" in _help("mirror", "webhook", "register")

@@ -15,9 +15,11 @@ import streamlit as st
 from medblocks.alerts import engine
 from medblocks.config import ConfigError
 from medblocks.dashboard import mirror_reads, source_health
+from medblocks.dashboard.database_problem import DatabaseProblem, is_database_error
 from medblocks.dashboard.frames import OrgFrames
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, database_url
+from medblocks.mirror.watch import SessionWatcher
 from ui_pages import _shared
 
 
@@ -31,12 +33,24 @@ def _wiring(key: str, database_url: str, _t: Target, _m: Mirror) -> mirror_reads
     return mirror_reads.wire_sandbox_events(_m, _t)
 
 
-def mirror() -> Mirror:
-    """The mirror of the target's organisation; with the embedded sandbox, also the webhook
-    endpoint that delivers its events to this process (registered once)."""
+@st.cache_resource(show_spinner=False, on_release=lambda watcher: watcher.stop())
+def _watcher(key: str, database_url: str, _t: Target, _m: Mirror) -> SessionWatcher:
+    return mirror_reads.watch_open_sessions(_m, _t)
+
+
+def _database_url(t: Target) -> str:
+    """The database of `t`'s mirror (the embedded sandbox's own, else the configured one)."""
+    return mirror_reads.database_for(t, database_url())
+
+
+def _opened() -> Mirror:
+    """The mirror of the target's organisation, with what keeps it fresh in this process
+    (started once, on the first run of any page): with the embedded sandbox, the webhook
+    endpoint that delivers its events here; for every target, the re-read of open sessions.
+    Raises what opening it raised (the database, a refused key, another organisation)."""
     t = _shared.target()
     try:
-        url = database_url()
+        url = _database_url(t)
     except ConfigError as exc:
         st.error("The mirror's database setting cannot be used.")
         st.text(str(exc))
@@ -45,7 +59,47 @@ def mirror() -> Mirror:
     m = _mirror(key, url, t)
     if t.kind == "embedded":
         _shared.attempt("Registering the mirror's webhook receiver", _wiring, key, url, t, m)
+    _watcher(key, url, t, m)
     return m
+
+
+def mirror() -> Mirror:
+    """`_opened` for a page that needs the mirror: a refused key or another organisation is
+    said here and the page stops (nothing changed); the database failing is raised, for the
+    dashboard to say once."""
+    try:
+        return _opened()
+    except Exception as exc:
+        if is_database_error(exc):
+            raise
+        _shared.show_problem(exc, "Opening the org mirror")
+        st.stop()
+
+
+def explain_database_problem(exc: BaseException) -> bool:
+    """When `exc` is the mirror's database failing: one message saying what failed and what
+    to do (never Streamlit's error box); False for any other error."""
+    try:
+        url = _database_url(_shared.target())
+    except ConfigError:
+        return False
+    problem = DatabaseProblem.of(exc, url)
+    if problem is None:
+        return False
+    st.error(problem.title)
+    st.text(problem.advice)
+    return True
+
+
+def open_at_start() -> bool:
+    """The mirror opened with the target (its receiver and re-read started); False, with the
+    message shown, when its database fails (pages that need no mirror keep working). A refused
+    key or another organisation is left for the pages that need the mirror to say."""
+    try:
+        _opened()
+    except Exception as exc:
+        return not explain_database_problem(exc)
+    return True
 
 
 def sync(t: Target, m: Mirror) -> None:
@@ -75,6 +129,9 @@ def status_line() -> Mirror:
         fresh = mirror_reads.freshness(m)
     cols = st.columns([5, 1])
     cols[0].caption("Org-wide data from the mirror, " + mirror_reads.freshness_text(fresh))
+    clock_note = _shared.clock().note(t.is_local_sandbox)
+    if clock_note:
+        cols[0].caption(clock_note)
     if cols[1].button("Sync now", key="mirror_sync_now"):
         sync(t, m)
     elif fresh.empty:
@@ -126,10 +183,47 @@ def trends() -> mirror_reads.Trends:
     return _trends(m.data_version(), _shared.target_id(_shared.target()), m)
 
 
+@st.cache_data(show_spinner=False)
+def _patient_history(version: str, key: str, patient_id: str, _m: Mirror) -> pd.DataFrame:
+    return mirror_reads.patient_history(_m, patient_id)
+
+
+def patient_history(patient_id: str) -> pd.DataFrame:
+    """One patient's status history from the mirror."""
+    m = mirror()
+    return _patient_history(m.data_version(), _shared.target_id(_shared.target()), patient_id, m)
+
+
 def refresh_patient(patient_id: str) -> None:
-    """After the dashboard's own write about a patient: re-read it into the mirror now."""
+    """After the dashboard's own write about a patient: re-read it into the mirror now (an
+    action by whoever is signed in)."""
     t = _shared.target()
-    _shared.attempt("Updating the mirror", mirror_reads.refresh_patient, mirror(), t, patient_id)
+    _shared.attempt(
+        "Updating the mirror", mirror_reads.refresh_patient, mirror(), t, patient_id, _shared.who()
+    )
+
+
+def refresh_session(session_id: str) -> None:
+    """After the dashboard created or changed a session: re-read it and its patient into the
+    mirror now (an action by whoever is signed in)."""
+    t = _shared.target()
+    _shared.attempt(
+        "Updating the mirror", mirror_reads.refresh_session, mirror(), t, session_id, _shared.who()
+    )
+
+
+def after_reset() -> None:
+    """The sandbox was emptied and seeded again (its webhook endpoints too): register the
+    receiver again and run the full reconcile."""
+    _wiring.clear()
+    t = _shared.target()
+    sync(t, mirror())
+
+
+def reread_open_sessions() -> None:
+    """Re-read the mirror's open sessions now (after the sandbox clock moved)."""
+    t = _shared.target()
+    _shared.attempt("Updating the mirror", mirror_reads.reread_open_sessions, mirror(), t)
 
 
 @st.cache_data(show_spinner=False, ttl=300)

@@ -17,8 +17,10 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.client import Medblocks
-from medblocks.config import ConfigError, load_settings
+from medblocks.config import ConfigError, DashboardAccess, load_access, load_settings
 from medblocks.dashboard import patient_view, webhooks
+from medblocks.dashboard.access import session_refusal
+from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
 from medblocks.dashboard.server_health import HealthCheck, check_health
@@ -37,6 +39,35 @@ def auth_configured() -> bool:
         return False
 
 
+@st.cache_resource(show_spinner=False)
+def _access() -> DashboardAccess | ConfigError:
+    """MEDBLOCKS_ALLOWED_HOSTS and MEDBLOCKS_NETWORK_SIGNS_IN, read once per process."""
+    try:
+        return load_access()
+    except ConfigError as exc:
+        return exc
+
+
+def refuse_foreign_sessions() -> None:
+    """Stop this run, before anything is read, unless the session reached the dashboard under
+    one of its own hosts and the dashboard may listen where it does (`medblocks.dashboard.access`).
+    `dashboard.py` calls it first, so it guards every page."""
+    access = _access()
+    refusal = (
+        f"The dashboard's access settings are invalid: {access}"
+        if isinstance(access, ConfigError)
+        else session_refusal(
+            st.context.headers,
+            access,
+            server_address=st.get_option("server.address"),
+            auth_configured=auth_configured(),
+        )
+    )
+    if refusal is not None:
+        st.error(refusal)
+        st.stop()
+
+
 @st.cache_resource(show_spinner="Starting the embedded sandbox…")
 def _configured_target() -> Target | ConfigError:
     """Configuration is read once per process (restart the dashboard to change it)."""
@@ -44,6 +75,13 @@ def _configured_target() -> Target | ConfigError:
         return connected_target(load_settings())
     except ConfigError as exc:
         return exc
+
+
+def who() -> str:
+    """Who is acting: the signed-in user's e-mail when `[auth]` is configured, else "local
+    user" (recorded on launches and on the mirror's history of the dashboard's own actions)."""
+    email = st.user.get("email") if auth_configured() and st.user.is_logged_in else None
+    return str(email or "local user")
 
 
 def target() -> Target:
@@ -187,6 +225,14 @@ def _health(key: str, _client: Medblocks) -> HealthCheck:
 def health() -> HealthCheck:
     """`/health` and clock skew, re-read at most every 10 seconds."""
     return _health(target_id(target()), client())
+
+
+def clock() -> ServerClock:
+    """The server's clock (this machine's when `/health` cannot be read: the frame says so)."""
+    try:
+        return ServerClock(health().skew_seconds)
+    except Exception:
+        return ServerClock()
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_frame
 from medblocks.dashboard.display import LABELS, PATIENT_LINK_TEXT, csv_text
 
 LONG_TEXT = ("tell_patient", "what_happened", "who_acts")
@@ -42,9 +43,12 @@ def column_config(columns: list[str]) -> dict[str, Any]:
 
 
 def show(frame: pd.DataFrame, columns: list[str], **kwargs: Any) -> Any:
-    """`frame[columns]` with labels in words, no index."""
+    """`frame[columns]` with labels in words, no index, bidirectional controls shown."""
     return st.dataframe(
-        frame[columns], hide_index=True, column_config=column_config(columns), **kwargs
+        visible_frame(frame[columns]),
+        hide_index=True,
+        column_config=column_config(columns),
+        **kwargs,
     )
 
 

@@ -5,10 +5,10 @@ open tab is drawn; `?list=` names it)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.display import health_table
 from medblocks.dashboard.frames import rows_with
@@ -27,7 +27,9 @@ catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 frame["source"] = [source_name(catalog, s) for s in frame["source_id"]]
 names = _mirror.org().patients.set_index("patient_id")["name"].to_dict()
 frame["name"] = [shown_name(names.get(p), reveal=_shared.reveal()) for p in frame["patient_id"]]
-table = health_table(frame, datetime.now(UTC))
+clock = _shared.clock()
+frame["failing_since"] = clock.seen_or_said(frame["failing_since"], frame["failing_since_exact"])
+table = health_table(frame, clock.now())
 
 cols = st.columns(4)
 statuses = cols[0].multiselect(
@@ -79,9 +81,9 @@ def draw_all() -> None:
     masked = "" if _shared.reveal() else " · names masked (Reveal in the sidebar)"
     st.caption(
         f"{len(view)} of {len(table)} connections{masked} · "
-        '"Failing for" counts from when the connection '
-        'was first seen failing; "Connection age" from when it was made. Select a row to send the '
-        "patient a new session link."
+        '"Failing for" counts from when the failure happened, or "at least" from when the mirror '
+        'first saw it failing where the API does not say; "Connection age" from when it was made. '
+        "Select a row to send the patient a new session link."
     )
     picked = _tables.show(
         view, columns, on_select="rerun", selection_mode="single-row", key="health_table"
@@ -100,7 +102,7 @@ def draw_all() -> None:
         row = chosen.iloc[0]
         st.subheader("Selected connection: new session link")
         st.text(
-            f"Patient {row['patient_id']} · {row['source']} · {row['status']}"
+            visible_controls(f"Patient {row['patient_id']} · {row['source']} · {row['status']}")
             + (f" for {row['failing_for']}" if row["failing_for"] else "")
         )
         for label, key in (
@@ -117,7 +119,6 @@ def draw_all() -> None:
             help="Direct mode: the link opens this source's sign-in. Valid for a day. One press, "
             "one session; nothing is retried.",
         ):
-            who = (st.user.get("email") if st.user else None) or "local user"
             outcome = _shared.attempt(
                 "Creating the session link",
                 create_session_link,
@@ -128,11 +129,11 @@ def draw_all() -> None:
                 source_id=str(row["source_id"]),
                 return_url=default_return_url(st.context.url),
                 intent_id=uuid.uuid4().hex,
-                launched_by=str(who),
+                launched_by=_shared.who(),
             )
-            if outcome is not None:
+            if outcome is not None and outcome.record.session_id:
                 links[row["id"]] = (outcome.record.session_id, outcome.record.session_url)
-                _mirror.refresh_patient(str(row["patient_id"]))
+                _mirror.refresh_session(outcome.record.session_id)
         if row["id"] in links:
             session_id, url = links[row["id"]]
             st.success(f"Session {session_id} created. Copy the link and send it to the patient:")

@@ -11,7 +11,12 @@ t = _shared.target()
 st.title("Contract & drift")
 secrets = (t.api_key,)
 
-st.subheader("Run against the current target")
+st.subheader("Run in a sandbox of its own")
+st.caption(
+    "A run started here goes to a fresh sandbox started for it (demo data, stopped when the run "
+    f"ends), never to {t.label}: nothing it creates or breaks reaches the pages ops read. To "
+    "check that target itself, run `pytest contract_tests` with its settings."
+)
 running = runs.running_run()
 if t.is_live:
     st.info("The contract suite never runs with a live key.")
@@ -65,6 +70,12 @@ st.caption(f"{newest.label} · {summary.get('target', '?')} · {summary.get('bas
 if summary.get("configuration_error"):
     st.error("The run stopped before any contract test: configuration error.")
     st.text(str(summary["configuration_error"]))
+for cause in runs.root_causes(summary):
+    st.warning(cause)
+not_run = runs.not_run_frame(summary)
+if not not_run.empty:
+    st.error(f"{len(not_run)} checks did not run: this run is not green.")
+    st.dataframe(not_run, hide_index=True)
 cleanup = summary.get("cleanup") or {}
 cols = st.columns(5)
 cols[0].metric("Passed", summary.get("passed", 0))

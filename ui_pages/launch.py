@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from medblocks.client import Medblocks
-from medblocks.client.models import PatientSession
+from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.launch import (
     MODE_GUIDANCE,
     PERSONA_NOTE,
@@ -38,7 +37,7 @@ from medblocks.dashboard.launch import (
 from medblocks.dashboard.ledger import LaunchRecord
 from medblocks.dashboard.links import safe_link
 from medblocks.dashboard.sources import source_name
-from ui_pages import _shared
+from ui_pages import _mirror, _shared
 
 FORM_DEFAULTS: dict[str, object] = {
     "launch_mode": "picker",
@@ -174,7 +173,6 @@ def draw_form() -> None:
     if state.pop("launch_pressed", None) == intent:
         state["launch_tried"] = True
         if checked.request is not None:
-            who = (st.user.get("email") if st.user else None) or "local user"
             with st.spinner("Creating the session…"):
                 try:
                     outcome = launch_once(
@@ -183,12 +181,14 @@ def draw_form() -> None:
                         checked.request,
                         intent_id=intent,
                         target=t.kind,
-                        launched_by=str(who),
+                        launched_by=_shared.who(),
                     )
                 except Exception as exc:
                     state["launch_problem"] = (intent, exc)
                 else:  # claimed by another run between this page's read and the click
                     state["launch_pressed"] = None if outcome.created_now else intent
+                    if outcome.created_now and outcome.record.session_id:
+                        _mirror.refresh_session(outcome.record.session_id)
             state.pop("launch_tried", None)
             st.rerun()
     if state.get("launch_tried"):
@@ -228,7 +228,7 @@ def draw_launch(record: LaunchRecord) -> None:
     stage = launch_stage(record)
     direct_to = record.request.get("connection_id")
     to = f": {source_label(direct_to)}" if direct_to else ""
-    st.subheader(f"Patient {record.patient_id}, {record.mode} mode{to}")
+    st.subheader(visible_controls(f"Patient {record.patient_id}, {record.mode} mode{to}"))
     st.caption(f"Started {short_time(record.requested_at)} by {record.launched_by}")
     problem = state.pop("launch_problem", None)
     shown_here = problem is not None and problem[0] == intent
@@ -286,26 +286,17 @@ else:
     draw_launch(record)
 
 
-@st.cache_data(ttl=10, show_spinner=False)
-def _sessions(
-    key: str, session_ids: tuple[str, ...], _client: Medblocks
-) -> dict[str, PatientSession | str]:
-    return read_sessions(_client, session_ids)
-
-
-st.divider()
-st.subheader("Recent launches")
-st.caption(
-    "The last launches against this kind of target, newest first; outcomes re-read every 10 s."
-)
-records = ledger.recent(10, target=t.kind)
-if not records:
-    st.text("No launches yet.")
-else:
+@st.fragment(run_every=10)
+def recent() -> None:
+    """The last launches with their sessions re-read from the server, every 10 seconds."""
+    records = ledger.recent(10, target=t.kind)
+    if not records:
+        st.text("No launches yet.")
+        return
     ids = tuple(r.session_id for r in records if r.session_id)
-    sessions = _sessions(_shared.target_id(t), ids, _shared.client())
+    sessions = read_sessions(_shared.client(), ids)
     st.dataframe(
-        pd.DataFrame(recent_launches(records, sessions, st.context.url)),
+        visible_frame(pd.DataFrame(recent_launches(records, sessions, st.context.url))),
         hide_index=True,
         width="stretch",
         column_config={
@@ -313,3 +304,10 @@ else:
             "launch": st.column_config.LinkColumn("launch", display_text="view"),
         },
     )
+    st.caption(f"Outcomes read from Medblocks at {datetime.now(UTC):%H:%M:%S} UTC, every 10 s.")
+
+
+st.divider()
+st.subheader("Recent launches")
+st.caption("The last launches against this kind of target, newest first.")
+recent()

@@ -8,9 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.dashboard import aggregate, source_health
+from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION
-from medblocks.dashboard.display import STAGE_COLOURS, STATUS_COLOURS, skew_text
+from medblocks.dashboard.display import STAGE_COLOURS, STATUS_COLOURS
+from medblocks.dashboard.mirror_reads import trend_gap_text
 from medblocks.dashboard.sources import source_name
+from medblocks.mirror.history import FIRST_SEEN, HAPPENED
 from ui_pages import _mirror, _shared
 
 t = _shared.target()
@@ -21,7 +24,12 @@ health = _shared.attempt("Checking /health", _shared.health)
 cols = st.columns(3)
 if health is not None:
     cols[0].metric("/health", "ok" if health.ok else "NOT OK")
-    cols[1].metric("Clock skew (local − server)", skew_text(health.skew_seconds))
+    clock = ServerClock(health.skew_seconds)
+    cols[1].metric(
+        "Clock",
+        clock.short(t.is_local_sandbox),
+        help="This machine's clock against the server's; the pages use the server's.",
+    )
 cols[2].metric(
     "Version sent",
     t.api_version,
@@ -158,7 +166,7 @@ def draw_trends() -> None:
     ):
         st.caption(title)
         if data.empty:
-            st.text("No failures observed in the last 30 days.")
+            st.text(trend_gap_text(tiles.needs_attention))
             continue
         st.altair_chart(
             alt.Chart(data)
@@ -167,10 +175,22 @@ def draw_trends() -> None:
                 x=alt.X("yearmonthdate(day):T", title="day", axis=alt.Axis(labelAngle=0)),
                 y=alt.Y("failures:Q", axis=alt.Axis(format="d", tickMinStep=1)),
                 color=alt.Color(f"{field}:N", legend=alt.Legend(labelLimit=0)),
-                tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), field, "failures"],
+                opacity=alt.Opacity(
+                    "seen:N",
+                    scale=alt.Scale(domain=[HAPPENED, FIRST_SEEN], range=[1.0, 0.45]),
+                    legend=alt.Legend(title="counted on the day it", labelLimit=0),
+                ),
+                tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), field, "seen", "failures"],
             ),
             width="stretch",
         )
+        first_seen = int(data.loc[data["seen"] == FIRST_SEEN, "failures"].sum())
+        if first_seen:
+            st.caption(
+                f"{first_seen} of these were already failing when the mirror first saw them "
+                "(its first sync, say) and the API gives no date: they are counted on that day, "
+                "in the lighter shade."
+            )
     st.subheader("Time to reconnect, last 30 days")
     summary = trend.reconnect_summary
     cols = st.columns(3)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.display import (
     EXPIRING_WITHIN_MINUTES,
     patient_connections_table,
@@ -15,6 +14,7 @@ from medblocks.dashboard.display import (
 from medblocks.dashboard.frames import patient_summary, patients_containing
 from medblocks.dashboard.masking import shown_email, shown_name, shown_people
 from medblocks.dashboard.sources import source_name
+from medblocks.dashboard.timeline import timeline_table
 from ui_pages import _mirror, _shared, _tables
 
 t = _shared.target()
@@ -40,7 +40,7 @@ if exact_id.strip() or exact_email.strip():
 if text.strip():
     summary = patients_containing(summary, text.strip(), reveal=reveal)
 
-now = datetime.now(UTC)
+now = _shared.clock().now()
 table = patients_table(shown_people(summary, reveal=reveal), now)[
     [
         "patient_id",
@@ -72,7 +72,7 @@ if view is None:
     st.stop()
 st.header("Patient")
 who = f"{shown_name(view.name, reveal=reveal)} · {shown_email(view.email, reveal=reveal)}"
-st.text(f"{view.patient_id} · {who}")
+st.text(f"{visible_controls(view.patient_id)} · {who}")
 
 actions = st.columns(2)
 if actions[0].button("Launch a session for this patient", disabled=not t.writes_allowed):
@@ -103,12 +103,31 @@ if len(active) and _shared.require_writes(t):
             )
             st.session_state.pop("confirm_disconnect", None)
             if done is not None:
-                st.cache_data.clear()
                 _mirror.refresh_patient(view.patient_id)
-                st.success("Disconnected.")
+                st.cache_data.clear()
+                st.session_state["patients_flash"] = "Disconnected."
+                st.rerun()  # the tables above are drawn again with the connection disconnected
+if flash := st.session_state.pop("patients_flash", None):
+    st.success(flash)
+
+catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+st.subheader("Timeline of each connection")
+timeline = timeline_table(
+    _mirror.patient_history(view.patient_id),
+    {sid: str(source_name(catalog, sid)) for sid in catalog},
+    _shared.clock(),
+)
+if timeline.empty:
+    st.text("The mirror has seen no status of this patient's connections yet.")
+else:
+    st.caption(
+        "Newest first per connection, as the mirror saw each status: by a full sync, a webhook "
+        'event, a dashboard action (with who acted) or a re-read of an open session. "At least '
+        'since": the API gives no time, so the time the mirror first saw it.'
+    )
+    _tables.show(timeline, list(timeline.columns), key="patient_timeline")
 
 st.subheader("Session history")
-catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 history = sessions_table(
     view.sessions.assign(
         source=[source_name(catalog, s) if s else None for s in view.sessions["source_id"]]

@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from medblocks.dashboard import sandbox_levers as levers
+from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.sources import source_name
-from ui_pages import _shared
+from ui_pages import _mirror, _shared
 
 T = TypeVar("T")
 UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
@@ -109,6 +110,7 @@ if session is not None:
         if st.button("Force this outcome", key="force_outcome"):
             forced = pull("Forcing the outcome", sandbox.force_outcome, session.id, **body)
             if forced is not None:
+                _mirror.refresh_session(session.id)
                 st.cache_data.clear()
                 after = forced.patient_session
                 status_line.text(
@@ -120,7 +122,7 @@ if session is not None:
 st.subheader("Clock")
 clock = pull("Reading the sandbox clock", sandbox.clock)
 if clock is not None:
-    st.text(f"Sandbox time: {clock.now} ({clock.offset_seconds:,.0f} s ahead of real time)")
+    st.text(f"Sandbox time: {clock.now} ({ServerClock(-clock.offset_seconds).short(True)})")
     amount_col, unit_col = st.columns(2)
     amount = amount_col.number_input("Advance by", 1, 100_000, 1)
     unit = unit_col.selectbox("Unit", list(UNITS), index=1)
@@ -129,6 +131,7 @@ if clock is not None:
     if st.button("Advance the clock", key="advance_clock"):
         moved = pull("Advancing the clock", sandbox.advance_clock, seconds)
         if moved is not None:
+            _mirror.reread_open_sessions()  # links that expired send no event
             st.cache_data.clear()
             st.success(f"The sandbox clock now reads {moved.now}.")
 
@@ -179,6 +182,7 @@ else:
     if yes.button("Yes, reset everything", key="reset_confirmed", type="primary"):
         st.session_state["confirm_reset"] = False
         if pull("Resetting", sandbox.reset, seed_demo=seed_demo) is not None:
+            _mirror.after_reset()
             st.cache_data.clear()
             st.success("The sandbox was reset.")
     if no.button("Cancel", key="reset_cancelled"):

@@ -3,10 +3,9 @@ link to resend for open sessions, the patient as a link."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.display import EXPIRING_WITHIN_MINUTES, sessions_table
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
@@ -34,7 +33,7 @@ _shared.keep_in_query("mode", modes)
 view = rows_with(rows_with(sessions, "status", statuses), "mode", modes)
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
 view = view.assign(source=[source_name(catalog, sid) if sid else None for sid in view["source_id"]])
-table = sessions_table(view, datetime.now(UTC), int(minutes))
+table = sessions_table(view, _shared.clock().now(), int(minutes))
 soon = int(table["expires_soon"].sum())
 st.caption(
     f"{len(table)} sessions · {soon} open sessions stop working within {int(minutes)} minutes "
@@ -53,7 +52,7 @@ columns = [
     "active_connections",
     "created",
 ]
-shown = table[columns].style.apply(
+shown = visible_frame(table[columns]).style.apply(
     lambda row: ["background-color: #ffe8a3" if row["expires_soon"] else "" for _ in row], axis=1
 )
 picked = st.dataframe(
@@ -72,8 +71,12 @@ if rows:
 chosen = table[table["id"] == st.query_params.get("session", "")]
 if len(chosen):
     row = chosen.iloc[0]
-    st.subheader(f"Session {row['id']}")
-    st.text(f"Patient {row['patient_id']} · {row['status']} · link expires {row['expires']}")
+    st.subheader(visible_controls(f"Session {row['id']}"))
+    st.text(
+        visible_controls(
+            f"Patient {row['patient_id']} · {row['status']} · link expires {row['expires']}"
+        )
+    )
     _shared.patient_page_link(str(row["patient_id"]))
     if row["hosted_url"]:
         st.caption("The link to resend (copy it with the button at its right):")

@@ -8,6 +8,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.webhooks import (
     HIDDEN_EVENT_COLUMNS,
@@ -38,7 +39,7 @@ states = st.multiselect("Delivery", DELIVERY, default=_query.choices("delivery",
 _shared.keep_in_query("delivery", states)
 view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
-st.dataframe(view, hide_index=True, column_order=shown)
+st.dataframe(visible_frame(view), hide_index=True, column_order=shown)
 if view.empty:
     st.stop()
 
@@ -61,7 +62,7 @@ with payload_col:
 with response_col:
     code = event["last_status_code"]
     st.caption("Last response: " + ("no answer" if pd.isna(code) else f"HTTP {int(code)}"))
-    st.code(event["last_response_body"] or "(empty)", language=None)
+    st.code(visible_controls(event["last_response_body"] or "(empty)"), language=None)
 
 
 @st.fragment(run_every=1)
@@ -90,8 +91,13 @@ if _shared.require_writes(t):
                 st.session_state.setdefault("redeliver_after", {})[event_id] = time.time() + wait
         else:
             st.cache_data.clear()
-            st.success("Queued for redelivery (one redelivery per event per minute).")
             deadline = time.time() + REDELIVERY_INTERVAL_SECONDS
             st.session_state.setdefault("redeliver_after", {})[event_id] = deadline
+            st.session_state["webhooks_flash"] = (
+                "Queued for redelivery (one redelivery per event per minute)."
+            )
+            st.rerun()  # the events above are read again: the delivery as it stands now
+    if flash := st.session_state.pop("webhooks_flash", None):
+        st.success(flash)
     if event_id in st.session_state.get("redeliver_after", {}):
         redelivery_countdown(event_id)

@@ -1,6 +1,10 @@
 """`python -m medblocks alerts check | test | silence`: evaluate the alert rules on a schedule,
 send a test message, mute a rule for a while.
 
+Each runs inside `medblocks.cli_failures.run_command` like every other command: a failure (a
+database that is away, a setting that cannot be used) is a few lines and a non-zero status,
+the traceback only with `--verbose`.
+
 `check` evaluates every rule in `MEDBLOCKS_ALERT_RULES`: the mirror's (new failures per
 source, source incidents, a stale mirror), the newest contract run's report, and, when a target
 is configured (`MEDBLOCKS_API_KEY`), its webhook endpoints through the API (the mirror does not
@@ -15,10 +19,12 @@ from datetime import UTC, datetime
 
 from medblocks.alerts import channels, engine, rules
 from medblocks.alerts.settings import RULES, AlertSettings, alert_settings
+from medblocks.cli_failures import add_verbose_option
 from medblocks.client import Medblocks, MedblocksError
 from medblocks.config import load_settings
 from medblocks.dashboard import contract_runs
 from medblocks.mirror.db import Mirror, open_mirror
+from medblocks.mirror.pacing import describe_failure
 
 HELP = "alerts: evaluate the rules and send (check), a test message, silences"
 
@@ -40,7 +46,7 @@ def _webhook_firings(settings: AlertSettings, mirror: Mirror) -> list[rules.Firi
                 for e in endpoints
             }
     except MedblocksError as exc:
-        print(f"webhook endpoints: not checked ({exc}; request id {exc.request_id})")
+        print(f"webhook endpoints: not checked ({describe_failure(exc)})")
         return None
     return rules.webhook_endpoints(endpoints, undelivered, settings)
 
@@ -143,8 +149,10 @@ def add_alerts_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     actions = alerts.add_subparsers(dest="action", required=True)
     check = actions.add_parser("check", help="evaluate every rule now and send what is due")
     check.set_defaults(run=run_check)
+    add_verbose_option(check)
     test = actions.add_parser("test", help="send a test message to every channel")
     test.set_defaults(run=run_test)
+    add_verbose_option(test)
     silence = actions.add_parser("silence", help="mute a rule (or one group of it) for a while")
     kinds = silence.add_subparsers(dest="silence", required=True)
     add = kinds.add_parser("add", help="mute RULE (optionally one GROUP) for --hours")
@@ -156,3 +164,5 @@ def add_alerts_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     end.add_argument("id")
     kinds.add_parser("list", help="every silence, newest first")
     silence.set_defaults(run=run_silence)
+    for sub in (add, end, kinds.choices["list"]):
+        add_verbose_option(sub)

@@ -7,7 +7,10 @@ the patients are, behind the dashboard's own sign-in).
 
 - `new_failures` (per source): connections now failing whose current failing run started in the
   last `new_failure_minutes`. Connections that failed during an incident of their source (from
-  its start to its resolution) are left out: the incident alert covers them.
+  its start to its resolution) are left out: the incident alert covers them. Only a failing
+  run whose start is exact (`failing_since_exact`: the server's `failure_at`, or a change the
+  mirror saw happen) counts: a failure first seen already there — everything a first sync finds
+  — is dated "at least since" the sighting and is not new, so it never fires as if it were.
 - `source_incident` (per source): the incident rule of `medblocks.dashboard.source_health`.
 - `stale_mirror`: no sync page, sync end, change or webhook event written to the mirror for
   `stale_minutes` (a mirror never written is not stale: it has not started).
@@ -95,7 +98,11 @@ def new_failures(
     c = schema.connections
     start = iso(now - timedelta(minutes=settings.new_failure_minutes))
     query = sa.select(c.c.source_id, c.c.status, c.c.failure_code, c.c.failing_since).where(
-        c.c.status.in_(sorted(FAILING)), c.c.failing_since >= start
+        c.c.status.in_(sorted(FAILING)),
+        c.c.failing_since >= start,
+        # a failure the mirror first saw already there ("at least since", a first sync's
+        # finding) is not news: only a failure dated by the server or seen happening fires
+        c.c.failing_since_exact.is_(True),
     )
     with mirror.read() as db:
         rows = db.execute(query).all()

@@ -21,7 +21,7 @@ from medblocks.client.fan_out import FanOutResult
 from medblocks.client.log_redaction import install as _install_log_redaction
 from medblocks.client.models import unknown_enum_values_seen
 from medblocks.client.operations import NOT_GIVEN
-from medblocks.client.pagination import AsyncPaginator, Paginator
+from medblocks.client.pagination import AsyncPaginator, PaginationError, Paginator
 from medblocks.client.sync_client import Medblocks
 
 _install_log_redaction()
@@ -41,6 +41,7 @@ __all__ = [
     "Medblocks",
     "MedblocksError",
     "NotFoundError",
+    "PaginationError",
     "Paginator",
     "PayloadTooLargeError",
     "PermissionDeniedError",

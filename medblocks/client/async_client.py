@@ -134,7 +134,8 @@ class AsyncPatients(_Resource):
         return AsyncPaginator(
             lambda cursor: self.list_page(
                 limit=limit, starting_after=cursor, patient_id=patient_id, email=email, **options
-            )
+            ),
+            "api.listPatients",
         )
 
     async def list_page(
@@ -183,7 +184,8 @@ class AsyncPatients(_Resource):
         return AsyncPaginator(
             lambda cursor: self.sessions_page(
                 id, status=status, limit=limit, starting_after=cursor, **options
-            )
+            ),
+            "api.listPatientSessionsForPatient",
         )
 
     async def sessions_page(
@@ -227,7 +229,8 @@ class AsyncPatients(_Resource):
             AsyncPaginator(
                 lambda cursor: self.records(
                     id, type=type, since=since, starting_after=cursor, **options
-                )
+                ),
+                "api.getPatientRecords",
             )
         )
 
@@ -279,7 +282,8 @@ class AsyncSources(_Resource):
         return AsyncPaginator(
             lambda cursor: self.list_page(
                 q=q, type=type, limit=limit, starting_after=cursor, **options
-            )
+            ),
+            "api.listFhirSources",
         )
 
     async def list_page(
@@ -324,7 +328,8 @@ class AsyncWebhooks(_Resource):
         return AsyncPaginator(
             lambda cursor: self.list_page(
                 status=status, limit=limit, starting_after=cursor, **options
-            )
+            ),
+            "api.listWebhooks",
         )
 
     async def list_page(
@@ -378,7 +383,8 @@ class AsyncWebhooks(_Resource):
         return AsyncPaginator(
             lambda cursor: self.events_page(
                 id, delivered=delivered, limit=limit, starting_after=cursor, **options
-            )
+            ),
+            "api.listWebhookEvents",
         )
 
     async def events_page(

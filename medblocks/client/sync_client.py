@@ -113,7 +113,8 @@ class Patients(_Resource):
         return Paginator(
             lambda cursor: self.list_page(
                 limit=limit, starting_after=cursor, patient_id=patient_id, email=email, **options
-            )
+            ),
+            "api.listPatients",
         )
 
     def list_page(
@@ -162,7 +163,8 @@ class Patients(_Resource):
         return Paginator(
             lambda cursor: self.sessions_page(
                 id, status=status, limit=limit, starting_after=cursor, **options
-            )
+            ),
+            "api.listPatientSessionsForPatient",
         )
 
     def sessions_page(
@@ -206,7 +208,8 @@ class Patients(_Resource):
             Paginator(
                 lambda cursor: self.records(
                     id, type=type, since=since, starting_after=cursor, **options
-                )
+                ),
+                "api.getPatientRecords",
             )
         )
 
@@ -258,7 +261,8 @@ class Sources(_Resource):
         return Paginator(
             lambda cursor: self.list_page(
                 q=q, type=type, limit=limit, starting_after=cursor, **options
-            )
+            ),
+            "api.listFhirSources",
         )
 
     def list_page(
@@ -299,7 +303,8 @@ class Webhooks(_Resource):
         return Paginator(
             lambda cursor: self.list_page(
                 status=status, limit=limit, starting_after=cursor, **options
-            )
+            ),
+            "api.listWebhooks",
         )
 
     def list_page(
@@ -351,7 +356,8 @@ class Webhooks(_Resource):
         return Paginator(
             lambda cursor: self.events_page(
                 id, delivered=delivered, limit=limit, starting_after=cursor, **options
-            )
+            ),
+            "api.listWebhookEvents",
         )
 
     def events_page(

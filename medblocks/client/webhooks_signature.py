@@ -62,7 +62,11 @@ def verify_signature(
         raise SignatureVerificationError("no Medblocks-Signature header")
     timestamp, signatures = _parse_header(header)
     expected = expected_signature(bytes(payload), timestamp, secret)
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+    # as bytes: a header may carry any character, and compare_digest refuses non-ASCII text
+    if not any(
+        hmac.compare_digest(expected.encode(), candidate.encode("utf-8", "replace"))
+        for candidate in signatures
+    ):
         raise SignatureVerificationError("no v1 signature matches this body and secret")
     age = (time.time() if now is None else now) - timestamp
     if abs(age) > tolerance:

@@ -6,6 +6,11 @@ directory under `<reports>/runs/` (its reports, `run.json` with its state and ex
 `output.log`), and is waited on by a background thread, so a page only polls the files: the
 percentage pytest prints while it runs, then the reports when it ends. The key goes to the child
 only through its environment and is scrubbed from anything read back from it.
+
+A run started here never goes to the target the ops pages show: it gets a sandbox of its own
+(`OWN_SANDBOX`: a fresh sandbox with the demo data, started in this process for the run on a
+loopback port and stopped when the run ends), so nothing it creates or breaks (its `ct…`
+patients, its faults) reaches ops' views or the mirror.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import pandas as pd
 
 from medblocks.dashboard.target import Target
 from medblocks.redaction import sanitize
+from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
 
 REPORTS_ENV = "MEDBLOCKS_REPORTS_DIR"
 SUMMARY = "contract-summary.json"
@@ -37,6 +43,8 @@ TIMEOUT_SECONDS = 900
 # The checkout holding contract_tests/: the children run there, wherever the dashboard started.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PERCENT = re.compile(r"\[\s*(\d{1,3})%\]\s*$")
+
+OWN_SANDBOX = "a sandbox of its own (fresh, started for this run, stopped after it)"
 
 _lock = threading.Lock()
 _threads: dict[str, threading.Thread] = {}
@@ -147,7 +155,8 @@ def start_run(
     commands: list[list[str]] | None = None,
     cwd: Path | None = None,
 ) -> StartedRun:
-    """Start the suite and the drift check against `target` in the background.
+    """Start the suite and the drift check in the background, in a sandbox of its own (never
+    `target` itself: QA's runs stay out of the data ops read).
 
     Refuses a live target, and a second run while one is going."""
     if target.is_live:
@@ -160,26 +169,27 @@ def start_run(
         run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
         run_dir = (directory or reports_dir()) / RUNS / run_id
         run_dir.mkdir(parents=True)
+        own = start_in_thread(SandboxConfig(db_path=None, seed_demo=True))
         record = RunRecord(
             id=run_id,
             directory=run_dir,
-            target=target.label,
-            base_url=target.base_url,
+            target=OWN_SANDBOX,
+            base_url=own.base_url,
             started_at=now.isoformat(timespec="seconds"),
             commands=[_shown(c) for c in commands],
         )
         record.save()
         env = dict(os.environ)
         env.update(
-            MEDBLOCKS_API_KEY=target.api_key,
-            MEDBLOCKS_API_URL=target.base_url,
+            MEDBLOCKS_API_KEY=own.api_key,
+            MEDBLOCKS_API_URL=own.base_url,
             MEDBLOCKS_API_VERSION=target.api_version,
             MEDBLOCKS_REPORTS_DIR=str(run_dir.resolve()),
             PYTHONUNBUFFERED="1",
         )
         thread = threading.Thread(
             target=_run_all,
-            args=(record, commands, env, cwd or PROJECT_ROOT),
+            args=(record, commands, env, cwd or PROJECT_ROOT, own),
             daemon=True,
             name=f"run-{run_id}",
         )
@@ -188,7 +198,22 @@ def start_run(
     return StartedRun(record, thread)
 
 
-def _run_all(record: RunRecord, commands: list[list[str]], env: dict[str, str], cwd: Path) -> None:
+def _run_all(
+    record: RunRecord,
+    commands: list[list[str]],
+    env: dict[str, str],
+    cwd: Path,
+    own: RunningSandbox,
+) -> None:
+    try:
+        _run_commands(record, commands, env, cwd)
+    finally:
+        own.stop()
+
+
+def _run_commands(
+    record: RunRecord, commands: list[list[str]], env: dict[str, str], cwd: Path
+) -> None:
     codes: list[int] = []
     with (record.directory / LOG).open("w", encoding="utf-8") as log:
         for command in commands:
@@ -309,6 +334,26 @@ def when_text(stamp: Any) -> str:
         return datetime.fromisoformat(str(stamp)).strftime("%Y-%m-%d %H:%M:%S UTC")
     except ValueError:
         return str(stamp or "")
+
+
+def root_causes(summary: dict[str, Any]) -> list[str]:
+    """The causes that explain many results at once (faults on at the target, its rate limit,
+    no request ids, every key accepted, a server that keeps no state, the document not
+    served, the budget), each with how many checks it failed or kept from running: what the
+    page shows before anything else of a run."""
+    lines = []
+    for cause in summary.get("root_causes") or []:
+        n = cause.get("checks", 0)
+        lines.append(f"{cause.get('cause')} ({n} check{'' if n == 1 else 's'})")
+    return lines
+
+
+def not_run_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """The checks the run meant to run and did not, and why (such a run is not green)."""
+    not_run = summary.get("not_run") or {}
+    return pd.DataFrame(
+        [{"check": test, "why": why} for test, why in not_run.items()], columns=["check", "why"]
+    )
 
 
 FAILURE_COLUMNS = ["count", "operation", "check", "status", "message", "request_id", "curl"]

@@ -52,6 +52,13 @@ LABELS: dict[str, str] = {
     "scopes": "Scopes",
     "failure": "What happened",
     "failure_at": "Failed at",
+    "connection": "Connection",
+    "from": "From",
+    "to": "To",
+    "happened": "When it happened",
+    "seen": "Seen by the mirror",
+    "how": "How it was seen",
+    "who": "Who acted",
 }
 
 STATUS_COLOURS: dict[str, str] = {
@@ -102,12 +109,6 @@ def until_text(seconds: float | None) -> str:
     return f"in {age_text(seconds)}" if seconds >= 0 else f"{age_text(seconds)} ago"
 
 
-def skew_text(seconds: float) -> str:
-    """Clock skew to a tenth of a second, with no sign when it rounds to zero (never "−0.0 s")."""
-    rounded = round(seconds, 1)
-    return "0.0 s" if rounded == 0 else f"{rounded:+.1f} s"
-
-
 def texts(values: Iterable[Any]) -> list[str]:
     """Values as text, missing ones (None, NaN) empty."""
     return [v if isinstance(v, str) else "" if v is None or pd.isna(v) else str(v) for v in values]
@@ -116,15 +117,45 @@ def texts(values: Iterable[Any]) -> list[str]:
 def empty_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Missing values as empty text (object columns only: numbers and booleans stay typed)."""
     out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].where(out[column].notna(), "")
+    for column in text_columns(out):
+        out[column] = out[column].where(out[column].notna(), "")
     return out
 
 
+def text_columns(frame: pd.DataFrame) -> list[Any]:
+    """The columns of `frame` that hold text (object or string dtype)."""
+    return [
+        column
+        for column in frame.columns
+        if pd.api.types.is_object_dtype(frame[column])
+        or pd.api.types.is_string_dtype(frame[column])
+    ]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may run when a cell begins with it (OWASP's CSV-injection guidance)."""
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """`value` as a spreadsheet reads it as text: a text that begins with one of
+    `FORMULA_STARTS` gets a leading `'` (shown by no spreadsheet, and it stops a formula from
+    running); every other value, numbers and booleans included, is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_text(frame: pd.DataFrame) -> str:
-    """The table as shown, as CSV: labels in words, same rounding, empty cells empty."""
-    return empty_cells(frame).rename(columns=LABELS).to_csv(index=False)
+    """The table as shown, as CSV: labels in words, same rounding, empty cells empty, and
+    every text cell `spreadsheet_safe` (masked or revealed: the one function every export of
+    the dashboard goes through), lines ended by CRLF."""
+    shown = empty_cells(frame).rename(columns=LABELS)
+    for column in text_columns(shown):
+        shown[column] = shown[column].map(spreadsheet_safe)
+    shown.columns = [spreadsheet_safe(str(c)) for c in shown.columns]
+    # RFC 4180 line ends: a cell holding a carriage return is then quoted like one holding a
+    # line feed (with "\n" alone, a lone "\r" would be written bare and split the row).
+    return shown.to_csv(index=False, lineterminator="\r\n")
 
 
 def patient_link(patient_id: str) -> str:
@@ -139,13 +170,21 @@ in the sandbox and in Medblocks' examples)."""
 
 def health_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """Connection health for people: what, for whom, since when, who acts. `frame["name"]` is
-    the patient's name as the UI shows it (`masking.shown_name`).
+    the patient's name as the UI shows it (`masking.shown_name`); `now` is the server's.
 
-    `failing_for` counts from `failing_since` (when the connection was first seen failing; the
-    API's `failure_at` is filled only for `failed`), not from when the connection was created
-    (`connected_for`). `failing_days` (whole days failing) is kept for filtering.
+    `failing_for` counts from `failing_since`, never from when the connection was created
+    (`connected_for`): the server's `failure_at` where it gives one (or the server's time of a
+    change the mirror saw happen), else the first time the mirror saw it failing, which is
+    said as "at least" (`failing_since_exact` False or missing). `failing_days` (whole days
+    failing, at least) is kept for filtering.
     """
     failing_seconds = (pd.Timestamp(now) - frame["failing_since"]).dt.total_seconds()
+    exact = (
+        frame["failing_since_exact"].astype(bool)
+        if "failing_since_exact" in frame
+        else pd.Series(False, index=frame.index)
+    )
+    at_least = ["" if sure else "at least " for sure in exact]
     table = pd.DataFrame(
         {
             "patient_id": frame["patient_id"],
@@ -158,8 +197,14 @@ def health_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
                 ops_wording(s, c if isinstance(c, str) else None).what_happened
                 for s, c in zip(frame["status"], frame["failure_code"], strict=True)
             ],
-            "failing_for": [age_text(None if pd.isna(s) else s) for s in failing_seconds],
-            "failing_since": time_text(frame["failing_since"]),
+            "failing_for": [
+                "" if pd.isna(s) else prefix + age_text(s)
+                for prefix, s in zip(at_least, failing_seconds, strict=True)
+            ],
+            "failing_since": [
+                text if not text else (prefix + "since " if prefix else "") + text
+                for prefix, text in zip(at_least, time_text(frame["failing_since"]), strict=True)
+            ],
             "connected_for": ages(frame["created_at"], now),
             "updated": time_text(frame["updated_at"]),
             "records_arrived": frame["records_arrived"].astype(bool),

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from medblocks.client import AsyncMedblocks
+from medblocks.client.pagination import CursorTrail
 from medblocks.dashboard.connection_guidance import STATUSES, guidance_for
 from medblocks.dashboard.sharded import sharded_fan_out
 from medblocks.mirror.store import text as plain
@@ -122,13 +123,14 @@ async def _record_sources_of(
     """Page through a patient's records until every wanted source has shown up, or the end."""
     patient_id, sources = wanted
     seen: set[str] = set()
+    trail = CursorTrail("api.getPatientRecords")
     cursor: str | None = None
     while True:
         page = await client.patients.records(patient_id, count=RECORDS_PAGE, starting_after=cursor)
         seen.update(item.source for item in page.data if item.source)
-        if seen.issuperset(sources) or not page.has_more or not page.next_cursor:
+        cursor = None if seen.issuperset(sources) else trail.next(page)
+        if cursor is None:
             return sorted(seen)
-        cursor = page.next_cursor
 
 
 async def fetch_record_sources(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from medblocks.dashboard.bidi import visible_controls
+
 
 def mask_name(name: str | None) -> str:
     """`Maria Lopez` -> `M**** L****`: the initials stay so a person can tell rows apart."""
@@ -26,16 +28,18 @@ def mask_email(email: str | None) -> str:
 
 
 def shown_name(name: str | None, *, reveal: bool) -> str:
-    """The name as the UI shows it; missing (None or a frame's NaN) is empty."""
+    """The name as the UI shows it (bidirectional controls made visible, masked or not);
+    missing (None or a frame's NaN) is empty."""
     if not reveal:
-        return mask_name(name)
-    return name if isinstance(name, str) else ""
+        return visible_controls(mask_name(name))
+    return visible_controls(name) if isinstance(name, str) else ""
 
 
 def shown_email(email: str | None, *, reveal: bool) -> str:
+    """The email as the UI shows it, as `shown_name`."""
     if not reveal:
-        return mask_email(email)
-    return email if isinstance(email, str) else ""
+        return visible_controls(mask_email(email))
+    return visible_controls(email) if isinstance(email, str) else ""
 
 
 def shown_people(frame: pd.DataFrame, *, reveal: bool) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from medblocks.client.errors import (
     RateLimitError,
     UpstreamError,
 )
+from medblocks.mirror.identity import OtherOrganisation
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ def explain(exc: BaseException) -> Problem:
         title = "The Version header is not supported (check MEDBLOCKS_API_VERSION)"
     elif isinstance(exc, MedblocksError):
         title = "Medblocks refused the request"
+    elif isinstance(exc, OtherOrganisation):
+        title = "The mirror's database holds another organisation"
     else:
         title = "Unexpected error"
         detail = type(exc).__name__

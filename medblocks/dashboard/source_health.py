@@ -101,6 +101,7 @@ FRAME_COLUMNS = [
     *STATUSES,
     "patients_failing",
     "failing_since",
+    "failing_since_exact",
     *(f"success_rate_{w}" for w in WINDOW_NAMES),
     *(f"attempts_{w}" for w in WINDOW_NAMES),
     *(f"failures_{w}" for w in WINDOW_NAMES),
@@ -124,6 +125,11 @@ def sources_frame(mirror: Mirror, now: datetime, names: Mapping[str, str]) -> pd
         tried = frame[f"attempts_{w}"]
         ok = tried - frame[f"failed_attempts_{w}"]
         frame[f"success_rate_{w}"] = (ok / tried.where(tried > 0)).astype(float)
+    # "since when" is true or says what it knows: exact when the oldest failing start is one
+    # the server dated (or a change the mirror saw), else "at least since" its first sighting
+    frame["failing_since_exact"] = frame["failing_since"].notna() & (
+        frame["failing_since_exact"] == frame["failing_since"]
+    )
     frame["failing_since"] = pd.to_datetime(frame["failing_since"], utc=True, format="ISO8601")
     found = incidents(mirror, now, history)
     frame["incident"] = frame["source_id"].isin(list(found))
@@ -191,7 +197,7 @@ def source_summary(row: Mapping[str, Any]) -> str:
         since = row["failing_since"]
         parts.append(
             f"{failing} patient{'s' if failing != 1 else ''} failing now"
-            + ("" if pd.isna(since) else f" (since {_when(since)})")
+            + ("" if pd.isna(since) else f" ({since_text(since, row['failing_since_exact'])})")
         )
     parts.append(f"{int(row['failures_24h'])} failures in 24 h")
     return " · ".join(parts)
@@ -199,6 +205,11 @@ def source_summary(row: Mapping[str, Any]) -> str:
 
 def _when(moment: Any) -> str:
     return time_text([moment])[0]
+
+
+def since_text(moment: Any, exact: Any) -> str:
+    """ "since …" for a start the server dated, "at least since …" for a first sighting."""
+    return f"since {_when(moment)}" if bool(exact) else f"at least since {_when(moment)}"
 
 
 def health_link(source: str) -> str:
@@ -242,7 +253,12 @@ def sources_table(frame: pd.DataFrame) -> pd.DataFrame:
                 )
             ],
             "patients_failing": frame["patients_failing"],
-            "failing_since": time_text(frame["failing_since"]),
+            "failing_since": [
+                "" if pd.isna(since) else since_text(since, exact)
+                for since, exact in zip(
+                    frame["failing_since"], frame["failing_since_exact"], strict=True
+                )
+            ],
             **{f"failures_{w}": frame[f"failures_{w}"] for w in WINDOW_NAMES},
             **{
                 f"success_{w}": [

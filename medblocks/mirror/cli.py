@@ -1,8 +1,11 @@
-"""`python -m medblocks mirror sync | listen | poll | webhook`: fill the mirror, keep it fresh.
+"""`python -m medblocks mirror sync | listen | poll | webhook | start-over`: fill the mirror,
+keep it fresh, or archive its history and begin again.
 
 The target is the configured one (`MEDBLOCKS_API_KEY`, `MEDBLOCKS_API_URL`); the embedded
 sandbox has nothing to mirror from outside a dashboard process, so a key is required here.
-The database is `MEDBLOCKS_DATABASE_URL` (or `--database-url`).
+The database is `MEDBLOCKS_DATABASE_URL` (or `--database-url`). Every action first claims the
+mirror for the target (`identity.claim`: the key tried, another organisation refused, nothing
+changed); a failure is a few lines and a non-zero status (`medblocks.cli_failures`).
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -18,14 +20,15 @@ from contextlib import AsyncExitStack
 import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from medblocks.client import AsyncMedblocks
+from medblocks.cli_failures import add_verbose_option, run_command
+from medblocks.client import AsyncMedblocks, Medblocks
 from medblocks.config import ConfigError, Settings, load_settings
 from medblocks.mirror.db import Mirror, open_mirror
+from medblocks.mirror.identity import claim, read_one_patient, start_over
 from medblocks.mirror.pacing import Pacer
 from medblocks.mirror.poll import find_endpoint, poll_events
 from medblocks.mirror.receiver import create_receiver
-from medblocks.mirror.settings import target_fingerprint, webhook_endpoint_id, webhook_secret
-from medblocks.mirror.store import MirrorWriter
+from medblocks.mirror.settings import webhook_endpoint_id, webhook_secret
 from medblocks.mirror.sync import DEFAULT_CONCURRENCY, sync_mirror
 from medblocks.mirror.webhook_cli import add_webhook_commands, run_webhook
 
@@ -36,6 +39,13 @@ def client_for(settings: Settings) -> AsyncMedblocks:
     assert settings.api_key is not None and settings.base_url is not None
     return AsyncMedblocks(
         settings.api_key, base_url=settings.base_url, api_version=settings.api_version
+    )
+
+
+def try_key(settings: Settings) -> None:
+    assert settings.api_key is not None and settings.base_url is not None
+    read_one_patient(
+        Medblocks(settings.api_key, base_url=settings.base_url, api_version=settings.api_version)
     )
 
 
@@ -62,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 def add_mirror_arguments(parser: argparse.ArgumentParser) -> None:
     """The mirror's options and actions, on its own parser or as `python -m medblocks mirror`."""
     parser.add_argument("--database-url", help="default: MEDBLOCKS_DATABASE_URL")
+    add_verbose_option(parser, top=True)
     actions = parser.add_subparsers(dest="action", required=True)
     sync = actions.add_parser("sync", help="full reconcile (continues a sync that was stopped)")
     sync.add_argument("--rate", type=float, help="at most N requests per second")
@@ -75,15 +86,36 @@ def add_mirror_arguments(parser: argparse.ArgumentParser) -> None:
     poll.add_argument("--interval", type=float, help="poll again every N seconds")
     poll.add_argument("--times", type=int, default=0, help="stop after N polls (0: no limit)")
     add_webhook_commands(actions)
+    actions.add_parser(
+        "start-over",
+        help="archive what the mirror holds (kept readable) and bind it to the configured target",
+    )
+    for action in actions.choices.values():
+        add_verbose_option(action)
 
 
 def open_for(args: argparse.Namespace, settings: Settings) -> Mirror:
-    """The mirror, bound to the configured organisation (emptied if it held another)."""
+    """The mirror, claimed for the configured organisation (`identity.claim`)."""
     mirror = open_mirror(args.database_url)
     assert settings.api_key is not None and settings.base_url is not None
-    if MirrorWriter(mirror).bind_target(target_fingerprint(settings.base_url, settings.api_key)):
-        print("the mirror held another organisation: emptied it first", file=sys.stderr)
+    claim(mirror, settings.base_url, settings.api_key, lambda: try_key(settings))
     return mirror
+
+
+def run_start_over(args: argparse.Namespace, settings: Settings) -> int:
+    mirror = open_mirror(args.database_url)
+    assert settings.api_key is not None and settings.base_url is not None
+    archived = start_over(mirror, settings.base_url, settings.api_key, lambda: try_key(settings))
+    if archived is None:
+        print("the mirror held nothing to archive", end="")
+    else:
+        print(
+            f"archived {archived.rows} rows of {archived.organisation} as archive "
+            f"#{archived.archive_id} (tables archives, archived_rows)",
+            end="",
+        )
+    print("; the mirror is now bound to the configured target: run `mirror sync` to fill it")
+    return 0
 
 
 async def run_sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -112,7 +144,7 @@ async def run_sync(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(report.failures)} patients could not be read (kept as they were):")
         for patient_failure in list(report.failures.values())[:10]:
             print(f"  {patient_failure}")
-    return 1 if report.failures else 0
+    return 1 if report.failures or report.list_stopped else 0
 
 
 def run_listen(args: argparse.Namespace, settings: Settings) -> int:
@@ -138,24 +170,27 @@ async def run_poll(args: argparse.Namespace, settings: Settings) -> int:
             await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - started)))
 
 
+def run(args: argparse.Namespace) -> int:
+    settings = configured_target()
+    if args.action == "sync":
+        return asyncio.run(run_sync(args, settings))
+    if args.action == "listen":
+        return run_listen(args, settings)
+    if args.action == "start-over":
+        return run_start_over(args, settings)
+    if args.action == "webhook":
+        assert settings.base_url is not None
+        return asyncio.run(run_webhook(args, client_for(settings), settings.base_url))
+    return asyncio.run(run_poll(args, settings))
+
+
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     # The client logs every failed attempt; the pacer retries them and the sync's own report
     # names the reads that failed for good (request id first), so only that is printed.
     logging.getLogger("medblocks.client").setLevel(logging.CRITICAL)
-    try:
-        settings = configured_target()
-        if args.action == "sync":
-            return asyncio.run(run_sync(args, settings))
-        if args.action == "listen":
-            return run_listen(args, settings)
-        if args.action == "webhook":
-            assert settings.base_url is not None
-            return asyncio.run(run_webhook(args, client_for(settings), settings.base_url))
-        return asyncio.run(run_poll(args, settings))
-    except (ConfigError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("stopped; `mirror sync` continues from its checkpoint next time", file=sys.stderr)
-        return 130
+    return run_command(
+        lambda: run(args),
+        verbose=args.verbose,
+        interrupted="stopped; `mirror sync` continues from its checkpoint next time",
+    )

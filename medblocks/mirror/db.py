@@ -7,7 +7,9 @@ SQLite runs in WAL mode (readers never wait for the writer) with `synchronous=NO
 10 s busy timeout; its writes begin with `BEGIN IMMEDIATE`, so two writers queue for the lock
 instead of one failing when it upgrades a read to a write. PostgreSQL is reached through
 psycopg 3 (`postgresql+psycopg://…`); the migration step holds an advisory lock so replicas
-starting together migrate once.
+starting together migrate once. Both engines hide bound parameters in their errors
+(`hide_parameters=True`): a failed write would otherwise print the rows it carried, patients'
+names and e-mails among them, in every traceback and log line.
 """
 
 from __future__ import annotations
@@ -31,6 +33,21 @@ from medblocks.mirror.settings import database_url
 MIGRATIONS = Path(__file__).parent / "migrations"
 CHANGED = "changed"
 MIGRATION_LOCK = 7_305_113  # any constant: the advisory lock id for migrations on PostgreSQL
+
+
+def database_failure(exc: sa.exc.SQLAlchemyError) -> str:
+    """A database error in the driver's first line: no statement, no parameters."""
+    original = getattr(exc, "orig", None)
+    lines = str(original if original is not None else type(exc).__name__).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def database_away(exc: sa.exc.SQLAlchemyError) -> bool:
+    """The database cannot be reached, refused the login, is locked or dropped the connection
+    (as opposed to refusing a statement)."""
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
 
 
 def now_iso() -> str:
@@ -59,8 +76,8 @@ def _sqlite_engines(url: str) -> tuple[Engine, Engine]:
 
         return engine
 
-    reader = tune(sa.create_engine(url), immediate=False)
-    writer = tune(sa.create_engine(url), immediate=True)
+    reader = tune(sa.create_engine(url, hide_parameters=True), immediate=False)
+    writer = tune(sa.create_engine(url, hide_parameters=True), immediate=True)
     return reader, writer
 
 
@@ -84,7 +101,9 @@ class Mirror:
         if self.dialect == "sqlite":
             self.reader, self.writer = _sqlite_engines(url)
         else:
-            self.reader = self.writer = sa.create_engine(url, pool_pre_ping=True)
+            self.reader = self.writer = sa.create_engine(
+                url, pool_pre_ping=True, hide_parameters=True
+            )
         migrate(self.writer)
 
     def __repr__(self) -> str:

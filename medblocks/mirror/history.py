@@ -29,21 +29,33 @@ HISTORY_COLUMNS = [
     "to_status",
     "failure_code",
     "changed_at",
+    "changed_at_exact",
     "observed_at",
     "observed_by",
+    "actor",
 ]
+HAPPENED = "happened that day"
+FIRST_SEEN = "first seen that day (may have happened earlier)"
+"""How a failure is counted on its day: on the day the server dates it, or — a connection the
+mirror first saw already failing, with no date from the API — on the day the mirror first saw
+it (its first sync, say)."""
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def status_changes(mirror: Mirror, *, since: datetime | None = None) -> pd.DataFrame:
-    """The history rows (optionally those changed since `since`), oldest first."""
+def status_changes(
+    mirror: Mirror, *, since: datetime | None = None, patient_id: str | None = None
+) -> pd.DataFrame:
+    """The history rows (optionally those changed since `since`, or one patient's), oldest
+    first."""
     h = schema.status_changes
     query = sa.select(*(h.c[name] for name in HISTORY_COLUMNS)).order_by(h.c.changed_at, h.c.id)
     if since is not None:
         query = query.where(h.c.changed_at >= _iso(since))
+    if patient_id is not None:
+        query = query.where(h.c.patient_id == patient_id)
     with mirror.read() as db:
         frame = pd.DataFrame(db.execute(query).all(), columns=HISTORY_COLUMNS)
     for column in ("changed_at", "observed_at"):
@@ -54,7 +66,8 @@ def status_changes(mirror: Mirror, *, since: datetime | None = None) -> pd.DataF
 def failures_per_day(
     mirror: Mirror, by: str, *, days: int = TREND_DAYS, now: datetime | None = None
 ) -> pd.DataFrame:
-    """Columns `day`, `by` (`reason` or `source_id`), `failures`: one row per day and value."""
+    """Columns `day`, `by` (`reason` or `source_id`), `seen` (`HAPPENED` or `FIRST_SEEN`),
+    `failures`: one row per day, value and kind of date."""
     if by not in ("reason", "source_id"):
         raise ValueError("by must be 'reason' or 'source_id'")
     now = now or datetime.now(UTC)
@@ -62,8 +75,11 @@ def failures_per_day(
     failing = frame[frame["to_status"].isin(FAILING)].copy()
     failing["reason"] = failing["failure_code"].fillna(failing["to_status"])
     failing["day"] = failing["changed_at"].dt.floor("D")
-    counts = failing.groupby(["day", by]).size().rename("failures").reset_index()
-    return counts.sort_values(["day", by]).reset_index(drop=True)
+    exact = failing["changed_at_exact"].astype("boolean").fillna(False).astype(bool)
+    first_sight = failing["from_status"].isna() & ~exact
+    failing["seen"] = first_sight.map({True: FIRST_SEEN, False: HAPPENED})
+    counts = failing.groupby(["day", by, "seen"]).size().rename("failures").reset_index()
+    return counts.sort_values(["day", by, "seen"]).reset_index(drop=True)
 
 
 def reconnects(

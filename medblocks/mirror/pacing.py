@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from aiolimiter import AsyncLimiter
 
-from medblocks.client import APIConnectionError, MedblocksError, RateLimitError
+from medblocks.client import APIConnectionError, MedblocksError, PaginationError, RateLimitError
 from medblocks.client import retries as client_retries
 
 T = TypeVar("T")
@@ -136,10 +136,14 @@ class Pacer:
 
 def describe_failure(exc: BaseException) -> str:
     """A failure for logs and the mirror's notes: request id, status, type/code, operation;
-    never the server's message (it could echo a name or an email)."""
+    never the server's message (it could echo a name or an email). A stopped list is described
+    by its own message (ours: the operation, the reason and the cursor)."""
+    if isinstance(exc, PaginationError):
+        return str(exc)
     if isinstance(exc, MedblocksError):
         status = f"HTTP {exc.http_status}" if exc.http_status is not None else "no response"
         kind = "/".join(part for part in (exc.type, exc.code) if part)
-        where = f" [{exc.operation}]" if exc.operation else ""
-        return f"{exc.request_id or 'no request id'}: {status} {kind}{where}".rstrip()
+        where = f"[{exc.operation}]" if exc.operation else ""
+        said = " ".join(part for part in (status, kind, where) if part)
+        return f"{exc.request_id or 'no request id'}: {said}"
     return type(exc).__name__

@@ -13,6 +13,7 @@ from typing import Any
 
 from medblocks.client import AsyncMedblocks
 from medblocks.client import models as m
+from medblocks.client.pagination import CursorTrail
 from medblocks.mirror.db import Mirror
 from medblocks.mirror.events import EventApplier
 from medblocks.mirror.pacing import Pacer
@@ -76,6 +77,7 @@ async def poll_events(
     last_seen = (mirror.checkpoint(name) or {}).get("newest_event_id")
     newest: str | None = None
     listed: list[m.WebhookEvent] = []
+    trail = CursorTrail("api.listWebhookEvents")
     cursor: str | None = None
     while True:
         page = await pacer.call(
@@ -94,9 +96,9 @@ async def poll_events(
                 break
             newest = newest or event.id
             listed.append(event)
-        if reached or not page.has_more or not page.next_cursor:
+        cursor = None if reached else trail.next(page)
+        if cursor is None:
             break
-        cursor = page.next_cursor
     report.listed = len(listed)
     for event in reversed(listed):  # oldest first
         body = event_body(event)

@@ -2,6 +2,11 @@
 
 Timestamps are kept as the API writes them: ISO 8601 UTC strings with milliseconds and `Z`,
 which sort in time order as text on both SQLite and PostgreSQL. JSON values are stored as text.
+
+Every column holding a value the API sends (ids, statuses, codes, the server's timestamps) is
+`Text`: the pinned spec states no maximum length for them, so the mirror sets none (a
+250-character `patient_id` is as valid as any). Lengths remain only on the mirror's own values
+(its timestamps, sync run ids, how a row was observed, checkpoint names).
 """
 
 from __future__ import annotations
@@ -10,16 +15,16 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 Text = sa.Text
-Stamp = sa.String(40)
+Stamp = sa.String(40)  # the mirror's own timestamps (`now_iso()`)
 
 patients = sa.Table(
     "patients",
     metadata,
-    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("id", Text, primary_key=True),
     sa.Column("email", Text),
     sa.Column("name", Text),
     sa.Column("metadata", Text, nullable=False),
-    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("created_at", Text, nullable=False),
     sa.Column("sync_run", sa.String(40)),
     sa.Column("mirrored_at", Stamp, nullable=False),
 )
@@ -27,33 +32,34 @@ patients = sa.Table(
 connections = sa.Table(
     "connections",
     metadata,
-    sa.Column("id", sa.String(80), primary_key=True),
-    sa.Column("patient_id", sa.String(200), nullable=False, index=True),
-    sa.Column("source_id", sa.String(80), nullable=False),
-    sa.Column("status", sa.String(40), nullable=False, index=True),
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("patient_id", Text, nullable=False, index=True),
+    sa.Column("source_id", Text, nullable=False),
+    sa.Column("status", Text, nullable=False, index=True),
     sa.Column("scopes", Text, nullable=False),
-    sa.Column("failure_code", sa.String(80)),
-    sa.Column("failure_at", Stamp),
-    sa.Column("created_at", Stamp, nullable=False),
-    sa.Column("updated_at", Stamp, nullable=False),
-    sa.Column("patient_session_id", sa.String(80)),
-    sa.Column("failing_since", Stamp),
+    sa.Column("failure_code", Text),
+    sa.Column("failure_at", Text),
+    sa.Column("created_at", Text, nullable=False),
+    sa.Column("updated_at", Text, nullable=False),
+    sa.Column("patient_session_id", Text),
+    sa.Column("failing_since", Text),
     sa.Column("records_arrived", sa.Boolean),
     sa.Column("mirrored_at", Stamp, nullable=False),
+    sa.Column("failing_since_exact", sa.Boolean),
 )
 
 sessions = sa.Table(
     "sessions",
     metadata,
-    sa.Column("id", sa.String(80), primary_key=True),
-    sa.Column("patient_id", sa.String(200), nullable=False, index=True),
-    sa.Column("status", sa.String(40), nullable=False),
-    sa.Column("connection_id", sa.String(80)),
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("patient_id", Text, nullable=False, index=True),
+    sa.Column("status", Text, nullable=False),
+    sa.Column("connection_id", Text),
     sa.Column("recommended_connection_ids", Text),
     sa.Column("attempts", Text, nullable=False),
     sa.Column("url", Text, nullable=False),
-    sa.Column("expires_at", Stamp, nullable=False),
-    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("expires_at", Text, nullable=False),
+    sa.Column("created_at", Text, nullable=False),
     sa.Column("mirrored_at", Stamp, nullable=False),
 )
 
@@ -61,15 +67,17 @@ status_changes = sa.Table(
     "status_changes",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("connection_id", sa.String(80), nullable=False),
-    sa.Column("patient_id", sa.String(200), nullable=False),
-    sa.Column("source_id", sa.String(80), nullable=False),
-    sa.Column("from_status", sa.String(40)),
-    sa.Column("to_status", sa.String(40), nullable=False),
-    sa.Column("failure_code", sa.String(80)),
-    sa.Column("changed_at", Stamp, nullable=False),
+    sa.Column("connection_id", Text, nullable=False),
+    sa.Column("patient_id", Text, nullable=False),
+    sa.Column("source_id", Text, nullable=False),
+    sa.Column("from_status", Text),
+    sa.Column("to_status", Text, nullable=False),
+    sa.Column("failure_code", Text),
+    sa.Column("changed_at", Text, nullable=False),
     sa.Column("observed_at", Stamp, nullable=False),
     sa.Column("observed_by", sa.String(20), nullable=False),
+    sa.Column("changed_at_exact", sa.Boolean),
+    sa.Column("actor", Text),
     sa.Index("ix_status_changes_connection", "connection_id", "changed_at"),
     sa.Index("ix_status_changes_changed_at", "changed_at"),
 )
@@ -77,10 +85,10 @@ status_changes = sa.Table(
 events = sa.Table(
     "events",
     metadata,
-    sa.Column("id", sa.String(80), primary_key=True),
-    sa.Column("type", sa.String(80), nullable=False),
-    sa.Column("webhook_endpoint_id", sa.String(80)),
-    sa.Column("created_at", Stamp),
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("type", Text, nullable=False),
+    sa.Column("webhook_endpoint_id", Text),
+    sa.Column("created_at", Text),
     sa.Column("received_at", Stamp, nullable=False),
     sa.Column("received_via", sa.String(20), nullable=False),
     sa.Column("payload", Text, nullable=False),
@@ -103,11 +111,30 @@ launches = sa.Table(
     sa.Column("target", Text, nullable=False),
     sa.Column("launched_by", Text, nullable=False),
     sa.Column("requested_at", Stamp, nullable=False),
-    sa.Column("patient_id", sa.String(200), nullable=False),
+    sa.Column("patient_id", Text, nullable=False),
     sa.Column("mode", sa.String(20), nullable=False),
     sa.Column("request", Text, nullable=False),
-    sa.Column("session_id", sa.String(80)),
+    sa.Column("session_id", Text),
     sa.Column("session_url", Text),
     sa.Column("error", Text),
     sa.Column("finished_at", Stamp),
+)
+
+archives = sa.Table(
+    "archives",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("organisation", Text, nullable=False),
+    sa.Column("archived_at", Stamp, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+)
+
+archived_rows = sa.Table(
+    "archived_rows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("archive_id", sa.Integer, nullable=False),
+    sa.Column("table_name", sa.String(40), nullable=False),
+    sa.Column("data", Text, nullable=False),
+    sa.Index("ix_archived_rows_archive", "archive_id", "table_name"),
 )

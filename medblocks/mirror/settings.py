@@ -5,7 +5,6 @@ Read from the environment, then from `.env` for anything unset (as `medblocks.co
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -67,8 +66,3 @@ def webhook_endpoint_id(
 ) -> str | None:
     """The `wh_` endpoint whose events `mirror poll` reads (None: the only one there is)."""
     return read_value(WEBHOOK_ENDPOINT_VARIABLE, environ, dotenv_path) or None
-
-
-def target_fingerprint(base_url: str, api_key: str) -> str:
-    """Which organisation a mirror holds: a hash of the server and the key (never the key)."""
-    return hashlib.sha256(f"{base_url}|{api_key}".encode()).hexdigest()[:16]

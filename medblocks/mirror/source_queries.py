@@ -53,8 +53,9 @@ def _count_if(condition: Any) -> Any:
 def connection_figures(mirror: Mirror, now: datetime, statuses: tuple[str, ...]) -> pd.DataFrame:
     """One scan of the connections, grouped by source: `source_id`, a count per status of
     `statuses`, `patients_failing` (distinct patients with a failing connection),
-    `failing_since` (the oldest failing connection's), then `attempts_<w>` and
-    `failed_attempts_<w>` for each window."""
+    `failing_since` (the oldest failing connection's), `failing_since_exact` (the oldest among
+    those whose start the server dated: equal to `failing_since` when that one is exact), then
+    `attempts_<w>` and `failed_attempts_<w>` for each window."""
     c = schema.connections
     failing = c.c.status.in_(sorted(FAILING))
     columns = [_count_if(c.c.status == status).label(status) for status in statuses]
@@ -62,6 +63,8 @@ def connection_figures(mirror: Mirror, now: datetime, statuses: tuple[str, ...])
         sa.func.count(sa.distinct(sa.case((failing, c.c.patient_id)))).label("patients_failing")
     )
     columns.append(sa.func.min(sa.case((failing, c.c.failing_since))).label("failing_since"))
+    exact = sa.and_(failing, c.c.failing_since_exact.is_(True))
+    columns.append(sa.func.min(sa.case((exact, c.c.failing_since))).label("failing_since_exact"))
     for name, span in WINDOWS.items():
         start = iso(now - span)
         columns.append(_count_if(c.c.created_at >= start).label(f"attempts_{name}"))

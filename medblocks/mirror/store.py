@@ -2,9 +2,14 @@
 sessions, deletions and received events.
 
 Every status a connection is seen in for the first time, and every change of it afterwards, is
-a row of `status_changes` (from, to, failure code, when the server says it changed, when the
-mirror saw it, and whether a sync or an event saw it). `failing_since` is kept beside each
-connection from the same observations: the start of its current run of failing statuses.
+a row of `status_changes`: from, to, failure code, when it changed, when the mirror saw it, how
+(`OBSERVED_BY`: a sync, an event, the dashboard's own action, a re-read of an open session) and,
+for an action, who acted. When it changed is the server's word where there is one
+(`changed_at_exact`): `failure_at` for `failed`, else `updated_at` for a change the mirror saw
+happen; a connection first seen already failing with no `failure_at` is dated when the mirror
+first saw it (not exact: "at least since"), never by its creation. `failing_since` is kept
+beside each connection from the same observations: the start of its current run of failing
+statuses, with `failing_since_exact`.
 
 A read older than what the mirror holds never overwrites it (a connection's `updated_at`
 decides), so events applied out of order and a sync running alongside them agree.
@@ -13,7 +18,7 @@ decides), so events applied out of order and a sync running alongside them agree
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -25,16 +30,10 @@ from medblocks.client import models as m
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror, now_iso
 
-TARGET = "target"
-ORG_TABLES = (
-    schema.status_changes,
-    schema.events,
-    schema.sessions,
-    schema.connections,
-    schema.patients,
-    schema.checkpoints,
-)
 FAILING = frozenset({"failed", "refresh_failed", "expired"})
+OBSERVED_BY = ("sync", "event", "action", "session")
+"""How a status was observed: a full sync, a webhook event (pushed or polled), a write the
+dashboard made (re-read at once), a scheduled re-read of an open session."""
 PATIENT_FIELDS = ("email", "name", "metadata", "created_at")
 CONNECTION_FIELDS = (
     "source_id",
@@ -148,11 +147,21 @@ def session_row(session: m.PatientSession, now: str) -> dict[str, Any]:
     }
 
 
-def changed_at(row: Mapping[str, Any]) -> str:
-    """When the server says the connection reached its status."""
+def changed_at(row: Mapping[str, Any], old: Mapping[str, Any] | None, now: str) -> tuple[str, bool]:
+    """When the connection reached its status, and whether that is the server's own time.
+
+    `failure_at` where the API gives it; for a change the mirror saw happen (it held another
+    status before), the server's `updated_at`; for a first sight, `updated_at` for a status
+    that is not failing (it is so at least since then) and, for a failing one, the moment the
+    mirror first saw it (`now`): a connection's creation or last update says nothing about when
+    it began to fail. Only the first two are exact."""
     if row["status"] == "failed" and row.get("failure_at"):
-        return str(row["failure_at"])
-    return str(row["updated_at"])
+        return str(row["failure_at"]), True
+    if old is not None:
+        return str(row["updated_at"]), True
+    if row["status"] in FAILING:
+        return now, False
+    return str(row["updated_at"]), False
 
 
 class MirrorWriter:
@@ -161,33 +170,23 @@ class MirrorWriter:
     def __init__(self, mirror: Mirror) -> None:
         self.mirror = mirror
 
-    def bind_target(self, fingerprint: str) -> bool:
-        """Make the mirror hold the organisation `fingerprint` names. When it held another one
-        (or data of unknown origin), the organisation's tables are emptied first (the launch
-        ledger stays); returns True then."""
-        with self.mirror.write() as db:
-            bound = self.mirror.checkpoint(TARGET, db)
-            if bound is not None and bound.get("fingerprint") == fingerprint:
-                return False
-            for table in ORG_TABLES:
-                db.execute(sa.delete(table))
-            self.mirror.save_checkpoint(db, TARGET, {"fingerprint": fingerprint})
-            self.mirror.touch(db)
-            return bound is not None
-
     def apply_patients(
         self,
         reads: Sequence[PatientRead],
         *,
         observed_by: str,
+        actor: str | None = None,
         sync_run: str | None = None,
         db: Connection | None = None,
     ) -> Changes:
-        """Upsert these patients with their connections (and sessions where read)."""
+        """Upsert these patients with their connections (and sessions where read); history rows
+        note `observed_by` (one of `OBSERVED_BY`) and, for an action, its `actor`."""
+        if observed_by not in OBSERVED_BY:
+            raise ValueError(f"observed_by must be one of {OBSERVED_BY}")
         if db is None:
             with self.mirror.write() as own:
                 return self.apply_patients(
-                    reads, observed_by=observed_by, sync_run=sync_run, db=own
+                    reads, observed_by=observed_by, actor=actor, sync_run=sync_run, db=own
                 )
         changes = Changes()
         if not reads:
@@ -229,6 +228,7 @@ class MirrorWriter:
                 if old is None or any(old[f] != row[f] for f in CONNECTION_FIELDS):
                     changes.connections += 1
                 if old is None or old["status"] != row["status"]:
+                    when, exact = changed_at(row, old, now)
                     history.append(
                         {
                             "connection_id": row["id"],
@@ -237,9 +237,11 @@ class MirrorWriter:
                             "from_status": None if old is None else old["status"],
                             "to_status": row["status"],
                             "failure_code": row["failure_code"],
-                            "changed_at": changed_at(row),
+                            "changed_at": when,
+                            "changed_at_exact": exact,
                             "observed_at": now,
                             "observed_by": observed_by,
+                            "actor": actor,
                         }
                     )
                 conn_rows.append(row)
@@ -263,17 +265,24 @@ class MirrorWriter:
     def _derived(
         row: Mapping[str, Any], old: Mapping[str, Any] | None, arrived: bool | None, now: str
     ) -> dict[str, Any]:
-        """`failing_since`, `records_arrived` and `mirrored_at` for a connection row."""
+        """`failing_since` (with `failing_since_exact`), `records_arrived` and `mirrored_at` for
+        a connection row."""
         status = row["status"]
+        exact: bool | None
         if status not in FAILING:
-            failing_since = None
+            failing_since, exact = None, None
         elif old is not None and old["status"] in FAILING and old["failing_since"]:
-            failing_since = old["failing_since"]
+            failing_since, exact = old["failing_since"], old["failing_since_exact"]
         else:
-            failing_since = changed_at(row)
+            failing_since, exact = changed_at(row, old, now)
         if arrived is None and old is not None and old["updated_at"] == row["updated_at"]:
             arrived = old["records_arrived"]
-        return {"failing_since": failing_since, "records_arrived": arrived, "mirrored_at": now}
+        return {
+            "failing_since": failing_since,
+            "failing_since_exact": exact,
+            "records_arrived": arrived,
+            "mirrored_at": now,
+        }
 
     def _replace_sessions(self, db: Connection, reads: Sequence[PatientRead], now: str) -> int:
         s = schema.sessions
@@ -295,17 +304,24 @@ class MirrorWriter:
             db.execute(sa.delete(s).where(s.c.id.in_(gone)))
         return changed + len(gone)
 
-    def apply_session(self, session: m.PatientSession) -> Changes:
-        """Upsert one session read after an event."""
+    def session_differs(self, session: m.PatientSession, db: Connection | None = None) -> bool:
+        """True when the mirror does not hold this session as read (new, or changed)."""
+        if db is None:
+            with self.mirror.read() as own:
+                return self.session_differs(session, own)
         row = session_row(session, now_iso())
-        with self.mirror.write() as db:
-            old = db.execute(
-                sa.select(schema.sessions).where(schema.sessions.c.id == session.id)
-            ).first()
-            changed = old is None or any(old._mapping[f] != row[f] for f in SESSION_FIELDS)
-            self.mirror.upsert(db, schema.sessions, [row], "id")
-            if changed:
-                self.mirror.touch(db)
+        old = db.execute(
+            sa.select(schema.sessions).where(schema.sessions.c.id == session.id)
+        ).first()
+        return old is None or any(old._mapping[f] != row[f] for f in SESSION_FIELDS)
+
+    def apply_session(self, session: m.PatientSession, db: Connection) -> Changes:
+        """Upsert one session read after an event or a re-read."""
+        changed = self.session_differs(session, db)
+        row = session_row(session, now_iso())
+        self.mirror.upsert(db, schema.sessions, [row], "id")
+        if changed:
+            self.mirror.touch(db)
         return Changes(sessions=int(changed))
 
     def delete_patients(self, ids: Iterable[str], db: Connection | None = None) -> int:
@@ -358,12 +374,16 @@ class MirrorWriter:
         with self.mirror.write() as db:
             return self.mirror.insert_new(db, schema.events, row)
 
-    def event_applied(self, event_id: str, outcome: str) -> None:
+    def settle_event(self, event_id: str, write: Callable[[Connection], str]) -> str:
+        """Run `write` (what the event changes; it returns the outcome) and note the outcome on
+        the event in the same transaction: an event is applied and marked, or neither."""
         e = schema.events
         with self.mirror.write() as db:
+            outcome = write(db)
             db.execute(
                 sa.update(e).where(e.c.id == event_id).values(applied_at=now_iso(), outcome=outcome)
             )
+        return outcome
 
     def patient_of_connection(self, connection_id: str) -> str | None:
         c = schema.connections

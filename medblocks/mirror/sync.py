@@ -22,14 +22,17 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from medblocks.alerts.engine import evaluate_after_change
-from medblocks.client import AsyncMedblocks, MedblocksError, NotFoundError
+from medblocks.client import AsyncMedblocks, MedblocksError, NotFoundError, PaginationError
 from medblocks.client import models as m
+from medblocks.client.pagination import CursorTrail
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror, now_iso
 from medblocks.mirror.pacing import Pacer, describe_failure
 from medblocks.mirror.store import Changes, MirrorWriter, PatientRead, text
 
 CHECKPOINT = "sync"
+LIST_PATIENTS = "api.listPatients"
+MAX_RELISTS = 3  # an expired cursor starts the list again; more often than this, it is stopped
 LAST_SYNC = "last_sync"
 PAGE_SIZE = 100
 RECORDS_PAGE = 100
@@ -50,17 +53,23 @@ class SyncReport:
     failed_requests: int = 0
     changes: Changes = field(default_factory=Changes)
     failures: dict[str, str] = field(default_factory=dict)
+    list_stopped: str | None = None
     duration_s: float = 0.0
     finished_at: str | None = None
 
     def summary(self) -> str:
         c = self.changes
+        stopped = (
+            f"; the patient list was stopped, so nothing was deleted: {self.list_stopped}"
+            if self.list_stopped
+            else ""
+        )
         return (
             f"{'resumed' if self.resumed else 'full'} sync: {self.patients} patients, "
             f"{self.requests} requests ({self.rate_limited} answered 429, "
             f"{self.failed_requests} failed), changes: {c.patients} patients, "
             f"{c.connections} connections, {c.sessions} sessions, {c.status_changes} status "
-            f"changes, {c.deleted} deleted; {self.duration_s:.1f} s"
+            f"changes, {c.deleted} deleted; {self.duration_s:.1f} s{stopped}"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -73,6 +82,7 @@ class SyncReport:
             "failed_requests": self.failed_requests,
             "changes": self.changes.as_dict(),
             "failures": len(self.failures),
+            "list_stopped": self.list_stopped,
             "duration_s": round(self.duration_s, 3),
             "finished_at": self.finished_at,
         }
@@ -128,13 +138,27 @@ class Reconcile:
         report = SyncReport(run_id=state["run_id"], resumed=resumed)
         total_hint = self._patient_count() or None
         done = int(state["patients"])
+        trail = CursorTrail(LIST_PATIENTS)
+        relisted = 0
         page_task = asyncio.ensure_future(self._list_page(state["cursor"]))
         while True:
             page = await page_task
             if page is None:  # the cursor was refused (expired): list again, skip those seen
+                relisted += 1
+                if relisted > MAX_RELISTS:  # a server refusing the cursors it gives: stop
+                    report.list_stopped = (
+                        f"the patient list refused its own cursor {relisted} times "
+                        "(listed again from the start each time)"
+                    )
+                    break
+                trail = CursorTrail(LIST_PATIENTS)
                 page_task = asyncio.ensure_future(self._list_page(None))
                 continue
-            next_cursor = page.next_cursor if page.has_more else None
+            try:
+                next_cursor = trail.next(page)
+            except PaginationError as exc:  # a list that would not end: stop it, say so
+                report.list_stopped = describe_failure(exc)
+                next_cursor = None
             if next_cursor is not None:
                 page_task = asyncio.ensure_future(self._list_page(next_cursor))
             await self._reconcile_page(page.data, next_cursor, state, report)
@@ -143,8 +167,9 @@ class Reconcile:
                 self.on_progress(done, max(total_hint or 0, done) or None)
             if next_cursor is None:
                 break
-        deleted = self.writer.delete_unseen(state["run_id"], state["started_at"])
-        state["changes"]["deleted"] += deleted
+        if report.list_stopped is None:  # only a complete listing shows who is gone
+            deleted = self.writer.delete_unseen(state["run_id"], state["started_at"])
+            state["changes"]["deleted"] += deleted
         self._add_counts(state, Changes())
         report.patients = done
         report.requests = int(state["requests"])
@@ -249,13 +274,14 @@ class Reconcile:
     ) -> PatientRead:
         detail = await self._read(lambda c: c.patients.retrieve(patient_id, max_retries=0))
         sessions: list[m.PatientSession] = []
+        trail = CursorTrail("api.listPatientSessionsForPatient")
         cursor: str | None = None
         while True:
             page = await self._read(self._sessions_page(patient_id, cursor))
             sessions.extend(page.data)
-            if not page.has_more or not page.next_cursor:
+            cursor = trail.next(page)
+            if cursor is None:
                 break
-            cursor = page.next_cursor
         active = {
             conn.id: conn.connection_id
             for conn in detail.connections
@@ -292,13 +318,16 @@ class Reconcile:
     async def _record_sources(self, patient_id: str, wanted: set[str]) -> set[str]:
         """The sources seen in a patient's records, read until all `wanted` have shown up."""
         seen: set[str] = set()
+        trail = CursorTrail("api.getPatientRecords")
         cursor: str | None = None
         while True:
             page = await self._read(self._records_page(patient_id, cursor))
             seen.update(item.source for item in page.data if item.source)
-            if seen >= wanted or not page.has_more or not page.next_cursor:
+            if seen >= wanted:
                 return seen
-            cursor = page.next_cursor
+            cursor = trail.next(page)
+            if cursor is None:
+                return seen
 
 
 async def sync_mirror(

@@ -36,6 +36,7 @@ CONNECTION_COLUMNS = [
     "created_at",
     "updated_at",
     "failing_since",
+    "failing_since_exact",
     "records_arrived",
 ]
 STAMP = pa.timestamp("us", "UTC")
@@ -108,13 +109,14 @@ def patients_frame(mirror: Mirror) -> pd.DataFrame:
 
 def connections_frame(mirror: Mirror) -> pd.DataFrame:
     c = schema.connections
-    arrived = sa.func.coalesce(sa.cast(c.c.records_arrived, sa.Integer), 0)  # NULL: not seen
+    flags = ("failing_since_exact", "records_arrived")  # NULL: not seen, or not known
     query = sa.select(
-        *(c.c[name] for name in CONNECTION_COLUMNS if name != "records_arrived"),
-        arrived.label("records_arrived"),
+        *(c.c[name] for name in CONNECTION_COLUMNS if name not in flags),
+        *(sa.func.coalesce(sa.cast(c.c[name], sa.Integer), 0).label(name) for name in flags),
     )
     frame = _frame(mirror, query, ("failure_at", "created_at", "updated_at", "failing_since"))
-    frame["records_arrived"] = frame["records_arrived"].astype(bool)
+    for name in flags:
+        frame[name] = frame[name].astype(bool)
     return frame
 
 

@@ -2,14 +2,16 @@
 
 Python's `json` reads `NaN`, `Infinity` and `-Infinity` (and `1e400` as infinity) and writes
 them back, though none of them is JSON: a strict client rejects the answer, and a NaN kept in
-the sandbox's state breaks every later comparison. Here they are refused when read and can
-never be written.
+the sandbox's state breaks every later comparison. It also reads an integer of any length (400
+digits) and echoes it, which a client reading numbers as 64-bit floats turns into infinity.
+Here they are refused when read and can never be written.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
 
 from medblocks.sandbox.errors import bad_request
@@ -30,9 +32,24 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _float_sized_int(text: str) -> int:
+    """An integer no larger than a 64-bit float holds (the comparison of int and float is
+    exact), so every client, a JavaScript one included, can read it back as a number."""
+    value = int(text)
+    if abs(value) > sys.float_info.max:
+        raise _NotJson("an integer too large for a 64-bit float")
+    return value
+
+
 def loads(raw: bytes | str) -> Any:
-    """Decode strict JSON; raises `ValueError` for NaN, ±Infinity and numbers that overflow."""
-    return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    """Decode strict JSON; raises `ValueError` for NaN, ±Infinity and numbers, integers
+    included, beyond a 64-bit float."""
+    return json.loads(
+        raw,
+        parse_constant=_refuse_constant,
+        parse_float=_finite_float,
+        parse_int=_float_sized_int,
+    )
 
 
 def parse_body(raw: bytes) -> Any:

@@ -30,9 +30,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
+def streamlit_server(
+    extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+) -> Iterator[str]:
     """The dashboard's base URL once `/_stcore/health` answers; nothing configured (no
-    MEDBLOCKS_* variable) unless `extra_env` sets some, the mirror in a temporary SQLite file
+    MEDBLOCKS_* variable) unless `extra_env` sets some, `extra_args` after `streamlit run`'s
+    own, the mirror in a temporary SQLite file
     (never the developer's `.dashboard/`, which opening it for the embedded sandbox's
     organisation would empty) and the contract reports in a temporary folder (never the
     checkout's `reports/`, which a contract run may have filled). Stopped on exit."""
@@ -41,15 +44,18 @@ def streamlit_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
         env[DATABASE_URL_VARIABLE] = sqlite_url(Path(scratch) / "mirror.sqlite3")
         env[REPORTS_ENV] = str(Path(scratch) / "reports")
         env.update(extra_env or {})
-        with _running(env) as base:
+        with _running(env, extra_args) as base:
             yield base
 
 
 @contextmanager
-def _running(env: dict[str, str]) -> Iterator[str]:
+def _running(env: dict[str, str], extra_args: tuple[str, ...]) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)],
+        [
+            *(sys.executable, "-m", "streamlit", "run", "dashboard.py"),
+            *("--server.port", str(port), *extra_args),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -82,9 +88,11 @@ def screenshot_dir(tmp_path: Path) -> Path:
 
 
 class Leaks:
-    """Every response body and websocket frame the browser receives, searched for the key."""
+    """Every response body and websocket frame the browser receives, searched for the key (or
+    for any of `needles`)."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, needles: tuple[str, ...] = (KEY_PREFIX,)) -> None:
+        self.needles = [n.encode() for n in needles]
         self.seen: list[str] = []
         self.bodies = 0
         self.frames = 0
@@ -108,5 +116,5 @@ class Leaks:
 
     def scan(self, payload: str | bytes, where: str) -> None:
         data = payload.encode() if isinstance(payload, str) else payload
-        if KEY_PREFIX.encode() in data:
+        if any(needle in data for needle in self.needles):
             self.seen.append(where)

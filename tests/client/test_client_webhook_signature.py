@@ -39,6 +39,8 @@ def test_any_matching_v1_passes_when_several_are_sent() -> None:
         (BODY, f"v1={sign(BODY, NOW)}", SECRET, NOW, "no t= timestamp"),
         (BODY, f"t={NOW}", SECRET, NOW, "no v1= signature"),
         (BODY, "t=yesterday,v1=ab", SECRET, NOW, "not an integer"),
+        (BODY, f"t={NOW},v1=é{sign(BODY, NOW)[1:]}", SECRET, NOW, "no v1 signature matches"),
+        (BODY, f"t={NOW},v1=\ud800", SECRET, NOW, "no v1 signature matches"),
         (BODY, "", SECRET, NOW, "no Medblocks-Signature header"),
     ],
 )

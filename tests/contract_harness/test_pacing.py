@@ -43,13 +43,28 @@ def test_retry_after_is_waited_out_on_the_same_route(monkeypatch: pytest.MonkeyP
         assert len(sleeps) == 1
 
 
-def test_time_budget_skips_the_rest_and_reports_it(tmp_path: Path) -> None:
-    run = run_suite(
-        ["contract_tests/test_conformance.py"],
-        {BUDGET_ENV: "0", "MEDBLOCKS_CONTRACT_OPERATIONS": "api.health,api.listPatients"},
-        tmp_path / "reports",
-    )
-    assert run.returncode == 0, run.output[-2000:]
-    assert "time budget of 0s exhausted" in run.output
+def test_a_budget_too_small_fails_the_run_and_lists_what_did_not_run(tmp_path: Path) -> None:
+    selection = [
+        "contract_tests/test_errors.py::test_unknown_patient_is_resource_not_found",
+        "contract_tests/test_prose.py",
+        "contract_tests/test_conformance.py",
+        "-k",
+        "unknown_patient or put-full-replace or health",
+    ]
+    env = {BUDGET_ENV: "0", "MEDBLOCKS_CONTRACT_OPERATIONS": "api.health"}
+    run = run_suite(selection, env, tmp_path / "reports", stop_at_first=False)
+    assert run.returncode == 1, run.output[-2000:]
     summary = run.summary()
-    assert summary["skipped"] == 2 and len(summary["budget_exhausted"]) == 2
+    not_run = summary["not_run"]
+    assert set(not_run) == {
+        "contract_tests/test_errors.py::test_unknown_patient_is_resource_not_found",
+        "contract_tests/test_prose.py::test_prose_rule[health-server-time-iso8601]",
+        "contract_tests/test_prose.py::test_prose_rule[health-needs-no-key]",
+        "contract_tests/test_prose.py::test_prose_rule[put-full-replace]",
+        "contract_tests/test_conformance.py::conformance[GET /health]",
+    }, not_run
+    assert all("time budget of 0s exhausted" in why for why in not_run.values())
+    assert summary["root_causes"][-1]["cause"].startswith("the time budget (0 s) ran out: 5")
+    report = (run.reports / "contract-report.md").read_text(encoding="utf-8")
+    assert "### Did not run" in report.split("- target:", 1)[0]
+    assert "did not run:" in run.output and run.output.count("time budget of 0s exhausted") >= 5

@@ -65,6 +65,12 @@ def embedded() -> RunningSandbox:
     return embedded_sandbox()
 
 
+@pytest.fixture(scope="module")
+def sandbox_target(embedded: RunningSandbox) -> Target:
+    """The embedded sandbox as the dashboard's target (writes allowed)."""
+    return Target("embedded", embedded.base_url, pinned_version(), True, embedded.api_key)
+
+
 @pytest.fixture
 def embedded_api(embedded: RunningSandbox) -> Iterator[Medblocks]:
     with Medblocks(embedded.api_key, base_url=embedded.base_url) as client:

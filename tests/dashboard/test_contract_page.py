@@ -104,3 +104,26 @@ def test_progress_while_a_run_goes_then_its_results_replace_the_old_view(
     assert not at.get("progress")
     assert {m.label: m.value for m in at.metric}["Passed"] == "7"
     assert at.dataframe[-1].value["passed"].tolist() == [7, 3]
+
+
+def test_root_causes_and_what_did_not_run_come_before_the_results(reports: Path) -> None:
+    causes = [
+        {"cause": "faults are on at the target (latency_ms 100; its /_sandbox/faults control)"}
+        | {"checks": 43},
+        {"cause": "nothing created can be read back: the server keeps no state", "checks": 18},
+    ]
+    not_run = {"contract_tests/test_stateful.py::test_stateful_sequences_through_links": "budget"}
+    write_reports(
+        reports,
+        summary("2026-11-28T10:00:00+00:00", root_causes=causes, not_run=not_run),
+        {"changes": []},
+    )
+    at = open_contract_page()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert warnings[:2] == [
+        "faults are on at the target (latency_ms 100; its /_sandbox/faults control) (43 checks)",
+        "nothing created can be read back: the server keeps no state (18 checks)",
+    ]
+    assert at.error[0].value == "1 checks did not run: this run is not green."
+    assert at.dataframe[0].value["why"].tolist() == ["budget"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from medblocks.dashboard import contract_runs
@@ -32,7 +33,11 @@ def test_a_run_has_its_own_directory_progress_and_exit_codes(tmp_path: Path) -> 
     assert record.directory.parent == tmp_path / "runs"
     log = contract_runs.read_log(record, (KEY,))
     assert KEY not in log and "Jane" not in log and "jane@" not in log
-    assert "[api-key] http://127.0.0.1:1" in log
+    own = record.base_url  # a sandbox of its own, never the target the ops pages show
+    assert record.target == contract_runs.OWN_SANDBOX and own != "http://127.0.0.1:1"
+    assert f"[api-key] {own}" in log
+    with pytest.raises(httpx.TransportError):  # stopped with the run
+        httpx.get(f"{own}/health", timeout=5)
     assert str(record.directory.resolve()) in log  # the child writes its reports there
     assert "$ -c raise SystemExit(3)" in log  # each command announced as typed
     last = contract_runs.progress(record, (KEY,))

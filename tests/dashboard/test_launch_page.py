@@ -15,7 +15,10 @@ from streamlit.testing.v1 import AppTest
 from medblocks.client import Medblocks
 from medblocks.dashboard.launch import MODE_GUIDANCE, PERSONAS, new_intent_id
 from medblocks.dashboard.ledger import Ledger
+from medblocks.dashboard.mirror_reads import embedded_database_url
+from medblocks.mirror import database_url, open_mirror
 from medblocks.mirror.schema import launches
+from medblocks.mirror.watch import open_session_ids
 from medblocks.sandbox import RunningSandbox
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"
@@ -101,6 +104,12 @@ def test_after_create_the_link_hosted_page_live_status_and_recent_launch(
     assert [b.url for b in at.get("link_button")] == [session.url]
     assert "Waiting for the patient to open the link" in shown(at)
     assert not at.success  # an open session is not a success
+    # the dashboard's (the embedded sandbox's own): the launch is in it before the page showed it
+    mirror = open_mirror(embedded_database_url(database_url()))
+    try:
+        assert session.id in open_session_ids(mirror)
+    finally:
+        mirror.close()
 
     # The patient approves (the sandbox's lever acts as the patient); the next read shows it.
     httpx.post(
@@ -108,8 +117,7 @@ def test_after_create_the_link_hosted_page_live_status_and_recent_launch(
         json={"outcome": "active"},
         headers={"Authorization": f"Bearer {embedded.api_key}"},
     ).raise_for_status()
-    st.cache_data.clear()  # "Refresh data" (the recent launches' outcomes are cached 10 s)
-    at.run()
+    at.run()  # no "Refresh data": the live status and the recent launches read the server
     assert [s.value for s in at.success] == [f"Connected: {source.name}."]
     attempts = next(df.value for df in at.dataframe if "source" in df.value.columns)
     assert list(attempts["source"]) == [source.name] and list(attempts["status"]) == ["active"]

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
 from medblocks.dashboard.display import PATIENT_LINK_TEXT
+from medblocks.dashboard.mirror_reads import embedded_database_url
 from medblocks.dashboard.target import embedded_sandbox
 from medblocks.mirror import open_mirror, schema
 from medblocks.mirror.sync import LAST_SYNC
@@ -50,7 +51,8 @@ def test_an_approval_reaches_the_connection_health_page_without_a_sync(
 ) -> None:
     at = health_page()  # first view: the mirror fills itself and the receiver is registered
     assert not at.exception, [e.value for e in at.exception]
-    mirror = open_mirror(f"sqlite:///{tmp_path / 'mirror.sqlite3'}")
+    configured = f"sqlite:///{tmp_path / 'mirror.sqlite3'}"
+    mirror = open_mirror(embedded_database_url(configured))  # the embedded sandbox's own
     synced = mirror.checkpoint(LAST_SYNC)
     assert synced is not None and synced["patients"] >= 28
     assert PATIENT not in set(patients_of(at.dataframe[0].value))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,13 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
-from medblocks.dashboard.display import PATIENT_LINK_TEXT, age_text, csv_text, skew_text, until_text
+from medblocks.dashboard.clock import ServerClock
+from medblocks.dashboard.display import PATIENT_LINK_TEXT, age_text, csv_text, until_text
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.sandbox_levers import Faults, SandboxLevers
 from medblocks.dashboard.session_link import WritesNotAllowed, create_session_link
 from medblocks.dashboard.target import Target
+from medblocks.mirror.history import FIRST_SEEN
 from medblocks.mirror.settings import sqlite_url
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec import pinned_version
@@ -28,6 +31,8 @@ from tests.dashboard.apptest import open_app_page
 pytestmark = pytest.mark.usefixtures("app_environment")
 
 AGE = re.compile(r"^(\d+ (s|min|h|d))?$")
+FAILING_FOR = re.compile(r"^((at least )?\d+ (s|min|h|d))?$")
+FAILING_SINCE = re.compile(r"^((at least since )?\d{4}-\d\d-\d\d \d\d:\d\d UTC)?$")
 MINUTE_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d UTC)?$")
 
 
@@ -52,17 +57,38 @@ def test_durations_and_skew_read_as_words() -> None:
     assert [age_text(s) for s in (5, 300, 18000, 3.1e6)] == ["5 s", "5 min", "5 h", "35 d"]
     assert age_text(None) == ""
     assert until_text(54 * 60 + 10) == "in 54 min" and until_text(-3.1e6) == "35 d ago"
-    assert skew_text(-0.04) == "0.0 s" and skew_text(1.26) == "+1.3 s"
+
+
+def test_one_clock_the_servers_and_its_skew_in_words() -> None:
+    local = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    in_step = ServerClock(-0.04)
+    assert in_step.in_step and in_step.note(True) is None and in_step.short(True) == "in step"
+    advanced = ServerClock(-3 * 3600.0)  # the sandbox clock moved 3 h ahead
+    assert advanced.now(local) == local + timedelta(hours=3)
+    assert advanced.short(True) == "sandbox +3 h"
+    note = advanced.note(True)
+    assert note is not None and "advanced 3 h" in note and "-10800" not in note
+    assert "behind the server's" in str(advanced.note(False))
+    seen = pd.Series(pd.to_datetime(["2026-12-04T11:00:00Z", "2026-12-01T00:00:00Z"], utc=True))
+    moved = advanced.seen_or_said(seen, pd.Series([False, True]))
+    assert list(moved) == [seen[0] + pd.Timedelta(hours=3), seen[1]]  # only the mirror's own
 
 
 def test_connection_health_is_formatted_for_people() -> None:
     at = clean(open_app_page("ui_pages/connection_health.py"))
     table = at.dataframe[0].value
     no_missing_words(table)
-    assert all(AGE.match(v) for v in table["failing_for"]) and all(
+    assert all(FAILING_FOR.match(v) for v in table["failing_for"]) and all(
         AGE.match(v) for v in table["connected_for"]
     )
-    assert all(MINUTE_TIME.match(v) for v in table["failing_since"])
+    assert all(FAILING_SINCE.match(v) for v in table["failing_since"])
+    # never the connection's creation: where the API gives no failure time, "at least since"
+    # the mirror first saw it failing
+    unsure = table[table["status"].isin(["refresh_failed", "expired"])]
+    assert len(unsure) and unsure["failing_since"].str.startswith("at least since ").all()
+    assert (unsure["failing_for"] != unsure["connected_for"]).all()
+    dated = table[table["status"] == "failed"]
+    assert len(dated) and not dated["failing_since"].str.startswith("at least").any()
     failing = table[table["status"].isin(["failed", "refresh_failed", "expired"])]
     assert len(failing) and (failing["failing_for"] != "").all()  # refresh_failed/expired too
     assert (table.loc[table["status"] == "active", "failing_for"] == "").all()
@@ -107,6 +133,8 @@ def test_row_action_creates_one_session_for_that_patient_and_source(api: Medbloc
     at.run()  # a rerun shows the link again and creates nothing
     assert len([s for s in api.patients.sessions(patient_id) if s.id not in before]) == 1
     assert [c.value for c in at.code] == [new[0].url]
+    sessions = clean(open_app_page("ui_pages/sessions.py"))  # no Sync now: it is there already
+    assert new[0].id in set(sessions.dataframe[0].value["id"])
 
 
 def test_sessions_read_as_words_and_flag_the_next_hour(api: Medblocks) -> None:
@@ -156,8 +184,7 @@ def test_overview_tiles_open_the_view_they_count(api: Medblocks) -> None:
     ]
     failing = [(p, s) for p, s in statuses if s in ("failed", "refresh_failed", "expired")]
     assert int(metrics["Needs attention"]) == len(failing)
-    assert re.match(r"^\d+\.\d s$", metrics["Clock skew (local − server)"])
-    assert not metrics["Clock skew (local − server)"].startswith(("-0.0", "+0.0", "−0.0"))
+    assert metrics["Clock"] == "in step"  # words, never a raw skew
     links = {link.proto.label: link.proto for link in at.get("page_link")}
     act = links[f"{len({p for p, _ in failing})} patients"]
     assert act.page == "health"
@@ -207,7 +234,13 @@ def test_patients_read_as_words_and_reveal_shows_names(api: Medblocks) -> None:
     assert all(AGE.match(v) for v in connections["connected_for"])
     assert all(MINUTE_TIME.match(v) for v in connections["failure_at"])
     assert (connections.loc[connections["status"] == "failed", "failure_at"] != "").all()
-    history = at.dataframe[2].value
+    timeline = at.dataframe[2].value  # each connection's history, from the mirror
+    no_missing_words(timeline)
+    assert set(timeline["connection"]) <= set(connections["id"]) and len(timeline)
+    failed = timeline[timeline["to"] == "failed"]
+    assert len(failed) and all(MINUTE_TIME.match(v) for v in failed["happened"])  # failure_at
+    assert all(MINUTE_TIME.match(v) for v in timeline["seen"])
+    history = at.dataframe[3].value
     no_missing_words(history)
     assert all(MINUTE_TIME.match(v) for v in history["created"])
     assert patient.name not in " ".join(t.value for t in at.text)
@@ -300,6 +333,11 @@ def test_overview_draws_only_the_open_tab_and_names_it_in_the_url() -> None:
     assert "Failures per day by source" in captions
     assert {"Reconnects", "Median", "90th percentile"} <= {m.label for m in at.metric}
     assert "Sessions created → complete → connected." not in captions  # the funnel tab is shut
+    # failures first seen at the first sync are counted (and said to be), not "no failures"
+    assert not [t.value for t in at.text if t.value.startswith("No failures")]
+    by_reason = chart_data(at, 0)
+    assert FIRST_SEEN in set(by_reason["seen"])
+    assert "already failing when the mirror first saw them" in captions
     at = clean(open_app_page("ui_pages/overview.py", charts="no such tab"))
     assert "charts" not in at.query_params  # an unknown tab is dropped: the first tab opens
     assert len(chart_specs(at)) == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.display import sessions_table
 from medblocks.dashboard.frames import patients_containing, rows_with
 from medblocks.dashboard.launch import (
@@ -28,6 +29,8 @@ from medblocks.dashboard.masking import (
     shown_people,
 )
 from medblocks.dashboard.return_page import parse_hint
+from medblocks.dashboard.timeline import OBSERVED_AS, timeline_table
+from medblocks.mirror.store import OBSERVED_BY
 
 
 def test_masking_keeps_initials_only() -> None:
@@ -242,3 +245,37 @@ def test_sessions_table_flags_open_sessions_near_their_end_in_words() -> None:
     assert list(out["source"]) == ["A", "", "B", "C"]
     assert list(out["hosted_url"]) == ["https://x/1", "https://x/2", "", ""]
     assert "expires_soon" not in sessions
+
+
+def test_a_connections_timeline_says_when_how_and_who() -> None:
+    history = pd.DataFrame(
+        {
+            "connection_id": ["conn_a", "conn_a", "conn_b"],
+            "source_id": ["fhirsrc_x", "fhirsrc_x", "fhirsrc_unknown"],
+            "from_status": [None, "active", None],
+            "to_status": ["active", "failed", "refresh_failed"],
+            "failure_code": [None, "user_denied", None],
+            "changed_at": pd.to_datetime(
+                ["2026-12-01T10:00:00Z", "2026-12-02T11:00:00Z", "2026-12-04T12:00:00Z"], utc=True
+            ),
+            "changed_at_exact": [False, True, False],
+            "observed_at": pd.to_datetime(
+                ["2026-12-01T10:05:00Z", "2026-12-02T11:00:01Z", "2026-12-04T12:00:00Z"], utc=True
+            ),
+            "observed_by": ["sync", "action", "session"],
+            "actor": [None, "ops@example.org", None],
+        }
+    )
+    table = timeline_table(history, {"fhirsrc_x": "Example Hospital"}, ServerClock(-3600.0))
+    assert list(table["connection"]) == ["conn_a", "conn_a", "conn_b"]
+    assert list(table["to"]) == ["failed", "active", "refresh_failed"]  # newest first
+    assert list(table["from"]) == ["active", "first seen", "first seen"]
+    assert list(table["source"]) == ["Example Hospital", "Example Hospital", "fhirsrc_unknown"]
+    assert list(table["how"]) == ["dashboard action", "full sync", "open session re-read"]
+    assert list(table["who"]) == ["ops@example.org", "", ""]
+    # the server's own time as it is; the mirror's first sight moved onto the server's clock
+    assert table["happened"][0] == "2026-12-02 11:00 UTC"
+    assert table["happened"][2] == "at least since 2026-12-04 13:00 UTC"
+    assert table["seen"][2] == "2026-12-04 13:00 UTC"
+    assert set(OBSERVED_AS) == set(OBSERVED_BY)
+    assert timeline_table(history.iloc[:0], {}, ServerClock()).empty

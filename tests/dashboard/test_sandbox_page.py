@@ -18,11 +18,6 @@ PAGE = "ui_pages/sandbox.py"
 pytestmark = pytest.mark.usefixtures("app_environment")
 
 
-@pytest.fixture
-def sandbox_target(embedded: RunningSandbox) -> Target:
-    return Target("embedded", embedded.base_url, pinned_version(), True, embedded.api_key)
-
-
 def open_sandbox_page(**query: str) -> AppTest:
     return open_app_page(PAGE, **query)
 

@@ -51,38 +51,59 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class PgCluster:
+    """A throwaway PostgreSQL cluster in a temporary directory, on a free loopback port; it
+    can be stopped and started again (same port, same data)."""
+
+    bindir: str
+    workdir: str
+    port: int
+
+    @classmethod
+    def create(cls) -> PgCluster:
+        bindir = _pg_bin()
+        workdir = tempfile.mkdtemp(prefix="mirror-pg-")
+        if os.geteuid() == 0:
+            shutil.chown(workdir, user="postgres")
+        initdb = [f"{bindir}/initdb", "-D", f"{workdir}/data", "-A", "trust", "-U", "postgres"]
+        subprocess.run(
+            _as_cluster_user([*initdb, "--no-sync", "-E", "UTF8"]),
+            check=True,
+            capture_output=True,
+        )
+        return cls(bindir, workdir, _free_port())
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> None:
+        command = [f"{self.bindir}/pg_ctl", "-D", f"{self.workdir}/data", *args]
+        subprocess.run(_as_cluster_user(command), check=check, capture_output=True)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options += " -c synchronous_commit=off -c full_page_writes=off"
+        self._pg_ctl("-o", options, "-l", f"{self.workdir}/log", "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._pg_ctl("-m", mode, "-w", "stop", check=False)
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A throwaway PostgreSQL cluster; yields the URL of its `postgres` database."""
-    bindir = _pg_bin()
-    workdir = tempfile.mkdtemp(prefix="mirror-pg-")
-    if os.geteuid() == 0:
-        shutil.chown(workdir, user="postgres")
-    data = os.path.join(workdir, "data")
-    initdb = [f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]
-    subprocess.run(
-        _as_cluster_user([*initdb, "-E", "UTF8"]),
-        check=True,
-        capture_output=True,
-    )
-    port = _free_port()
-    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    options += " -c synchronous_commit=off -c full_page_writes=off"
-    subprocess.run(
-        _as_cluster_user(
-            [f"{bindir}/pg_ctl", "-D", data, "-o", options, "-l", f"{workdir}/log", "-w", "start"]
-        ),
-        check=True,
-        capture_output=True,
-    )
+    cluster = PgCluster.create()
+    cluster.start()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        yield cluster.url
     finally:
-        subprocess.run(
-            _as_cluster_user([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]),
-            capture_output=True,
-        )
-        shutil.rmtree(workdir, ignore_errors=True)
+        cluster.remove()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

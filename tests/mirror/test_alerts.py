@@ -23,6 +23,7 @@ from medblocks.alerts.tables import alert_sends
 from medblocks.client import Medblocks
 from medblocks.config import ConfigError
 from medblocks.mirror import Mirror, schema
+from medblocks.mirror.identity import archived, start_over
 from medblocks.mirror.source_queries import iso
 from tests.mirror.alert_inbox import Inbox, running_inbox
 from tests.mirror.test_source_health import change, connection, write
@@ -60,6 +61,7 @@ def failing_source(mirror: Mirror, source_id: str = "src_x", first: int = 0) -> 
                 failure_code="portal_unavailable",
                 created_at=at(minutes=30 - i),
                 failing_since=at(minutes=30 - i),
+                failing_since_exact=True,
             )
             for i in range(3)
         ],
@@ -261,3 +263,38 @@ def test_alerts_check_reads_a_disabled_webhook_endpoint_through_the_api(
     assert sandbox.api_key not in done.stdout + done.stderr
     names = engine.source_names(mirror)
     assert names and all(not name.startswith("fhirsrc_") for name in names.values())
+
+
+def test_failures_a_first_sync_finds_are_not_newly_failing(mirror: Mirror, inbox: Inbox) -> None:
+    """Dated by their first sighting ("at least since"), not by the server: not news."""
+    settings = settings_for(inbox, rules=("new_failures",))
+    failing_source(mirror, "src_a", 0)
+    with mirror.write() as db:
+        db.execute(sa.update(schema.connections).values(failing_since_exact=False))
+    assert engine.evaluate_after_change(mirror, settings, now=NOW) == []
+    with mirror.write() as db:  # the same failures dated by the server are news
+        db.execute(sa.update(schema.connections).values(failing_since_exact=True))
+    decided = engine.evaluate_after_change(mirror, settings, now=NOW)
+    assert [d.title for d in decided] == ["src_a: 3 connections started failing"]
+
+
+def test_starting_over_archives_the_alerts_and_resolves_nothing_for_the_new_organisation(
+    mirror: Mirror, inbox: Inbox
+) -> None:
+    settings = settings_for(inbox)
+    failing_source(mirror)
+    engine.add_silence(mirror, "stale_mirror", None, 2, "old organisation's silence", "t")
+    (decision,) = engine.evaluate_after_change(mirror, settings, now=NOW)
+    assert decision.kind == "firing"
+    inbox.wait_for(1)
+    done = start_over(mirror, "http://localhost:1", "mb_test_other", lambda: None)
+    assert done is not None
+    assert [r["rule"] for r in archived(mirror, done.archive_id, "alert_sends")] == [
+        "source_incident"
+    ]
+    assert len(archived(mirror, done.archive_id, "alert_state")) == 1
+    assert len(archived(mirror, done.archive_id, "alert_silences")) == 1
+    assert sends(mirror) == [] and engine.silences_frame(mirror).empty
+    # the new organisation's first evaluation: no RESOLVED for the old one's incident
+    assert engine.evaluate_after_change(mirror, settings, now=NOW + timedelta(minutes=5)) == []
+    assert len(inbox.messages) == 1

@@ -4,8 +4,11 @@ the mirror as the API is; deliveries by the sandbox itself reach the mirror."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -207,7 +210,11 @@ async def test_a_session_event_brings_in_a_patient_the_mirror_did_not_have(
     assert [c["status"] for c in conns] == ["active"]
 
 
-def test_listen_command_line(mirror: Mirror, database_url: str, sandbox: RunningSandbox) -> None:
+@contextlib.contextmanager
+def listening(
+    database_url: str, sandbox: RunningSandbox
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`python -m medblocks mirror listen` in a process of its own; yields its base URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -236,6 +243,14 @@ def test_listen_command_line(mirror: Mirror, database_url: str, sandbox: Running
                 return False
 
         wait_until(serving, timeout=30)
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_listen_command_line(mirror: Mirror, database_url: str, sandbox: RunningSandbox) -> None:
+    with listening(database_url, sandbox) as (base, process):
         body = event_body("evt_01CLIEVENT", type="some.future_event")
         bad = httpx.post(base + WEBHOOK_PATH, content=body, headers=signed(body, "whsec_x"))
         assert bad.status_code == 401
@@ -246,8 +261,122 @@ def test_listen_command_line(mirror: Mirror, database_url: str, sandbox: Running
         assert [(e["id"], e["outcome"]) for e in stored] == [
             ("evt_01CLIEVENT", "stored: some.future_event changes nothing the mirror holds")
         ]
-    finally:
-        process.terminate()
-        out, err = process.communicate(timeout=10)
+    out, err = process.communicate(timeout=10)
     assert out.startswith(f"mirror receiver: {base}/webhooks/medblocks")
     assert sandbox.api_key not in out + err and SECRET not in out + err
+
+
+# -- limits before work: hostile deliveries are refused before anything is stored -----------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (DEEP, "nests too deep"),
+        (
+            b'{"id": "evt_1", "object": "event", "type": "x", "data": {"object": {"id": '
+            + DEEP
+            + b"}}}",
+            "nests too deep",
+        ),
+        (event_body(type=["patient_session.completed"]), "no event type"),
+        (event_body(id={"evt_": 1}), "no evt_ id"),
+        (event_body(created_at=12), "created_at is not text"),
+        (event_body(created_at={"a": 1}), "created_at is not text"),
+        (event_body(webhook_endpoint_id=["wh_1"]), "webhook_endpoint_id is not text"),
+        (event_body(data={"object": {"id": 7}}), "data.object.id is not text"),
+        (
+            event_body(data={"object": {"id": "ps_1", "patient_session_id": 3}}),
+            "patient_session_id",
+        ),
+        (event_body("evt_\x00"), "holds a NUL character"),
+        (
+            b'{"id": "evt_1", "object": "event", "type": "x", "data": {"object": {"id": "\xff"}}}',
+            "not JSON",
+        ),
+    ],
+)
+def test_a_signed_body_that_is_not_a_valid_event_is_400(
+    mirror: Mirror, receiver: RunningReceiver, body: bytes, why: str
+) -> None:
+    answer = post(receiver, body, signed(body))
+    assert answer.status_code == 400, answer.text
+    assert why in answer.json()["error"]
+    assert rows(mirror, schema.events) == []
+
+
+def test_a_non_ascii_signature_is_401(mirror: Mirror, receiver: RunningReceiver) -> None:
+    body = event_body()
+    good = signed(body)["Medblocks-Signature"]
+    for bad in (good[:-64] + "é" + good[-63:], good[:-64] + "\u202e" * 64):
+        headers = {"Medblocks-Signature": bad.encode(), "Content-Type": "application/json"}
+        answer = httpx.post(receiver.webhook_url, content=body, headers=headers, timeout=10)
+        assert answer.status_code == 401, answer.text
+    assert rows(mirror, schema.events) == []
+
+
+def raw_post(base: str, headers: dict[str, str], chunks: Iterator[bytes]) -> int:
+    """POST to the webhook path over a bare socket, sending `chunks` only while the server has
+    not answered (it may answer before the body is through); returns the answer's status."""
+    host, port = base.removeprefix("http://").split(":")
+    head = f"POST {WEBHOOK_PATH} HTTP/1.1\r\nHost: {host}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(head.encode())
+        for chunk in chunks:
+            if select.select([sock], [], [], 0)[0]:
+                break  # answered already
+            try:
+                sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        answer = b""
+        while b"\r\n" not in answer:
+            got = sock.recv(4096)
+            assert got, "the receiver closed without answering"
+            answer += got
+    return int(answer.split(b" ", 2)[1])
+
+
+def megabytes(total: int, *, chunked: bool) -> Iterator[bytes]:
+    """`total` MB of body in 64 KiB pieces (chunked transfer coding when `chunked`)."""
+    piece = b"x" * 65536
+    for _ in range(total * 16):
+        yield b"10000\r\n" + piece + b"\r\n" if chunked else piece
+    if chunked:
+        yield b"0\r\n\r\n"
+
+
+def peak_mb(process: subprocess.Popen[str]) -> float:
+    with open(f"/proc/{process.pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def test_oversized_bodies_are_413_unread_and_the_receiver_stays_small(
+    mirror: Mirror, database_url: str, sandbox: RunningSandbox
+) -> None:
+    with listening(database_url, sandbox) as (base, process):
+        before = peak_mb(process)
+        declared = {"Content-Type": "application/json", "Content-Length": str(100 * 1024**2)}
+        streamed = {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            answers = list(
+                pool.map(
+                    lambda job: raw_post(base, job[0], megabytes(100, chunked=job[1])),
+                    [(declared, False), (streamed, True)] * 2,
+                )
+            )
+        assert answers == [413] * 4
+        deep = DEEP
+        assert (
+            httpx.post(base + WEBHOOK_PATH, content=deep, headers=signed(deep)).status_code == 400
+        )
+        alive = event_body("evt_01AFTERLIMITS", type="some.future_event")
+        ok = httpx.post(base + WEBHOOK_PATH, content=alive, headers=signed(alive))
+        assert ok.status_code == 200
+        peak = peak_mb(process)
+    assert peak < 150, f"the receiver peaked at {peak:.0f} MB (started at {before:.0f} MB)"
+    assert [e["id"] for e in rows(mirror, schema.events)] == ["evt_01AFTERLIMITS"]

@@ -102,7 +102,20 @@ def test_per_source_figures_and_order(mirror: Mirror) -> None:
     assert sh.find_source(frame, "src_zzz") is None
     worst = sh.worst_sources(frame)
     assert worst["source_id"].tolist() == ["src_a"]
-    assert "1 patient failing now (since 2026-12-02 11:00 UTC)" in sh.source_summary(worst.iloc[0])
+    # c3's start is the mirror's first sighting (not exact): said as "at least since"
+    assert not a["failing_since_exact"]
+    summary = sh.source_summary(worst.iloc[0])
+    assert "1 patient failing now (at least since 2026-12-02 11:00 UTC)" in summary
+    assert sh.sources_table(frame)["failing_since"].iloc[0].startswith("at least since")
+    with mirror.write() as db:  # the server dated it: "since"
+        db.execute(
+            sa.update(schema.connections)
+            .where(schema.connections.c.id == "c3")
+            .values(failing_since_exact=True)
+        )
+    exact = sh.sources_frame(mirror, NOW, {}).iloc[0]
+    assert exact["failing_since_exact"]
+    assert "1 patient failing now (since 2026-12-02 11:00 UTC)" in sh.source_summary(exact)
     reasons = sh.reasons_table(mirror, "src_a")
     assert reasons["reason"].tolist() == ["failed", "refresh_failed"]  # c2 has no code here
     assert reasons["what_happened"].iloc[1].startswith("The hospital stopped accepting")

@@ -10,6 +10,7 @@ cases also prove that no earlier case left damage behind for a later one.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -63,6 +64,12 @@ CASES: dict[str, Case] = {
     "body NaN metadata": api("POST", "/patients", 400, '{"patient_id":"h1","metadata":{"a":NaN}}'),
     "body Infinity": api("POST", "/patients", 400, '{"patient_id":"h1","metadata":{"a":Infinity}}'),
     "body 1e999": api("POST", "/patients", 400, '{"patient_id":"h1","metadata":{"a":1e999}}'),
+    "body 400-digit integer": api(
+        "POST", "/patients", 400, '{"patient_id":"h1","metadata":{"a":' + "9" * 400 + "}}"
+    ),
+    "body -400-digit integer in a list": api(
+        "POST", "/patients", 400, '{"patient_id":"h1","metadata":{"a":[1,-' + "9" * 400 + "]}}"
+    ),
     "body invalid utf-8": api("POST", "/patients", 400, b'{"patient_id":"\xff\xfe"}'),
     "body lone surrogate": api("POST", "/patients", 400, '{"patient_id":"\\ud800"}'),
     "body nested 100k deep": api("POST", "/patients", 400, "[" * 100_000),
@@ -298,3 +305,21 @@ def _still_healthy(client: httpx.Client, anchor: dict[str, Any]) -> None:
     assert health.status_code == 200 and health.json()["ok"] is True
     assert client.get(f"/patients/{ANCHOR}").json() == anchor
     assert client.get("/_sandbox/faults").json()["error_rate"] == 0
+
+
+def test_an_integer_a_64_bit_float_holds_is_kept_exactly(client: TestClient) -> None:
+    """The edge of the integer rule: the largest integers a float's range holds are accepted
+    and read back digit for digit; one more digit than that is refused (in the battery)."""
+    big = int(sys.float_info.max)  # 309 digits
+    body = (
+        f'{{"patient_id":"h_big_int","metadata":{{"a":{big},"b":-{big},"c":12345678901234567890}}}}'
+    )
+    created = client.post("/patients", content=body.encode(), headers=JSON)
+    assert created.status_code == 200, created.text[:300]
+    assert '"a":' + str(big) in client.get("/patients/h_big_int").text
+    too_big = body.replace('"c":1', '"c":' + str(big) + "0")
+    refused = client.post(
+        "/patients", content=too_big.replace("h_big_int", "h_bigger").encode(), headers=JSON
+    )
+    assert refused.status_code == 400
+    assert "beyond a 64-bit float" in refused.json()["error"]["message"]
