@@ -1,5 +1,5 @@
-"""Streamlit glue for filters read from the URL (`medblocks.dashboard.url_values`): a value
-the page does not offer is named in a notice and ignored, so no link crashes a page."""
+"""Streamlit glue for values read from the URL (`medblocks.dashboard.url_values.read_param`):
+a value the page does not take is named in a notice and ignored, so no link crashes a page."""
 
 from __future__ import annotations
 
@@ -7,28 +7,28 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from medblocks.dashboard.url_values import split_known, unknown_notice
+from medblocks.dashboard.url_values import Choices, Read, Rule, Text, read_param
 
 
-def _notice(name: str, unknown: Sequence[str], options: Sequence[str]) -> None:
-    st.warning("This page's link holds a value it does not offer; it is ignored.")
-    st.text(unknown_notice(name, unknown, options))  # URL text: shown as text, never markdown
+def param(name: str, rule: Rule) -> Read:
+    """The URL's usable values of `name` under `rule`; a notice for the others."""
+    read = read_param(name, st.query_params.get_all(name), rule)
+    if read.notice:
+        st.warning("This page's link holds a value it does not offer; it is ignored.")
+        st.text(read.notice)  # URL text: shown as text, never markdown
+    return read
 
 
 def choices(name: str, options: Sequence[str]) -> list[str]:
     """The URL's values of `name` that are among `options` (a notice for the others)."""
-    known, unknown = split_known([v for v in st.query_params.get_all(name) if v], options)
-    if unknown:
-        _notice(name, unknown, options)
-    return known
+    return list(param(name, Choices(options)).values)
 
 
 def choice(name: str, options: Sequence[str]) -> str | None:
     """The URL's value of `name` when it is among `options`; None (with a notice) otherwise."""
-    value = st.query_params.get(name)
-    if not value:
-        return None
-    if value not in options:
-        _notice(name, [value], options)
-        return None
-    return value
+    return param(name, Choices(options)).first
+
+
+def text(name: str) -> str:
+    """The URL's free-text value of `name` ("" when there is none or it is not usable)."""
+    return param(name, Text()).first or ""

@@ -26,6 +26,7 @@ from medblocks.dashboard.problems import explain
 from medblocks.dashboard.server_health import HealthCheck, check_health
 from medblocks.dashboard.sources import sources_by_id, sources_frame
 from medblocks.dashboard.target import Target, connected_target
+from ui_pages import _query
 
 TTL = 60
 T = TypeVar("T")
@@ -145,7 +146,8 @@ def keep_in_query(name: str, value: str | list[str] | None) -> None:
 
 def lazy_tabs(key: str, views: dict[str, Callable[[], None]]) -> None:
     """Tabs of which only the open one runs its view, named in the URL as `key` (so the view a
-    link names is the one it opens; an unknown name opens the first tab)."""
+    link names is the one it opens; an unknown name is said so and opens the first tab)."""
+    _query.choices(key, list(views))
     for tab, draw in zip(
         st.tabs(list(views), key=key, bind="query-params"), views.values(), strict=True
     ):

@@ -11,7 +11,7 @@ import streamlit as st
 from medblocks.dashboard import source_health
 from medblocks.dashboard.display import STATUS_COLOURS
 from medblocks.mirror import Mirror, history
-from ui_pages import _mirror, _shared
+from ui_pages import _mirror, _query, _shared
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -55,10 +55,8 @@ st.dataframe(
     key="hospitals_table",
 )
 
-asked = source_health.find_source(frame, st.query_params.get("hospital", ""))
-if st.query_params.get("hospital") and asked is None:
-    st.warning("The link names a hospital the mirror does not know; none is opened.")
-    st.text(f"hospital={st.query_params['hospital']}")
+known = [*frame["source"], *frame["source_id"]]  # alerts link by id, the page by name
+asked = source_health.find_source(frame, _query.choice("hospital", known) or "")
 chosen_name = st.selectbox(
     "Open a hospital",
     frame["source"].tolist(),

@@ -15,7 +15,7 @@ from medblocks.dashboard.frames import patient_summary, patients_containing
 from medblocks.dashboard.masking import shown_email, shown_name, shown_people
 from medblocks.dashboard.sources import source_name
 from medblocks.dashboard.timeline import timeline_table
-from ui_pages import _mirror, _shared, _tables
+from ui_pages import _mirror, _query, _shared, _tables
 
 t = _shared.target()
 st.title("Patients")
@@ -25,9 +25,9 @@ _mirror.status_line()
 summary = patient_summary(_mirror.org())
 
 cols = st.columns(3)
-exact_id = cols[0].text_input("Patient id (exact)", value=st.query_params.get("patient_id", ""))
-exact_email = cols[1].text_input("Email (exact)", value=st.query_params.get("email", ""))
-text = cols[2].text_input("Contains", value=st.query_params.get("q", ""))
+exact_id = cols[0].text_input("Patient id (exact)", value=_query.text("patient_id"))
+exact_email = cols[1].text_input("Email (exact)", value=_query.text("email"))
+text = cols[2].text_input("Contains", value=_query.text("q"))
 _shared.keep_in_query("patient_id", exact_id.strip())
 _shared.keep_in_query("email", exact_email.strip())
 _shared.keep_in_query("q", text.strip())
@@ -61,7 +61,7 @@ picked = _tables.show(
 rows = picked.selection.rows if picked is not None else []
 if rows:
     _shared.keep_in_query("open", str(table.iloc[rows[0]]["patient_id"]))
-selected = st.query_params.get("open", "")
+selected = _query.text("open")
 if not selected:
     st.caption("Select a row to open the patient.")
     st.stop()

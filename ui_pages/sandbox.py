@@ -14,7 +14,7 @@ import streamlit as st
 from medblocks.dashboard import sandbox_levers as levers
 from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.sources import source_name
-from ui_pages import _mirror, _shared
+from ui_pages import _mirror, _query, _shared
 
 T = TypeVar("T")
 UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
@@ -50,7 +50,7 @@ st.dataframe(levers.persona_rows(), hide_index=True)
 
 st.subheader("Force an outcome on an open session")
 recent = [r.session_id for r in _shared.ledger().recent(20) if r.session_id and r.target == t.kind]
-wanted_session = st.query_params.get("session", "")
+wanted_session = _query.text("session")
 options = list(dict.fromkeys([*([wanted_session] if wanted_session else []), *recent]))
 session_id = (
     st.selectbox(

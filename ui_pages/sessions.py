@@ -68,7 +68,7 @@ _tables.download(table[[c for c in columns if c != "patient_link"]], "sessions.c
 rows = picked.selection.rows if picked is not None else []
 if rows:
     _shared.keep_in_query("session", str(table.iloc[rows[0]]["id"]))
-chosen = table[table["id"] == st.query_params.get("session", "")]
+chosen = table[table["id"] == _query.choice("session", table["id"].tolist())]
 if len(chosen):
     row = chosen.iloc[0]
     st.subheader(visible_controls(f"Session {row['id']}"))

@@ -40,11 +40,11 @@ _shared.keep_in_query("delivery", states)
 view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
 st.dataframe(visible_frame(view), hide_index=True, column_order=shown)
+event_ids = list(view["id"])
+wanted_event = _query.choice("event", event_ids)  # checked even when none is listed
 if view.empty:
     st.stop()
 
-event_ids = list(view["id"])
-wanted_event = _query.choice("event", event_ids)
 event_id = st.selectbox(
     "Event",
     event_ids,

@@ -26,7 +26,7 @@ from medblocks.mirror.history import FIRST_SEEN
 from medblocks.mirror.settings import sqlite_url
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec import pinned_version
-from tests.dashboard.apptest import open_app_page
+from tests.dashboard.apptest import open_app_page, press_new_link
 
 pytestmark = pytest.mark.usefixtures("app_environment")
 
@@ -124,7 +124,7 @@ def test_row_action_creates_one_session_for_that_patient_and_source(api: Medbloc
     at.query_params["connection"] = conn_id
     clean(at.run())
     assert not {s.id for s in api.patients.sessions(patient_id)} - before
-    at.button(key="health_new_link").click().run()
+    press_new_link(at)
     clean(at)
     new = [s for s in api.patients.sessions(patient_id) if s.id not in before]
     assert len(new) == 1
@@ -295,6 +295,8 @@ def test_a_failed_row_action_shows_the_request_id_and_is_not_retried(
             api_key=embedded.api_key,
         )
     )
+    for anyway in [c for c in at.checkbox if c.key == "health_link_anyway"]:
+        anyway.check().run()  # an earlier test's open link is offered: ask for a new one anyway
     levers.set_faults(Faults(error_rate=1.0))  # every API request answers 500
     try:
         at.button(key="health_new_link").click().run()
