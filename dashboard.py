@@ -46,7 +46,7 @@ def draw_frame(t: Target) -> None:
         st.caption("Target")
         st.text(t.label)
         st.text(t.base_url)
-        st.toggle("Reveal names and emails", key="reveal_phi", value=False)
+        _shared.reveal_toggle()
         if st.button("Refresh data", key="refresh_data"):
             st.cache_data.clear()
 

@@ -16,6 +16,7 @@ from medblocks.alerts import engine
 from medblocks.config import ConfigError
 from medblocks.dashboard import mirror_reads, source_health
 from medblocks.dashboard.database_problem import DatabaseProblem, is_database_error
+from medblocks.dashboard.display import count_text
 from medblocks.dashboard.frames import OrgFrames
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, database_url
@@ -108,14 +109,17 @@ def sync(t: Target, m: Mirror) -> None:
 
     def update(done: int, total: int | None) -> None:
         share = min(done / total, 1.0) if total else 0.0
-        bar.progress(share, text=f"Syncing the mirror… {done} patients")
+        bar.progress(share, text=f"Syncing the mirror… {count_text(done, 'patient')}")
 
     report = _shared.attempt("Syncing the mirror", mirror_reads.sync_now, m, t, update)
     bar.empty()
     if report is not None:
         st.caption(report.summary())
         if report.failures:
-            st.warning(f"{len(report.failures)} patients could not be read; kept as they were.")
+            st.warning(
+                f"{count_text(len(report.failures), 'patient')} could not be read; kept as "
+                "they were."
+            )
             st.text("\n".join(list(report.failures.values())[:5]))
 
 

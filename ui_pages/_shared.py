@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -23,6 +24,7 @@ from medblocks.dashboard.access import session_refusal
 from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
+from medblocks.dashboard.reveal import RevealMemory, browser_key
 from medblocks.dashboard.server_health import HealthCheck, check_health
 from medblocks.dashboard.sources import sources_by_id, sources_frame
 from medblocks.dashboard.target import Target, connected_target
@@ -112,6 +114,34 @@ def client() -> Medblocks:
 
 def reveal() -> bool:
     return bool(st.session_state.get("reveal_phi", False))
+
+
+SESSION_COOKIE = "_streamlit_xsrf"
+"""Streamlit's own per-browser cookie (its XSRF protection, on by default): tells browser
+sessions apart for Reveal; only its hash is kept."""
+
+
+@st.cache_resource
+def _reveal_memory() -> RevealMemory:
+    return RevealMemory()
+
+
+def _browser() -> str | None:
+    return browser_key(who(), st.context.cookies.get(SESSION_COOKIE))
+
+
+def reveal_toggle() -> None:
+    """The sidebar's Reveal, kept for this browser's session across reloads (off by default)."""
+    now = datetime.now(UTC)
+    if "reveal_phi" not in st.session_state:
+        st.session_state["reveal_phi"] = _reveal_memory().remembered(_browser(), now)
+    st.toggle(
+        "Reveal names and emails",
+        key="reveal_phi",
+        on_change=lambda: _reveal_memory().remember(
+            _browser(), bool(st.session_state["reveal_phi"]), datetime.now(UTC)
+        ),
+    )
 
 
 def show_problem(exc: BaseException, doing: str) -> None:

@@ -7,11 +7,12 @@ import streamlit as st
 from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.display import (
     EXPIRING_WITHIN_MINUTES,
+    count_text,
     patient_connections_table,
     patients_table,
     sessions_table,
 )
-from medblocks.dashboard.frames import patient_summary, patients_containing
+from medblocks.dashboard.frames import patient_summary, patients_containing, patients_with_email
 from medblocks.dashboard.masking import shown_email, shown_name, shown_people
 from medblocks.dashboard.sources import source_name
 from medblocks.dashboard.timeline import timeline_table
@@ -26,17 +27,21 @@ summary = patient_summary(_mirror.org())
 
 cols = st.columns(3)
 exact_id = cols[0].text_input("Patient id (exact)", value=_query.text("patient_id"))
-exact_email = cols[1].text_input("Email (exact)", value=_query.text("email"))
-text = cols[2].text_input("Contains", value=_query.text("q"))
+exact_email = cols[1].text_input("Email (any case)", value=_query.text("email"))
+text = cols[2].text_input(
+    "Contains",
+    value=_query.text("q"),
+    help="Patient id; names and emails too while they are revealed.",
+)
 _shared.keep_in_query("patient_id", exact_id.strip())
 _shared.keep_in_query("email", exact_email.strip())
 _shared.keep_in_query("q", text.strip())
 
-if exact_id.strip() or exact_email.strip():
-    found = _shared.attempt(
-        "Filtering patients", _shared.exact_match, exact_id.strip(), exact_email.strip()
-    )
+if exact_id.strip():
+    found = _shared.attempt("Filtering patients", _shared.exact_match, exact_id.strip(), "")
     summary = summary[summary["patient_id"].isin(found or [])]
+if exact_email.strip():
+    summary = patients_with_email(summary, exact_email)
 if text.strip():
     summary = patients_containing(summary, text.strip(), reveal=reveal)
 
@@ -54,7 +59,11 @@ table = patients_table(shown_people(summary, reveal=reveal), now)[
         "last_activity",
     ]
 ]
-st.caption(f"{len(table)} patients" + ("" if reveal else " · names and emails masked"))
+st.caption(
+    count_text(len(table), "patient")
+    + ("" if reveal else " · names and emails masked (Reveal in the sidebar)")
+)
+_tables.download(table, "patients.csv", key="patients_csv")  # masked unless revealed
 picked = _tables.show(
     table, list(table.columns), on_select="rerun", selection_mode="single-row", key="patients_table"
 )

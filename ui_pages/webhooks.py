@@ -8,21 +8,24 @@ import time
 import pandas as pd
 import streamlit as st
 
-from medblocks.dashboard.bidi import visible_controls, visible_frame
+from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.webhooks import (
+    ENDPOINT_TIMES,
+    EVENT_TIMES,
     HIDDEN_EVENT_COLUMNS,
     REDELIVERY_INTERVAL_SECONDS,
+    for_people,
     redelivery_wait,
 )
-from ui_pages import _query, _shared
+from ui_pages import _query, _shared, _tables
 
 t = _shared.target()
 st.title("Webhooks")
 endpoints = _shared.attempt("Reading webhook endpoints", _shared.endpoints)
 if endpoints is None:
     st.stop()
-st.dataframe(endpoints, hide_index=True)
+_tables.show(for_people(endpoints, ENDPOINT_TIMES), list(endpoints.columns), key="endpoints")
 if endpoints.empty:
     st.text("No webhook endpoints are registered.")
     st.stop()
@@ -39,7 +42,7 @@ states = st.multiselect("Delivery", DELIVERY, default=_query.choices("delivery",
 _shared.keep_in_query("delivery", states)
 view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
-st.dataframe(visible_frame(view), hide_index=True, column_order=shown)
+_tables.show(for_people(view, EVENT_TIMES), shown, key="webhook_events")
 event_ids = list(view["id"])
 wanted_event = _query.choice("event", event_ids)  # checked even when none is listed
 if view.empty:

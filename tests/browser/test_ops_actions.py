@@ -2,7 +2,7 @@
 (a loopback sandbox with demo data as the target, the mirror in a fresh SQLite file): the row
 action creates one session for that patient and source and shows its link; opened again, the
 row offers that open link instead of making a second; the patient link opens the Patients page
-on that patient, where Reveal shows the name."""
+on that patient, where Reveal shows the name, still after a reload."""
 
 from __future__ import annotations
 
@@ -83,5 +83,12 @@ def test_row_action_creates_a_session_for_that_patient_and_source(
             visible=True
         )  # not the grid's
         expect(revealed.first).to_be_visible(timeout=30_000)
+        page.reload()  # Reveal is kept for this browser's session, not switched off
+        expect(page.get_by_role("heading", name="Patient", exact=True)).to_be_visible(
+            timeout=60_000
+        )
+        expect(
+            page.get_by_text(patient.name, exact=False).filter(visible=True).first
+        ).to_be_visible(timeout=30_000)
         assert len([s for s in api.patients.sessions(patient.id) if s.id not in before]) == 1
         assert not leaks.seen

@@ -17,7 +17,13 @@ from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
 from medblocks.dashboard.clock import ServerClock
-from medblocks.dashboard.display import PATIENT_LINK_TEXT, age_text, csv_text, until_text
+from medblocks.dashboard.display import (
+    PATIENT_LINK_TEXT,
+    age_text,
+    count_text,
+    csv_text,
+    until_text,
+)
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.sandbox_levers import Faults, SandboxLevers
 from medblocks.dashboard.session_link import WritesNotAllowed, create_session_link
@@ -186,12 +192,12 @@ def test_overview_tiles_open_the_view_they_count(api: Medblocks) -> None:
     assert int(metrics["Needs attention"]) == len(failing)
     assert metrics["Clock"] == "in step"  # words, never a raw skew
     links = {link.proto.label: link.proto for link in at.get("page_link")}
-    act = links[f"{len({p for p, _ in failing})} patients"]
+    act = links[count_text(len({p for p, _ in failing}), "patient")]
     assert act.page == "health"
     assert act.query_string == "status=failed&status=refresh_failed&status=expired"
-    assert links["open sessions"].page == "sessions"
-    assert links["open sessions"].query_string == "status=open"
-    assert links["refresh_failed connections"].query_string == "status=refresh_failed"
+    assert links["Open sessions"].page == "sessions"
+    assert links["Open sessions"].query_string == "status=open"
+    assert links["Refresh failed connections"].query_string == "status=refresh_failed"
 
 
 def test_overview_charts_coloured_by_meaning_with_counts_and_readable_labels() -> None:
