@@ -16,21 +16,25 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from medblocks.alerts import channels, engine, rules
 from medblocks.alerts.settings import RULES, AlertSettings, alert_settings
 from medblocks.cli_failures import add_verbose_option
 from medblocks.client import Medblocks, MedblocksError
 from medblocks.config import load_settings
-from medblocks.dashboard import contract_runs
 from medblocks.mirror.db import Mirror, open_mirror
 from medblocks.mirror.pacing import describe_failure
+
+if TYPE_CHECKING:
+    from medblocks.alerts import rules
 
 HELP = "alerts: evaluate the rules and send (check), a test message, silences"
 
 
 def _webhook_firings(settings: AlertSettings, mirror: Mirror) -> list[rules.Firing] | None:
     """The webhook rule's firings, None when it could not be evaluated (said why)."""
+    from medblocks.alerts import engine, rules
+
     target = load_settings()
     if target.api_key is None or target.base_url is None:
         print("webhook endpoints: not checked (no target configured: MEDBLOCKS_API_KEY)")
@@ -52,11 +56,15 @@ def _webhook_firings(settings: AlertSettings, mirror: Mirror) -> list[rules.Firi
 
 
 def _latest_contract_summary() -> dict[str, object] | None:
+    from medblocks.dashboard import contract_runs
+
     sets = contract_runs.report_sets()
     return sets[0].summary if sets else None
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from medblocks.alerts import channels, engine, rules
+
     settings = alert_settings()
     for problem in channels.problems(settings.urls):
         print(f"warning: {problem}")
@@ -99,6 +107,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
+    from medblocks.alerts import engine
+
     settings = alert_settings()
     if not settings.urls:
         print("no channel configured: set MEDBLOCKS_ALERT_URLS (apprise URLs)")
@@ -113,6 +123,8 @@ def run_test(args: argparse.Namespace) -> int:
 
 
 def run_silence(args: argparse.Namespace) -> int:
+    from medblocks.alerts import engine
+
     mirror = open_mirror(args.database_url)
     try:
         if args.silence == "add":

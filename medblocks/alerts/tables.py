@@ -1,4 +1,5 @@
-"""The alerts' tables in the mirror's database (created by migration 0004).
+"""The alerts' tables in the mirror's database (created by migration 0004), described on the
+mirror's own `schema.metadata` so the migrations are checked against them like every table.
 
 - `alert_state`: one row per alert key (`rule:group`) ever seen firing: whether it fires now
   and since when (its episode), so a repeat, a "resolved" and the next episode are told apart.
@@ -12,8 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
-Stamp = sa.String(40)
+from medblocks.mirror.schema import Stamp, metadata
 
 alert_state = sa.Table(
     "alert_state",

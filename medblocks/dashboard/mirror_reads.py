@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from medblocks.alerts.engine import evaluate_after_change
+from medblocks.alerts.hook import evaluate_after_change
 from medblocks.client import AsyncMedblocks
 from medblocks.dashboard.frames import OrgFrames, health_frame
 from medblocks.dashboard.target import Target

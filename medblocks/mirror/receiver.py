@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from medblocks.alerts.engine import evaluate_after_change
+from medblocks.alerts.hook import evaluate_after_change
 from medblocks.client import AsyncMedblocks
 from medblocks.client.webhooks_signature import SignatureVerificationError, verify_signature
 from medblocks.mirror import schema

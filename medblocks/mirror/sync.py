@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from medblocks.alerts.engine import evaluate_after_change
+from medblocks.alerts.hook import evaluate_after_change
 from medblocks.client import AsyncMedblocks, MedblocksError, NotFoundError, PaginationError
 from medblocks.client import models as m
 from medblocks.client.pagination import CursorTrail

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from medblocks.alerts.engine import evaluate_after_change
+from medblocks.alerts.hook import evaluate_after_change
 from medblocks.client import AsyncMedblocks
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror
