@@ -65,7 +65,8 @@ with payload_col:
 with response_col:
     code = event["last_status_code"]
     st.caption("Last response: " + ("no answer" if pd.isna(code) else f"HTTP {int(code)}"))
-    st.code(visible_controls(event["last_response_body"] or "(empty)"), language=None)
+    body = event["last_response_body"]  # missing is None or NaN, as pandas read the list
+    st.code(visible_controls(body if isinstance(body, str) and body else "(empty)"), language=None)
 
 
 @st.fragment(run_every=1)
