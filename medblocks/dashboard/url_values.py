@@ -35,8 +35,10 @@ def unknown_path(url: str | None) -> str | None:
     return None if path.strip("/") == "" else path[:200]
 
 
-MAX_TEXT = 200
-"""The longest free-text value a page takes from its URL (a name, an e-mail, an id)."""
+MAX_TEXT = 1000
+"""The longest free-text value a page takes from its URL (a name, an e-mail, an id): the
+pinned spec sets no maximum for ids (a 250-character `patient_id` is valid), so the bound only
+keeps a pasted page of text out of the filters."""
 
 
 @dataclass(frozen=True)

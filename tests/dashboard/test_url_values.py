@@ -78,7 +78,8 @@ def test_read_param_takes_what_the_rule_allows_and_names_the_rest() -> None:
     assert "'3'" in str(read_param("failing_days", ["2", "3"], days).notice)
 
     assert read_param("q", ["Alice"], Text()).first == "Alice"
-    for garbage in ("x" * 201, "a\x00b", "line\nbreak"):
+    assert read_param("open", ["p" * 250], Text()).first == "p" * 250  # ids have no maximum
+    for garbage in ("x" * 1001, "a\x00b", "line\nbreak"):
         read = read_param("q", [garbage], Text())
         assert read.first is None and str(read.notice).startswith("Ignored q=")
         assert "x" * 81 not in str(read.notice)  # a long value is shortened in the notice
@@ -96,15 +97,15 @@ GARBAGE = {
         "list": "Bogus tab",
     },
     "ui_pages/patients.py": {
-        "patient_id": "x" * 500,
+        "patient_id": "x" * 1500,
         "email": "a\x00@example.test",
-        "q": "y" * 500,
-        "open": "z" * 500,
+        "q": "y" * 1500,
+        "open": "z" * 1500,
     },
     "ui_pages/hospitals.py": {"hospital": "fhirsrc_bogus"},
-    "ui_pages/sources.py": {"q": "q" * 500, "vendor": "v\x07"},
-    "ui_pages/sandbox.py": {"session": "s" * 500},
-    "ui_pages/launch.py": {"patient_id": "p" * 500},
+    "ui_pages/sources.py": {"q": "q" * 1500, "vendor": "v\x07"},
+    "ui_pages/sandbox.py": {"session": "s" * 1500},
+    "ui_pages/launch.py": {"patient_id": "p" * 1500},
 }
 
 
