@@ -16,6 +16,7 @@ import streamlit as st
 from medblocks.dashboard.database_problem import is_database_error
 from medblocks.dashboard.server_health import unreachable_advice
 from medblocks.dashboard.target import Target
+from medblocks.dashboard.url_values import unknown_path
 from ui_pages import _mirror, _shared
 
 st.set_page_config(page_title="Medblocks workbench", layout="wide")
@@ -49,13 +50,7 @@ def draw_frame(t: Target) -> None:
         st.text(t.base_url)
         actor = _shared.who()
         st.text(f"{actor.who} · {actor.role}")
-        st.toggle(
-            "Reveal names and emails",
-            key="reveal_phi",
-            value=False,
-            disabled=not actor.may("reveal"),
-            help=None if actor.may("reveal") else "Your role (viewer) keeps names masked.",
-        )
+        _shared.reveal_toggle()
         if st.button("Refresh data", key="refresh_data"):
             st.cache_data.clear()
 
@@ -75,11 +70,18 @@ OVERVIEW = st.Page("ui_pages/overview.py", title="Overview", url_path="overview"
 
 
 def open_overview() -> None:
-    """The app's root URL opens Overview under its own address.
+    """The app's root URL opens Overview under its own address; an address that names no page
+    (Streamlit runs the default page for it) says so and links to Overview.
 
     Streamlit serves the default page at `/` only, so Overview cannot be the default page
     without `/overview` answering "Page not found"; this hidden page at `/` switches to it.
     """
+    path = unknown_path(st.context.url)
+    if path is not None:
+        st.title("No such page")
+        st.text(f"There is no page at {path}.")
+        st.page_link(OVERVIEW, label="Open Overview")
+        return
     st.switch_page(OVERVIEW, query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 
@@ -93,7 +95,9 @@ def page_list(t: Target) -> list[st.Page]:
         st.Page("ui_pages/patients.py", title="Patients", url_path="patients"),
         st.Page("ui_pages/connection_health.py", title="Connection health", url_path="health"),
         st.Page("ui_pages/sessions.py", title="Sessions", url_path="sessions"),
+        st.Page("ui_pages/hospitals.py", title="Hospital status", url_path="hospitals"),
         st.Page("ui_pages/sources.py", title="Sources", url_path="sources"),
+        st.Page("ui_pages/alerts.py", title="Alerts", url_path="alerts"),
         *(launch if t.writes_allowed else []),
         st.Page("ui_pages/connected.py", title="Return page", url_path="connected"),
         st.Page("ui_pages/webhooks.py", title="Webhooks", url_path="webhooks"),

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from medblocks.alerts.cli import add_alerts_commands
 from medblocks.cli_failures import add_verbose_option, run_command
 from medblocks.config import load_settings
 from medblocks.embedded import start_embedded_sandbox
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_spec_commands(commands)
     add_mirror_commands(commands)
     add_audit_commands(commands)
+    add_alerts_commands(commands)
     return parser
 
 

@@ -321,10 +321,13 @@ def _help(*args: str) -> str:
 
 def test_help_lists_every_command_down_to_webhook_register_and_list() -> None:
     top = _help()
-    assert "{spec,mirror,audit}" in top
-    assert "spec " in top and "mirror " in top and "audit " in top  # each with its one-line help
+    assert "{spec,mirror,audit,alerts}" in top
+    for command in ("spec", "mirror", "audit", "alerts"):
+        assert f"{command} " in top  # each with its one-line help
     assert "{export}" in _help("audit")
     assert "--since" in _help("audit", "export") and "--format" in _help("audit", "export")
+    assert "{check,test,silence}" in _help("alerts")
+    assert "{add,end,list}" in _help("alerts", "silence")
     mirror = _help("mirror")
     assert "{sync,listen,poll,webhook,start-over}" in mirror
     webhook = _help("mirror", "webhook")

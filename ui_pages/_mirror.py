@@ -7,12 +7,16 @@ is viewed. A new version of the mirror (a sync, an event) makes the next rerun r
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import streamlit as st
 
+from medblocks.alerts import engine
 from medblocks.config import ConfigError
-from medblocks.dashboard import mirror_reads
+from medblocks.dashboard import mirror_reads, source_health
 from medblocks.dashboard.database_problem import DatabaseProblem, is_database_error
+from medblocks.dashboard.display import count_text
 from medblocks.dashboard.frames import OrgFrames
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, database_url
@@ -105,14 +109,17 @@ def sync(t: Target, m: Mirror) -> None:
 
     def update(done: int, total: int | None) -> None:
         share = min(done / total, 1.0) if total else 0.0
-        bar.progress(share, text=f"Syncing the mirror… {done} patients")
+        bar.progress(share, text=f"Syncing the mirror… {count_text(done, 'patient')}")
 
     report = _shared.attempt("Syncing the mirror", mirror_reads.sync_now, m, t, update)
     bar.empty()
     if report is not None:
         st.caption(report.summary())
         if report.failures:
-            st.warning(f"{len(report.failures)} patients could not be read; kept as they were.")
+            st.warning(
+                f"{count_text(len(report.failures), 'patient')} could not be read; kept as "
+                "they were."
+            )
             st.text("\n".join(list(report.failures.values())[:5]))
 
 
@@ -231,3 +238,20 @@ def reread_open_sessions() -> None:
     """Re-read the mirror's open sessions now (after the sandbox clock moved)."""
     t = _shared.target()
     _shared.attempt("Updating the mirror", mirror_reads.reread_open_sessions, mirror(), t)
+
+
+@st.cache_data(show_spinner=False, ttl=300)
+def _hospitals(version: str, key: str, _m: Mirror, names: dict[str, str]) -> pd.DataFrame:
+    return source_health.sources_frame(_m, datetime.now(UTC), names)
+
+
+def hospitals() -> pd.DataFrame:
+    """The per-source frame (Hospital status, Overview's worst hospitals), read again when the
+    mirror changes and at least every 5 minutes (its 24 h / 7 d / 30 d windows move with the
+    clock; a few minutes do not change what they say)."""
+    m = mirror()
+    catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+    names = {source_id: str(row.get("name") or source_id) for source_id, row in catalog.items()}
+    if names:  # alerts raised by the sync and the receiver name hospitals with these
+        engine.save_source_names(m, names)
+    return _hospitals(m.data_version(), _shared.target_id(_shared.target()), m, names)

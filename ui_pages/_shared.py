@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -23,11 +24,13 @@ from medblocks.dashboard.access import session_refusal
 from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.problems import explain
+from medblocks.dashboard.reveal import RevealMemory, browser_key
 from medblocks.dashboard.roles import Actor, NotAllowed, actor_for
 from medblocks.dashboard.server_health import HealthCheck, check_health
 from medblocks.dashboard.sources import sources_by_id, sources_frame
 from medblocks.dashboard.target import Target, connected_target
 from medblocks.mirror.db import Mirror
+from ui_pages import _query
 
 TTL = 60
 T = TypeVar("T")
@@ -182,6 +185,38 @@ def reveal() -> bool:
     return True
 
 
+SESSION_COOKIE = "_streamlit_xsrf"
+"""Streamlit's own per-browser cookie (its XSRF protection, on by default): tells browser
+sessions apart for Reveal; only its hash is kept."""
+
+
+@st.cache_resource
+def _reveal_memory() -> RevealMemory:
+    return RevealMemory()
+
+
+def _browser() -> str | None:
+    return browser_key(who().who, st.context.cookies.get(SESSION_COOKIE))
+
+
+def reveal_toggle() -> None:
+    """The sidebar's Reveal, kept for this browser's session across reloads (off by default);
+    disabled for a role that may not reveal (reveal() refuses it whatever the browser sends)."""
+    now = datetime.now(UTC)
+    allowed = who().may("reveal")
+    if "reveal_phi" not in st.session_state:
+        st.session_state["reveal_phi"] = allowed and _reveal_memory().remembered(_browser(), now)
+    st.toggle(
+        "Reveal names and emails",
+        key="reveal_phi",
+        disabled=not allowed,
+        help=None if allowed else "Your role (viewer) keeps names masked.",
+        on_change=lambda: _reveal_memory().remember(
+            _browser(), bool(st.session_state["reveal_phi"]), datetime.now(UTC)
+        ),
+    )
+
+
 def show_problem(exc: BaseException, doing: str) -> None:
     """An upstream failure as a clear message with the request id; the page keeps going."""
     problem = explain(exc)
@@ -214,7 +249,8 @@ def keep_in_query(name: str, value: str | list[str] | None) -> None:
 
 def lazy_tabs(key: str, views: dict[str, Callable[[], None]]) -> None:
     """Tabs of which only the open one runs its view, named in the URL as `key` (so the view a
-    link names is the one it opens; an unknown name opens the first tab)."""
+    link names is the one it opens; an unknown name is said so and opens the first tab)."""
+    _query.choices(key, list(views))
     for tab, draw in zip(
         st.tabs(list(views), key=key, bind="query-params"), views.values(), strict=True
     ):

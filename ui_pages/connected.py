@@ -43,3 +43,5 @@ if outcome.hint_error:
         st.text(f"Description from the redirect: {outcome.hint_error_description}")
 if outcome.is_failure:
     st.text(f"Request id: {outcome.request_id or 'none (the link was refused before any request)'}")
+if outcome.patient_id:  # not a dead end: on to the patient the session was for
+    _shared.patient_page_link(outcome.patient_id)

@@ -37,7 +37,7 @@ from medblocks.dashboard.launch import (
 from medblocks.dashboard.ledger import LaunchRecord
 from medblocks.dashboard.links import safe_link
 from medblocks.dashboard.sources import source_name
-from ui_pages import _mirror, _shared
+from ui_pages import _mirror, _query, _shared
 
 FORM_DEFAULTS: dict[str, object] = {
     "launch_mode": "picker",
@@ -57,7 +57,7 @@ ledger = _shared.ledger()
 
 # -- which launch this view is about: the intent in the URL, minted on a first view ------------
 switched = state.pop("launch_switch_to", None)
-asked = switched or st.query_params.get("intent")
+asked = switched or _query.text("intent")
 intent = asked if is_intent_id(asked) else new_intent_id()
 if asked and intent != asked:
     st.info("The launch id in this link was not made by the dashboard; this is a new launch.")
@@ -112,7 +112,7 @@ def start_over(record: LaunchRecord | None) -> None:
 def draw_form() -> None:
     for key, value in FORM_DEFAULTS.items():
         state.setdefault(key, value)
-    state.setdefault("launch_patient", st.query_params.get("patient_id", ""))
+    state.setdefault("launch_patient", _query.text("patient_id"))
     modes = list(MODE_GUIDANCE)
     mode = st.radio(
         "Mode",

@@ -7,10 +7,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from medblocks.dashboard import aggregate
+from medblocks.dashboard import aggregate, source_health
 from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION
-from medblocks.dashboard.display import STAGE_COLOURS, STATUS_COLOURS
+from medblocks.dashboard.display import LABELS, STAGE_COLOURS, STATUS_COLOURS, count_text
 from medblocks.dashboard.mirror_reads import trend_gap_text
 from medblocks.dashboard.sources import source_name
 from medblocks.mirror.history import FIRST_SEEN, HAPPENED
@@ -51,7 +51,7 @@ row[0].metric(
 )
 row[0].page_link(
     HEALTH,
-    label=f"{tiles.patients_needing_attention} patients",
+    label=count_text(tiles.patients_needing_attention, "patient"),
     query_params={"status": list(NEEDS_ATTENTION)},
 )
 row[1].metric("Patients", tiles.patients)
@@ -62,16 +62,28 @@ for column, label, status, count in (
     (row[4], "Sessions expired", "expired", tiles.sessions_expired),
 ):
     column.metric(label, count)
-    column.page_link(SESSIONS, label=f"{status} sessions", query_params={"status": status})
+    column.page_link(
+        SESSIONS, label=f"{LABELS.get(status, status)} sessions", query_params={"status": status}
+    )
 rate = "—" if tiles.completion_rate is None else f"{tiles.completion_rate:.0%}"
 row[5].metric("Completion rate", rate)
+worst = source_health.worst_sources(_mirror.hospitals())
+if not worst.empty:
+    st.caption("Worst hospitals now")
+    for hospital in worst.to_dict("records"):
+        st.page_link(
+            "ui_pages/hospitals.py",
+            label=f"{hospital['source']}: {source_health.source_summary(hospital)}",
+            query_params={"hospital": hospital["source"]},
+        )
 
 by_status_counts = tiles.connections_by_status
 for column, (status, count) in zip(
     st.columns(len(by_status_counts)), by_status_counts.items(), strict=True
 ):
-    column.metric(f"Connections {status}", count)
-    column.page_link(HEALTH, label=f"{status} connections", query_params={"status": status})
+    words = LABELS.get(status, status)
+    column.metric(f"Connections {words.lower()}", count)
+    column.page_link(HEALTH, label=f"{words} connections", query_params={"status": status})
 
 
 def draw_status_chart() -> None:

@@ -7,15 +7,16 @@ import streamlit as st
 from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.display import (
     EXPIRING_WITHIN_MINUTES,
+    count_text,
     patient_connections_table,
     patients_table,
     sessions_table,
 )
-from medblocks.dashboard.frames import patient_summary, patients_containing
+from medblocks.dashboard.frames import patient_summary, patients_containing, patients_with_email
 from medblocks.dashboard.masking import shown_email, shown_name, shown_people
 from medblocks.dashboard.sources import source_name
 from medblocks.dashboard.timeline import timeline_table
-from ui_pages import _mirror, _shared, _tables
+from ui_pages import _mirror, _query, _shared, _tables
 
 t = _shared.target()
 st.title("Patients")
@@ -25,18 +26,22 @@ _mirror.status_line()
 summary = patient_summary(_mirror.org())
 
 cols = st.columns(3)
-exact_id = cols[0].text_input("Patient id (exact)", value=st.query_params.get("patient_id", ""))
-exact_email = cols[1].text_input("Email (exact)", value=st.query_params.get("email", ""))
-text = cols[2].text_input("Contains", value=st.query_params.get("q", ""))
+exact_id = cols[0].text_input("Patient id (exact)", value=_query.text("patient_id"))
+exact_email = cols[1].text_input("Email (any case)", value=_query.text("email"))
+text = cols[2].text_input(
+    "Contains",
+    value=_query.text("q"),
+    help="Patient id; names and emails too while they are revealed.",
+)
 _shared.keep_in_query("patient_id", exact_id.strip())
 _shared.keep_in_query("email", exact_email.strip())
 _shared.keep_in_query("q", text.strip())
 
-if exact_id.strip() or exact_email.strip():
-    found = _shared.attempt(
-        "Filtering patients", _shared.exact_match, exact_id.strip(), exact_email.strip()
-    )
+if exact_id.strip():
+    found = _shared.attempt("Filtering patients", _shared.exact_match, exact_id.strip(), "")
     summary = summary[summary["patient_id"].isin(found or [])]
+if exact_email.strip():
+    summary = patients_with_email(summary, exact_email)
 if text.strip():
     summary = patients_containing(summary, text.strip(), reveal=reveal)
 
@@ -54,14 +59,18 @@ table = patients_table(shown_people(summary, reveal=reveal), now)[
         "last_activity",
     ]
 ]
-st.caption(f"{len(table)} patients" + ("" if reveal else " · names and emails masked"))
+st.caption(
+    count_text(len(table), "patient")
+    + ("" if reveal else " · names and emails masked (Reveal in the sidebar)")
+)
+_tables.download(table, "patients.csv", key="patients_csv")  # masked unless revealed
 picked = _tables.show(
     table, list(table.columns), on_select="rerun", selection_mode="single-row", key="patients_table"
 )
 rows = picked.selection.rows if picked is not None else []
 if rows:
     _shared.keep_in_query("open", str(table.iloc[rows[0]]["patient_id"]))
-selected = st.query_params.get("open", "")
+selected = _query.text("open")
 if not selected:
     st.caption("Select a row to open the patient.")
     st.stop()

@@ -13,9 +13,10 @@ import streamlit as st
 
 from medblocks.dashboard import sandbox_levers as levers
 from medblocks.dashboard.clock import ServerClock
+from medblocks.dashboard.display import launch_label
 from medblocks.dashboard.roles import NotAllowed
 from medblocks.dashboard.sources import source_name
-from ui_pages import _mirror, _shared
+from ui_pages import _mirror, _query, _shared
 
 T = TypeVar("T")
 UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
@@ -60,8 +61,13 @@ st.write(
 st.dataframe(levers.persona_rows(), hide_index=True)
 
 st.subheader("Force an outcome on an open session")
-recent = [r.session_id for r in _shared.ledger().recent(20) if r.session_id and r.target == t.kind]
-wanted_session = st.query_params.get("session", "")
+launches = {
+    r.session_id: launch_label(r.session_id, r.patient_id, r.mode, r.requested_at)
+    for r in _shared.ledger().recent(20)
+    if r.session_id and r.target == t.kind
+}
+recent = list(launches)
+wanted_session = _query.text("session")
 options = list(dict.fromkeys([*([wanted_session] if wanted_session else []), *recent]))
 session_id = (
     st.selectbox(
@@ -69,6 +75,7 @@ session_id = (
         options,
         index=0 if wanted_session else None,
         accept_new_options=True,
+        format_func=lambda sid: launches.get(sid, sid),
         placeholder="ps_… (recent launches are listed; type any other id)",
     )
     or ""

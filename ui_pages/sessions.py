@@ -9,17 +9,16 @@ from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.display import EXPIRING_WITHIN_MINUTES, sessions_table
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.sources import source_name
-from ui_pages import _mirror, _shared, _tables
+from ui_pages import _mirror, _query, _shared, _tables
 
 st.title("Sessions")
 _mirror.status_line()
 sessions = _mirror.sessions()
 
 cols = st.columns(3)
-statuses = cols[0].multiselect(
-    "Status", ["open", "complete", "expired"], default=_shared.query_list("status")
-)
-modes = cols[1].multiselect("Mode", ["picker", "direct"], default=_shared.query_list("mode"))
+STATUSES, MODES = ["open", "complete", "expired"], ["picker", "direct"]
+statuses = cols[0].multiselect("Status", STATUSES, default=_query.choices("status", STATUSES))
+modes = cols[1].multiselect("Mode", MODES, default=_query.choices("mode", MODES))
 minutes = cols[2].number_input(
     "Expiring soon: link stops working within (minutes)",
     min_value=1,
@@ -69,7 +68,7 @@ _tables.download(table[[c for c in columns if c != "patient_link"]], "sessions.c
 rows = picked.selection.rows if picked is not None else []
 if rows:
     _shared.keep_in_query("session", str(table.iloc[rows[0]]["id"]))
-chosen = table[table["id"] == st.query_params.get("session", "")]
+chosen = table[table["id"] == _query.choice("session", table["id"].tolist())]
 if len(chosen):
     row = chosen.iloc[0]
     st.subheader(visible_controls(f"Session {row['id']}"))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui_pages import _shared
+from ui_pages import _query, _shared
 
 st.title("Sources")
 cols = st.columns(2)
-q = cols[0].text_input("Name contains", value=st.query_params.get("q", ""))
-vendor = cols[1].text_input("Vendor (epic, cerner, …)", value=st.query_params.get("vendor", ""))
+q = cols[0].text_input("Name contains", value=_query.text("q"))
+vendor = cols[1].text_input("Vendor (epic, cerner, …)", value=_query.text("vendor"))
 _shared.keep_in_query("q", q.strip())
 _shared.keep_in_query("vendor", vendor.strip())
 

@@ -8,44 +8,46 @@ import time
 import pandas as pd
 import streamlit as st
 
-from medblocks.dashboard.bidi import visible_controls, visible_frame
+from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.webhooks import (
+    ENDPOINT_TIMES,
+    EVENT_TIMES,
     HIDDEN_EVENT_COLUMNS,
     REDELIVERY_INTERVAL_SECONDS,
+    for_people,
     redelivery_wait,
 )
-from ui_pages import _shared
+from ui_pages import _query, _shared, _tables
 
 t = _shared.target()
 st.title("Webhooks")
 endpoints = _shared.attempt("Reading webhook endpoints", _shared.endpoints)
 if endpoints is None:
     st.stop()
-st.dataframe(endpoints, hide_index=True)
+_tables.show(for_people(endpoints, ENDPOINT_TIMES), list(endpoints.columns), key="endpoints")
 if endpoints.empty:
     st.text("No webhook endpoints are registered.")
     st.stop()
 
 ids = list(endpoints["id"])
-wanted = st.query_params.get("endpoint", ids[0])
-endpoint_id = st.selectbox("Endpoint", ids, index=ids.index(wanted) if wanted in ids else 0)
+wanted = _query.choice("endpoint", ids) or ids[0]
+endpoint_id = st.selectbox("Endpoint", ids, index=ids.index(wanted))
 _shared.keep_in_query("endpoint", endpoint_id)
 events = _shared.attempt("Reading events", _shared.events, endpoint_id)
 if events is None:
     st.stop()
-states = st.multiselect(
-    "Delivery", ["delivered", "retrying", "failed"], default=_shared.query_list("delivery")
-)
+DELIVERY = ["delivered", "retrying", "failed"]
+states = st.multiselect("Delivery", DELIVERY, default=_query.choices("delivery", DELIVERY))
 _shared.keep_in_query("delivery", states)
 view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
-st.dataframe(visible_frame(view), hide_index=True, column_order=shown)
+_tables.show(for_people(view, EVENT_TIMES), shown, key="webhook_events")
+event_ids = list(view["id"])
+wanted_event = _query.choice("event", event_ids)  # checked even when none is listed
 if view.empty:
     st.stop()
 
-event_ids = list(view["id"])
-wanted_event = st.query_params.get("event")
 event_id = st.selectbox(
     "Event",
     event_ids,
@@ -63,7 +65,8 @@ with payload_col:
 with response_col:
     code = event["last_status_code"]
     st.caption("Last response: " + ("no answer" if pd.isna(code) else f"HTTP {int(code)}"))
-    st.code(visible_controls(event["last_response_body"] or "(empty)"), language=None)
+    body = event["last_response_body"]  # missing is None or NaN, as pandas read the list
+    st.code(visible_controls(body if isinstance(body, str) and body else "(empty)"), language=None)
 
 
 @st.fragment(run_every=1)

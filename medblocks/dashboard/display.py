@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from medblocks.dashboard.connection_guidance import failure_in_words
 from medblocks.dashboard.links import safe_link
+from medblocks.dashboard.ops_wording import ops_wording
 
 LABELS: dict[str, str] = {
     "patient_id": "Patient id",
@@ -59,6 +59,22 @@ LABELS: dict[str, str] = {
     "seen": "Seen by the mirror",
     "how": "How it was seen",
     "who": "Who acted",
+    "url": "URL",
+    "events": "Events",
+    "description": "Description",
+    "api_version": "API version",
+    "created_at": "Created",
+    "open": "Open",
+    "complete": "Complete",
+    "type": "Event type",
+    "delivery": "Delivery",
+    "last_status_code": "Last answer (HTTP)",
+    "next_attempt_at": "Next attempt",
+    "delivered_at": "Delivered",
+    "last_redelivered_at": "Last redelivered",
+    "outcome": "Outcome",
+    "session_status": "Session now",
+    "detail": "Detail",
 }
 
 STATUS_COLOURS: dict[str, str] = {
@@ -75,6 +91,18 @@ STAGE_COLOURS: dict[str, str] = {
     "complete": "#1565c0",
     "connected": "#2e7d32",
 }
+
+
+def launch_label(session_id: str, patient_id: str, mode: str, requested_at: str) -> str:
+    """A recent launch as a person picks it: "Patient pat_1 · direct · launched 2026-12-04
+    19:55 UTC (ps_…)" — who and when first, the id last for whoever needs it."""
+    when = time_text([pd.to_datetime(requested_at, utc=True, format="ISO8601")])[0]
+    return f"Patient {patient_id} · {mode} · launched {when} ({session_id})"
+
+
+def count_text(count: int, noun: str) -> str:
+    """ "1 patient", "3 patients", "0 patients": a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def age_text(seconds: float | None) -> str:
@@ -194,7 +222,8 @@ def health_table(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
             "status": texts(frame["status"]),
             "failure_code": texts(frame["failure_code"]),
             "what_happened": [
-                failure_in_words(c if isinstance(c, str) else None) for c in frame["failure_code"]
+                ops_wording(s, c if isinstance(c, str) else None).what_happened
+                for s, c in zip(frame["status"], frame["failure_code"], strict=True)
             ],
             "failing_for": [
                 "" if pd.isna(s) else prefix + age_text(s)

@@ -209,12 +209,21 @@ def rows_with(frame: pd.DataFrame, column: str, values: Sequence[Any]) -> pd.Dat
 
 
 def patients_containing(summary: pd.DataFrame, text: str, *, reveal: bool) -> pd.DataFrame:
-    """Patients whose id, or (only when names are revealed) name, contains `text`, any case."""
+    """Patients whose id, or (only when names and emails are revealed) name or e-mail, contains
+    `text`, in any case. Masked, a search never matches on what the page does not show."""
     needle = text.lower()
     haystack = summary["patient_id"].str.lower()
     if reveal:
-        haystack = haystack + " " + summary["name"].fillna("").str.lower()
+        for column in ("name", "email"):
+            haystack = haystack + "\n" + summary[column].fillna("").str.lower()
     return summary[haystack.str.contains(needle, regex=False)]
+
+
+def patients_with_email(summary: pd.DataFrame, email: str) -> pd.DataFrame:
+    """Patients whose e-mail is `email`, in any case and without surrounding spaces (the API's
+    own filter is exact: "ALICE@example.test" would find nobody)."""
+    wanted = email.strip().casefold()
+    return summary[summary["email"].fillna("").str.strip().str.casefold() == wanted]
 
 
 def patient_summary(org: OrgFrames) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from medblocks.alerts.hook import evaluate_after_change
 from medblocks.client import AsyncMedblocks
 from medblocks.dashboard.frames import OrgFrames, health_frame
 from medblocks.dashboard.target import Target
@@ -223,7 +224,8 @@ def freshness_text(fresh: views.Freshness, now: datetime | None = None) -> str:
 
 def refresh_patient(mirror: Mirror, target: Target, patient_id: str, actor: str) -> None:
     """After the dashboard's own write about a patient (a disconnect, which sends no event):
-    re-read it into the mirror now, its changes noted as an action by `actor`."""
+    re-read it into the mirror now, its changes noted as an action by `actor`; then the alert
+    rules are evaluated (nothing without a channel)."""
 
     async def run() -> None:
         async with target.async_client() as client:
@@ -232,12 +234,13 @@ def refresh_patient(mirror: Mirror, target: Target, patient_id: str, actor: str)
             )
 
     asyncio.run(run())
+    evaluate_after_change(mirror, by="dashboard action")
 
 
 def refresh_session(mirror: Mirror, target: Target, session_id: str, actor: str) -> None:
     """After the dashboard created or changed a session (a launch, a link from a row, a forced
     outcome): re-read the session and its patient into the mirror now, as an action by
-    `actor`."""
+    `actor`; then the alert rules are evaluated (nothing without a channel)."""
 
     async def run() -> None:
         async with target.async_client() as client:
@@ -246,6 +249,7 @@ def refresh_session(mirror: Mirror, target: Target, session_id: str, actor: str)
             )
 
     asyncio.run(run())
+    evaluate_after_change(mirror, by="dashboard action")
 
 
 def reread_open_sessions(mirror: Mirror, target: Target) -> int:

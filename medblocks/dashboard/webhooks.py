@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from medblocks.client import Medblocks, MedblocksError, RateLimitError
+from medblocks.dashboard.display import empty_cells, time_text
 from medblocks.mirror.store import text as plain
 
 # Medblocks documents one redelivery per event per minute (429 throttled before it is over).
@@ -30,7 +31,22 @@ EVENT_COLUMNS = [
     "payload",
     "last_response_body",
 ]
-HIDDEN_EVENT_COLUMNS = ("payload", "last_response_body")  # shown in the viewers, not the table
+HIDDEN_EVENT_COLUMNS = ("endpoint_id", "payload", "last_response_body")  # the endpoint is picked
+ENDPOINT_TIMES = ("created_at",)
+EVENT_TIMES = ("next_attempt_at", "delivered_at", "last_redelivered_at", "created_at")
+
+
+def for_people(frame: pd.DataFrame, times: tuple[str, ...]) -> pd.DataFrame:
+    """The frame as a person reads it: times to the minute in UTC, an HTTP status as its
+    number, nothing missing shown as "None" (empty instead)."""
+    out = frame.copy()
+    for column in times:
+        out[column] = time_text(pd.to_datetime(out[column], utc=True, format="ISO8601"))
+    if "last_status_code" in out:
+        out["last_status_code"] = [
+            "" if pd.isna(code) else str(int(code)) for code in out["last_status_code"]
+        ]
+    return empty_cells(out)
 
 
 def endpoints_frame(client: Medblocks) -> pd.DataFrame:

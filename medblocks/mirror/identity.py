@@ -13,8 +13,9 @@ and a fingerprint of the key (a SHA-256 prefix; never the key). `claim()` is the
    (server and key fingerprint) and what to do; nothing changes.
 
 Starting over is explicit: `start_over()` (`python -m medblocks mirror start-over`) moves every
-row of the organisation's tables into the archive (`archives`, `archived_rows`: one JSON row
-each, still readable with SQL or `archived()`) and binds the mirror to the configured target.
+row of the organisation's tables (its alerts' state, sends and silences included) into the
+archive (`archives`, `archived_rows`: one JSON row each, still readable with SQL or
+`archived()`) and binds the mirror to the configured target.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from medblocks.alerts import tables as alert_tables
 from medblocks.client import Medblocks
 from medblocks.client.checks import is_loopback_host
 from medblocks.mirror import schema
@@ -42,6 +44,11 @@ ORG_TABLES = (
     schema.connections,
     schema.patients,
     schema.checkpoints,
+    # an old organisation's alerts must never resolve or repeat for the new one: their
+    # episodes, sends and silences are archived with the rest
+    alert_tables.alert_state,
+    alert_tables.alert_sends,
+    alert_tables.alert_silences,
 )
 DEFAULT_PORTS = {"http": 80, "https": 443}
 ARCHIVE_BATCH = 1000
@@ -120,7 +127,13 @@ def _legacy_fingerprint(value: dict[str, Any]) -> str | None:
 def _holds_data(db: Connection) -> bool:
     return any(
         db.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
-        for table in (schema.patients, schema.status_changes, schema.events)
+        for table in (
+            schema.patients,
+            schema.status_changes,
+            schema.events,
+            alert_tables.alert_state,
+            alert_tables.alert_sends,
+        )
     )
 
 

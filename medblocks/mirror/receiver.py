@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from medblocks.alerts.hook import evaluate_after_change
 from medblocks.client import AsyncMedblocks
 from medblocks.client.webhooks_signature import SignatureVerificationError, verify_signature
 from medblocks.mirror import schema
@@ -111,6 +112,9 @@ class EventQueue:
                 outcome = await self.apply_until_done(event)
                 self.applied += 1
                 log.info("event %s %s: %s", event["id"], event["type"], outcome)
+                if self.queue.empty():  # a burst is evaluated once, when it has been applied
+                    mirror = self.applier.writer.mirror
+                    await run_in_threadpool(evaluate_after_change, mirror, by="mirror receiver")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # never end a worker: log it, take the next event

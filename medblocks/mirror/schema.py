@@ -46,6 +46,7 @@ connections = sa.Table(
     sa.Column("records_arrived", sa.Boolean),
     sa.Column("mirrored_at", Stamp, nullable=False),
     sa.Column("failing_since_exact", sa.Boolean),
+    sa.Index("ix_connections_failing_since", "failing_since"),  # the new-failures alert rule
 )
 
 sessions = sa.Table(
@@ -80,6 +81,8 @@ status_changes = sa.Table(
     sa.Column("actor", Text),
     sa.Index("ix_status_changes_connection", "connection_id", "changed_at"),
     sa.Index("ix_status_changes_changed_at", "changed_at"),
+    # covers the per-source history scans (Hospital status, incidents)
+    sa.Index("ix_status_changes_changed_source_status", "changed_at", "source_id", "to_status"),
 )
 
 events = sa.Table(
@@ -94,6 +97,7 @@ events = sa.Table(
     sa.Column("payload", Text, nullable=False),
     sa.Column("applied_at", Stamp),
     sa.Column("outcome", Text),
+    sa.Index("ix_events_received_at", "received_at"),  # the stale-mirror alert rule
 )
 
 checkpoints = sa.Table(

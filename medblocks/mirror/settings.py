@@ -20,7 +20,7 @@ DEFAULT_DATABASE_PATH = Path(".dashboard") / "medblocks.sqlite3"
 SUPPORTED_SCHEMES = ("sqlite", "postgresql+psycopg")
 
 
-def _value(name: str, environ: Mapping[str, str] | None, dotenv_path: str | Path | None) -> str:
+def read_value(name: str, environ: Mapping[str, str] | None, dotenv_path: str | Path | None) -> str:
     environ = os.environ if environ is None else environ
     found = environ.get(name)
     if not found and dotenv_path and Path(dotenv_path).is_file():
@@ -36,7 +36,7 @@ def database_url(
     environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env"
 ) -> str:
     """`MEDBLOCKS_DATABASE_URL`, or SQLite at `.dashboard/medblocks.sqlite3` when unset."""
-    url = _value(DATABASE_URL_VARIABLE, environ, dotenv_path)
+    url = read_value(DATABASE_URL_VARIABLE, environ, dotenv_path)
     if not url:
         return sqlite_url(DEFAULT_DATABASE_PATH)
     scheme = url.split(":", 1)[0]
@@ -52,7 +52,7 @@ def webhook_secret(
     environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env"
 ) -> str:
     """The endpoint's `whsec_` signing secret; the receiver refuses to start without it."""
-    secret = _value(WEBHOOK_SECRET_VARIABLE, environ, dotenv_path)
+    secret = read_value(WEBHOOK_SECRET_VARIABLE, environ, dotenv_path)
     if not secret:
         raise ConfigError(
             f"{WEBHOOK_SECRET_VARIABLE} is not set: give the signing secret Medblocks showed "
@@ -65,4 +65,4 @@ def webhook_endpoint_id(
     environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env"
 ) -> str | None:
     """The `wh_` endpoint whose events `mirror poll` reads (None: the only one there is)."""
-    return _value(WEBHOOK_ENDPOINT_VARIABLE, environ, dotenv_path) or None
+    return read_value(WEBHOOK_ENDPOINT_VARIABLE, environ, dotenv_path) or None

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from medblocks.alerts.hook import evaluate_after_change
 from medblocks.client import AsyncMedblocks, MedblocksError, NotFoundError, PaginationError
 from medblocks.client import models as m
 from medblocks.client.pagination import CursorTrail
@@ -180,6 +181,7 @@ class Reconcile:
         with self.mirror.write() as db:
             self.mirror.clear_checkpoint(db, CHECKPOINT)
             self.mirror.save_checkpoint(db, LAST_SYNC, report.as_dict())
+        evaluate_after_change(self.mirror, by="mirror sync")
         return report
 
     def _add_counts(self, state: dict[str, Any], changes: Changes) -> None:

@@ -4,8 +4,9 @@ A direct-mode denial leaves its session open and sends no event; a link that exp
 either. `reread_open_sessions` re-reads every session the mirror holds as `open` (the least
 recently read first, at most `limit` a pass) and, where the session changed (status or
 attempts), re-reads its patient too, so a failed attempt's connection reaches the mirror; those
-status changes are noted as observed by `session`. A session stops being re-read once the API
-says it is complete or expired.
+status changes are noted as observed by `session`; a pass that changed the mirror evaluates the
+alert rules once (`medblocks.alerts.engine.evaluate_after_change`). A session stops being
+re-read once the API says it is complete or expired.
 
 `SessionWatcher` runs one pass every `interval` seconds on a thread of its own (the dashboard
 runs one beside its receiver). A failed read is logged with its request id and tried again on
@@ -21,6 +22,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from medblocks.alerts.hook import evaluate_after_change
 from medblocks.client import AsyncMedblocks
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror
@@ -51,7 +53,7 @@ async def reread_open_sessions(
     """One pass: re-read the open sessions (and the patients of those that changed); returns
     how many sessions had changed."""
     applier = EventApplier(MirrorWriter(mirror), client)
-    changed = 0
+    changed = written = 0
     for session_id in await asyncio.to_thread(open_session_ids, mirror, limit):
         try:
             _, changes = await applier.refresh_session(
@@ -61,6 +63,9 @@ async def reread_open_sessions(
             log.warning("re-reading session %s failed: %s", session_id, describe_failure(exc))
             continue
         changed += int(changes.sessions > 0)
+        written += changes.total
+    if written:  # the mirror changed: the alert rules are evaluated once for the pass
+        await asyncio.to_thread(evaluate_after_change, mirror, by="open-session re-read")
     return changed
 
 

@@ -1,7 +1,8 @@
 """Ops acting from Connection health in a real Chromium against `streamlit run dashboard.py`
 (a loopback sandbox with demo data as the target, the mirror in a fresh SQLite file): the row
-action creates one session for that patient and source and shows its link; the patient link
-opens the Patients page on that patient, where Reveal shows the name."""
+action creates one session for that patient and source and shows its link; opened again, the
+row offers that open link instead of making a second; the patient link opens the Patients page
+on that patient, where Reveal shows the name, still after a reload."""
 
 from __future__ import annotations
 
@@ -41,9 +42,9 @@ def test_row_action_creates_a_session_for_that_patient_and_source(
         sync = page.get_by_role("button", name="Sync now")
         expect(sync).to_be_visible(timeout=60_000)
         sync.click()  # a fresh mirror of a sandbox process fills on "Sync now"
-        expect(
-            page.get_by_role("heading", name="Selected connection: new session link")
-        ).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="Selected connection")).to_be_visible(
+            timeout=60_000
+        )
         expect(page.get_by_text(f"Patient {patient.id} ·")).to_be_visible()
         assert {s.id for s in api.patients.sessions(patient.id)} == before  # nothing yet
 
@@ -59,6 +60,17 @@ def test_row_action_creates_a_session_for_that_patient_and_source(
         expect(page.get_by_test_id("stCode").get_by_text(new[0].url)).to_be_visible()
         page.screenshot(path=str(tmp_path / "connection-health-action.png"))  # for a failed run
 
+        page.reload()  # a new visit: the row offers the open link instead of a second one
+        offered = page.get_by_text("This patient already has an open link for")
+        expect(offered).to_be_visible(timeout=60_000)
+        expect(page.get_by_text(new[0].id, exact=False).first).to_be_visible()
+        expect(page.get_by_test_id("stCode").get_by_text(new[0].url)).to_be_visible()
+        make = page.get_by_role(
+            "button", name="Create a new session link for this patient and source"
+        )
+        expect(make).to_have_count(0)  # a second link only on purpose ("Make a new link anyway")
+        assert len([s for s in api.patients.sessions(patient.id) if s.id not in before]) == 1
+
         page.get_by_role("link", name="Open the patient").click()
         expect(page.get_by_role("heading", name="Patient", exact=True)).to_be_visible(
             timeout=60_000
@@ -71,5 +83,12 @@ def test_row_action_creates_a_session_for_that_patient_and_source(
             visible=True
         )  # not the grid's
         expect(revealed.first).to_be_visible(timeout=30_000)
+        page.reload()  # Reveal is kept for this browser's session, not switched off
+        expect(page.get_by_role("heading", name="Patient", exact=True)).to_be_visible(
+            timeout=60_000
+        )
+        expect(
+            page.get_by_text(patient.name, exact=False).filter(visible=True).first
+        ).to_be_visible(timeout=30_000)
         assert len([s for s in api.patients.sessions(patient.id) if s.id not in before]) == 1
         assert not leaks.seen

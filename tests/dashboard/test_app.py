@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks, NotFoundError
+from medblocks.dashboard.display import LABELS
 from medblocks.dashboard.target import embedded_sandbox
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec.failure_codes import failure_wording
@@ -66,7 +67,8 @@ def test_overview_shows_the_embedded_target_and_its_demo_data(api: Medblocks) ->
     assert int(metrics["Patients"]) == len(patients)
     statuses = [c.status for p in patients for c in api.patients.retrieve(p.id).connections]
     for status in ("active", "failed", "refresh_failed", "expired", "disconnected"):
-        assert int(metrics[f"Connections {status}"]) == statuses.count(status)
+        words = LABELS[status].lower()  # "Connections refresh failed": words, not enum names
+        assert int(metrics[f"Connections {words}"]) == statuses.count(status)
     # only the open tab is drawn: by default the chart of connections by status
     assert at.tabs[0].label == "Connections by status"
     assert len(at.get("vega_lite_chart")) == 1
@@ -204,6 +206,10 @@ def test_return_page_connected(api: Medblocks) -> None:
     )
     assert not at.exception
     assert [s.value for s in at.success] == ["Connected — pulling records"]
+    links = {link.proto.label: link.proto for link in at.get("page_link")}
+    back = links["Open the patient"]  # not a dead end: on to the patient
+    assert back.page.endswith("ui_pages/patients.py") or "patients" in back.page
+    assert f"open={session.patient_id}" in back.query_string
 
 
 def test_return_page_failed_shows_codes_in_words_and_request_id(api: Medblocks) -> None:

@@ -17,7 +17,13 @@ from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
 from medblocks.dashboard.clock import ServerClock
-from medblocks.dashboard.display import PATIENT_LINK_TEXT, age_text, csv_text, until_text
+from medblocks.dashboard.display import (
+    PATIENT_LINK_TEXT,
+    age_text,
+    count_text,
+    csv_text,
+    until_text,
+)
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.roles import Actor
 from medblocks.dashboard.sandbox_levers import Faults, SandboxLevers
@@ -27,7 +33,7 @@ from medblocks.mirror.history import FIRST_SEEN
 from medblocks.mirror.settings import sqlite_url
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec import pinned_version
-from tests.dashboard.apptest import open_app_page
+from tests.dashboard.apptest import open_app_page, press_new_link
 
 pytestmark = pytest.mark.usefixtures("app_environment")
 
@@ -125,7 +131,7 @@ def test_row_action_creates_one_session_for_that_patient_and_source(api: Medbloc
     at.query_params["connection"] = conn_id
     clean(at.run())
     assert not {s.id for s in api.patients.sessions(patient_id)} - before
-    at.button(key="health_new_link").click().run()
+    press_new_link(at)
     clean(at)
     new = [s for s in api.patients.sessions(patient_id) if s.id not in before]
     assert len(new) == 1
@@ -187,12 +193,12 @@ def test_overview_tiles_open_the_view_they_count(api: Medblocks) -> None:
     assert int(metrics["Needs attention"]) == len(failing)
     assert metrics["Clock"] == "in step"  # words, never a raw skew
     links = {link.proto.label: link.proto for link in at.get("page_link")}
-    act = links[f"{len({p for p, _ in failing})} patients"]
+    act = links[count_text(len({p for p, _ in failing}), "patient")]
     assert act.page == "health"
     assert act.query_string == "status=failed&status=refresh_failed&status=expired"
-    assert links["open sessions"].page == "sessions"
-    assert links["open sessions"].query_string == "status=open"
-    assert links["refresh_failed connections"].query_string == "status=refresh_failed"
+    assert links["Open sessions"].page == "sessions"
+    assert links["Open sessions"].query_string == "status=open"
+    assert links["Refresh failed connections"].query_string == "status=refresh_failed"
 
 
 def test_overview_charts_coloured_by_meaning_with_counts_and_readable_labels() -> None:
@@ -296,6 +302,8 @@ def test_a_failed_row_action_shows_the_request_id_and_is_not_retried(
             api_key=embedded.api_key,
         )
     )
+    for anyway in [c for c in at.checkbox if c.key == "health_link_anyway"]:
+        anyway.check().run()  # an earlier test's open link is offered: ask for a new one anyway
     levers.set_faults(Faults(error_rate=1.0))  # every API request answers 500
     try:
         at.button(key="health_new_link").click().run()

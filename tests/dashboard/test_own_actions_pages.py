@@ -20,7 +20,7 @@ from medblocks.dashboard.target import Target
 from medblocks.mirror import open_mirror, schema
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec import pinned_version
-from tests.dashboard.apptest import open_app_page
+from tests.dashboard.apptest import open_app_page, press_new_link
 from tests.mirror.conftest import database_url, postgres_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("app_environment")
@@ -51,7 +51,7 @@ def test_own_actions_are_in_the_mirror_at_once(own_mirror: str, embedded_api: Me
     row = at.dataframe[0].value.iloc[0]
     at.query_params["connection"] = row["id"]
     at.run()
-    at.button(key="health_new_link").click().run()
+    press_new_link(at)
     assert not at.exception and not at.error, [e.value for e in at.error]
     [code] = [c.value for c in at.code]
     session_id = next(

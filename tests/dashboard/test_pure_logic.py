@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from medblocks.dashboard.clock import ServerClock
-from medblocks.dashboard.display import sessions_table
-from medblocks.dashboard.frames import patients_containing, rows_with
+from medblocks.dashboard.display import count_text, sessions_table
+from medblocks.dashboard.frames import patients_containing, patients_with_email, rows_with
 from medblocks.dashboard.launch import (
     LaunchForm,
     LaunchRequest,
@@ -207,6 +207,17 @@ def test_patient_text_search_looks_at_names_only_when_they_are_shown() -> None:
         "user_1",
         "USER_2",
         "other",
+    ]
+    # e-mails are searched too while revealed, never while masked
+    assert patients_containing(summary, "EXAMPLE.ORG", reveal=False).empty
+    assert list(patients_containing(summary, "EXAMPLE.ORG", reveal=True)["patient_id"]) == ["other"]
+    # the e-mail filter: exact but in any case, spaces around ignored
+    assert list(patients_with_email(summary, " MARIA@Example.COM ")["patient_id"]) == ["user_1"]
+    assert patients_with_email(summary, "maria@example").empty
+    assert [count_text(n, "patient") for n in (0, 1, 2)] == [
+        "0 patients",
+        "1 patient",
+        "2 patients",
     ]
     masked = shown_people(summary, reveal=False)
     assert list(masked["name"]) == ["M**** L****", "", "A** U***"]

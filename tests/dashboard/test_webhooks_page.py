@@ -78,3 +78,20 @@ def test_the_redelivery_limit_is_information_with_a_countdown(
     assert info.startswith("Medblocks allows one redelivery per event per minute.")
     seconds = int(info.rsplit("in ", 1)[1].removesuffix(" s."))
     assert 1 <= seconds <= 60
+
+
+def test_endpoints_and_events_read_as_words(
+    embedded: RunningSandbox, embedded_api: Medblocks
+) -> None:
+    _, endpoint, event = completed_session_event(embedded, embedded_api, "webhooks_page_words")
+    at = open_webhooks(endpoint=endpoint.id)
+    assert not at.exception
+    endpoints, events = at.dataframe[0].value, at.dataframe[1].value
+    minute = r"^(\d{4}-\d\d-\d\d \d\d:\d\d UTC)?$"
+    for frame, times in ((endpoints, ["created_at"]), (events, ["created_at", "delivered_at"])):
+        shown = frame.astype(str)
+        assert not (shown == "None").any().any() and not (shown == "nan").any().any()
+        for column in times:
+            assert shown[column].str.match(minute).all(), shown[column].tolist()
+    assert "endpoint_id" not in at.dataframe[1].column_order  # the endpoint is the one picked
+    assert event.id in set(events["id"])

@@ -131,3 +131,22 @@ def test_spec_commands_with_an_api_that_does_not_answer(args: list[str]) -> None
     assert done.returncode == 2
     assert "Traceback" not in done.stdout + done.stderr
     assert "could not be fetched" in done.stdout and len(done.stdout.splitlines()) <= 4
+
+
+@pytest.mark.parametrize(
+    "args", [["alerts", "check"], ["alerts", "silence", "list"], ["alerts", "test"]]
+)
+def test_alerts_commands_with_a_database_that_does_not_answer(args: list[str]) -> None:
+    database = f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/none"
+    done = run(
+        args,
+        MEDBLOCKS_DATABASE_URL=database,
+        MEDBLOCKS_ALERT_URLS="json://127.0.0.1:9/alerts",
+    )
+    assert_one_clear_message(done, "the mirror's database did not answer or refused the login")
+    verbose = run(
+        [*args, "--verbose"],
+        MEDBLOCKS_DATABASE_URL=database,
+        MEDBLOCKS_ALERT_URLS="json://127.0.0.1:9/alerts",
+    )
+    assert "Traceback" in verbose.stderr
