@@ -27,7 +27,7 @@ from medblocks.mirror.db import Mirror
 
 T = TypeVar("T")
 PHI_FILTERS = ("email", "q")
-"""Query parameters of the pages that may hold a name or an e-mail (Patients' "Email (exact)"
+"""Query parameters of the pages that may hold a name or an e-mail (Patients' "Email (any case)"
 and "Contains")."""
 
 
