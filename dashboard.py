@@ -112,7 +112,8 @@ draw_frame(target)
 report_unreachable(target)
 database_ok = _mirror.open_at_start()  # with the target: its receiver, the sessions' re-read
 try:
-    page = st.navigation(page_list(target))
+    # every page in view: with more than ten, Streamlit would fold the rest behind "View more"
+    page = st.navigation(page_list(target), expanded=True)
     st.session_state["current_view"] = page.url_path or "overview"  # what the audit log names
     page.run()
 except Exception as exc:  # the mirror's database failing is a message, said once
