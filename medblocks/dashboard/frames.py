@@ -19,8 +19,9 @@ import pandas as pd
 
 from medblocks.client import AsyncMedblocks
 from medblocks.client.pagination import CursorTrail
-from medblocks.dashboard.connection_guidance import STATUSES, guidance_for
+from medblocks.dashboard.connection_guidance import guidance_for
 from medblocks.dashboard.sharded import sharded_fan_out
+from medblocks.mirror.statuses import FAILING, STATUSES
 from medblocks.mirror.store import text as plain
 from medblocks.mirror.views import PATIENT_COLUMNS, SESSION_COLUMNS
 
@@ -261,7 +262,7 @@ def health_frame(
     guidance = [guidance_for(status, code or None) for status, code in pairs]
     frame["who_acts"] = np.array([g.who_acts for g in guidance], dtype=object)[codes]
     frame["tell_patient"] = np.array([g.tell_patient for g in guidance], dtype=object)[codes]
-    frame["needs_attention"] = frame["status"].isin(["failed", "refresh_failed", "expired"])
+    frame["needs_attention"] = frame["status"].isin(FAILING)
     checked = record_sources is not None or "records_arrived" in frame
     if record_sources is not None or "records_arrived" not in frame:
         frame["records_arrived"] = _records_arrived(frame, record_sources or {})
