@@ -148,15 +148,9 @@ def org_frames(mirror: Mirror) -> OrgFrames:
     )
 
 
-def connection_frames(mirror: Mirror) -> OrgFrames:
-    """Connections alone (Connection health names no patient: it needs no patient rows)."""
-    patients = pd.DataFrame(columns=views.PATIENT_COLUMNS)
-    return OrgFrames(patients=patients, connections=views.connections_frame(mirror))
-
-
 def health(mirror: Mirror) -> pd.DataFrame:
     """The Connection health frame, from the mirror."""
-    return health_frame(connection_frames(mirror), None)  # records_arrived: the mirror's
+    return health_frame(views.connections_frame(mirror))
 
 
 def sessions(mirror: Mirror) -> pd.DataFrame:

@@ -254,7 +254,7 @@ def test_webhooks_page_lists_endpoints_and_events(api: Medblocks) -> None:
     assert set(events["delivery"]) <= {"delivered", "retrying", "failed"}
 
 
-def test_contract_page_reads_the_latest_summary(tmp_path: Path) -> None:
+def test_contract_page_shows_the_command_line_run(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()
     summary = {
