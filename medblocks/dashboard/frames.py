@@ -16,7 +16,6 @@ import pandas as pd
 
 from medblocks.dashboard.connection_guidance import guidance_for
 from medblocks.mirror.statuses import STATUSES
-from medblocks.mirror.store import text as plain
 
 
 @dataclass
@@ -25,27 +24,6 @@ class OrgFrames:
 
     patients: pd.DataFrame
     connections: pd.DataFrame
-
-
-def session_row(session: Any) -> dict[str, Any]:
-    attempts = list(session.connections)
-    direct = session.connection_id is not None
-    attempted_sources = [a.connection_id for a in attempts]
-    source = session.connection_id if direct else (attempted_sources[0] if attempts else None)
-    return {
-        "id": session.id,
-        "patient_id": session.patient_id,
-        "status": plain(session.status),
-        "mode": "direct" if direct else "picker",
-        "source_id": source,
-        "attempts": len(attempts),
-        "active_connections": sum(plain(a.status) == "active" for a in attempts),
-        "failed_attempts": sum(plain(a.status) == "failed" for a in attempts),
-        "failure_codes": [a.failure_code for a in attempts if a.failure_code],
-        "expires_at": session.expires_at,
-        "created_at": session.created_at,
-        "url": session.url,
-    }
 
 
 def rows_with(frame: pd.DataFrame, column: str, values: Sequence[Any]) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import pytest
 
 from medblocks.client import Medblocks
 from medblocks.dashboard import aggregate, frames, mirror_reads
+from medblocks.dashboard.patient_view import load_patient
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror
 from medblocks.mirror.settings import sqlite_url
@@ -100,3 +101,23 @@ def test_patient_summary_counts_match_connections(org: frames.OrgFrames) -> None
     for (patient_id, status), n in counts.items():
         assert summary.loc[patient_id, status] == n
     assert len(summary) == len(org.patients)
+
+
+def test_a_patients_own_sessions_read_as_the_mirror_shows_them(
+    mirror: Mirror, client: Medblocks
+) -> None:
+    """The patient page reads sessions live and words them by the mirror's rule
+    (`views.session_for_display`): the same rows as the org-wide Sessions frame."""
+    sessions = mirror_reads.sessions(mirror)
+    attempted = sessions[sessions["attempts"] > 0]
+    patient = attempted["patient_id"].value_counts().index[0]
+    shown = load_patient(client, patient, {}).sessions
+    same = ["id", "mode", "source_id", "attempts", "active_connections", "failed_attempts", "url"]
+    mirrored = sessions[sessions["patient_id"] == patient]
+    assert len(shown) == len(mirrored) > 0
+    assert shown[same].sort_values("id").values.tolist() == (
+        mirrored[same].sort_values("id").values.tolist()
+    )
+    assert sorted(map(tuple, shown["failure_codes"])) == sorted(
+        map(tuple, mirrored["failure_codes"])
+    )
