@@ -11,7 +11,7 @@ import streamlit as st
 
 from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.display import health_table, time_text
-from medblocks.dashboard.frames import rows_with
+from medblocks.dashboard.frames import STUCK_AFTER_TEXT, rows_with
 from medblocks.dashboard.launch import default_return_url
 from medblocks.dashboard.masking import shown_name
 from medblocks.dashboard.row_actions import (
@@ -249,7 +249,9 @@ def follow_bulk(done: list[BulkRow]) -> None:
 
 
 def draw_stuck_pulls() -> None:
-    st.caption("Active connections with no record from their source 15 minutes after connecting.")
+    st.caption(
+        f"Active connections with no record from their source {STUCK_AFTER_TEXT} after connecting."
+    )
     _tables.show(
         view[view["stuck_pull"]], ["patient_link", "source", "updated", "id"], key="health_stuck"
     )

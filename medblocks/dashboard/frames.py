@@ -99,3 +99,5 @@ def _distinct_pairs(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, li
 
 
 STUCK_AFTER = pd.Timedelta(minutes=15)
+STUCK_AFTER_TEXT = f"{STUCK_AFTER.total_seconds() / 60:g} minutes"
+"""`STUCK_AFTER` in words, for the pages' captions."""

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard.display import LABELS
+from medblocks.dashboard.frames import STUCK_AFTER_TEXT
 from medblocks.dashboard.target import embedded_sandbox
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec.failure_codes import failure_wording
@@ -143,6 +144,9 @@ def test_connection_health_filters_come_from_the_url() -> None:
     (attention,) = (frame.value for frame in at.dataframe)
     assert len(attention) and set(attention["status"]) == {"failed"}
     assert attention["tell_patient"].str.len().min() > 20
+    at = open_page("ui_pages/connection_health.py", list="Stuck pulls")
+    assert_clean(at)
+    assert any(f"source {STUCK_AFTER_TEXT} after" in c.value for c in at.caption)
 
 
 def test_sessions_page_lists_every_session(api: Medblocks) -> None:

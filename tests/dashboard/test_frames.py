@@ -76,6 +76,7 @@ def test_stuck_pull_is_an_active_connection_without_records_after_stuck_after(
     assert not frames.health_frame(active.assign(records_arrived=True), now=late)[
         "stuck_pull"
     ].iloc[0]
+    assert frames.STUCK_AFTER_TEXT == "15 minutes"  # the Stuck pulls caption's words
 
 
 def test_tiles_funnel_and_failure_shares_add_up(mirror: Mirror, org: frames.OrgFrames) -> None:
