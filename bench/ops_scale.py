@@ -55,7 +55,7 @@ from medblocks.dashboard import source_health  # noqa: E402
 from medblocks.mirror import Mirror, open_mirror, schema  # noqa: E402
 from medblocks.mirror.identity import Organisation  # noqa: E402
 from medblocks.mirror.source_queries import iso  # noqa: E402
-from medblocks.mirror.store import FAILING  # noqa: E402
+from medblocks.mirror.statuses import FAILING  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.streamlit_app import streamlit_server  # noqa: E402
 from tests.mirror.alert_inbox import running_inbox  # noqa: E402

@@ -251,10 +251,6 @@ def _sessions(edit: Callable[[dict], dict]) -> Change:
     return _when(lambda ex, status: status == 200, apply)
 
 
-def _or_empty(session: dict) -> list:
-    return list(session.get("recommended_connection_ids") or [])
-
-
 def _later(timestamp: str, seconds: int) -> str:
     moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00")) + timedelta(seconds=seconds)
     return moment.isoformat().replace("+00:00", "Z")

@@ -10,9 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.dashboard.bidi import visible_controls
-from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.display import health_table, time_text
-from medblocks.dashboard.frames import rows_with
+from medblocks.dashboard.frames import STUCK_AFTER_TEXT, rows_with
 from medblocks.dashboard.launch import default_return_url
 from medblocks.dashboard.masking import shown_name
 from medblocks.dashboard.row_actions import (
@@ -26,6 +25,7 @@ from medblocks.dashboard.row_actions import (
 from medblocks.dashboard.session_link import create_session_link
 from medblocks.dashboard.sources import source_name
 from medblocks.dashboard.url_values import Choices, WholeNumber
+from medblocks.mirror.statuses import FAILING, STATUSES
 from ui_pages import _mirror, _query, _shared, _tables
 
 MAX_FAILING_DAYS = 36500
@@ -185,7 +185,7 @@ def row_actions(row: pd.Series, where: str) -> None:
 
 
 def draw_needs_attention() -> None:
-    attention = view[view["status"].isin(NEEDS_ATTENTION)].sort_values("failing_since")
+    attention = view[view["status"].isin(FAILING)].sort_values("failing_since")
     st.caption(
         f"{len(attention)} failed, refresh_failed or expired: the patient must connect again. "
         "Select one row to act on it, or several for one new link each."
@@ -249,7 +249,9 @@ def follow_bulk(done: list[BulkRow]) -> None:
 
 
 def draw_stuck_pulls() -> None:
-    st.caption("Active connections with no record from their source 15 minutes after connecting.")
+    st.caption(
+        f"Active connections with no record from their source {STUCK_AFTER_TEXT} after connecting."
+    )
     _tables.show(
         view[view["stuck_pull"]], ["patient_link", "source", "updated", "id"], key="health_stuck"
     )

@@ -9,11 +9,11 @@ import streamlit as st
 
 from medblocks.dashboard import aggregate, source_health
 from medblocks.dashboard.clock import ServerClock
-from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION
 from medblocks.dashboard.display import LABELS, STAGE_COLOURS, STATUS_COLOURS, count_text
 from medblocks.dashboard.mirror_reads import trend_gap_text
 from medblocks.dashboard.sources import source_name
 from medblocks.mirror.history import FIRST_SEEN, HAPPENED
+from medblocks.mirror.statuses import FAILING
 from ui_pages import _mirror, _shared
 
 t = _shared.target()
@@ -52,7 +52,7 @@ row[0].metric(
 row[0].page_link(
     HEALTH,
     label=count_text(tiles.patients_needing_attention, "patient"),
-    query_params={"status": list(NEEDS_ATTENTION)},
+    query_params={"status": list(FAILING)},
 )
 row[1].metric("Patients", tiles.patients)
 row[1].page_link("ui_pages/patients.py", label="All patients")

@@ -40,7 +40,7 @@ from medblocks.dashboard.ops_wording import ops_wording
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror
 from medblocks.mirror.source_queries import iso, last_activity
-from medblocks.mirror.store import FAILING
+from medblocks.mirror.statuses import FAILING
 
 FAILING_DELIVERIES = 3
 MIRROR_RULES = ("new_failures", "source_incident", "stale_mirror")

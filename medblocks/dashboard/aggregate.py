@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
+from medblocks.mirror.statuses import FAILING, STATUSES
 
 FUNNEL_STAGES = ("created", "complete", "connected")
 
@@ -27,7 +27,7 @@ def tiles(patients: pd.DataFrame, connections: pd.DataFrame, sessions: pd.DataFr
     by_session = sessions["status"].value_counts()
     total = len(sessions)
     complete = int(by_session.get("complete", 0))
-    failing = connections["status"].isin(NEEDS_ATTENTION)
+    failing = connections["status"].isin(FAILING)
     return Tiles(
         patients=len(patients),
         sessions_open=int(by_session.get("open", 0)),

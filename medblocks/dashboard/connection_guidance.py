@@ -10,9 +10,6 @@ from dataclasses import dataclass
 
 from medblocks.spec.failure_codes import failure_wording
 
-STATUSES = ("active", "failed", "refresh_failed", "expired", "disconnected")
-NEEDS_ATTENTION = ("failed", "refresh_failed", "expired")
-
 
 @dataclass(frozen=True)
 class Guidance:

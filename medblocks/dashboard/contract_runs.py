@@ -67,10 +67,6 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def latest_summary(directory: Path | None = None) -> dict[str, Any] | None:
-    return read_json((directory or reports_dir()) / SUMMARY)
-
-
 # -- runs started from the dashboard ------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from medblocks.dashboard.links import safe_link
 from medblocks.dashboard.ops_wording import ops_wording
+from medblocks.mirror.statuses import STATUSES
 
 LABELS: dict[str, str] = {
     "patient_id": "Patient id",
@@ -287,7 +288,7 @@ def sessions_table(sessions: pd.DataFrame, now: datetime, within_minutes: int) -
 def patients_table(summary: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """The Patients table: counts as whole numbers, last activity as an age."""
     table = summary.copy()
-    for column in ("active", "failed", "refresh_failed", "expired", "disconnected"):
+    for column in STATUSES:
         table[column] = table[column].fillna(0).astype(int)
     table["last_activity"] = ages(table["last_activity"], now)
     return empty_cells(table)

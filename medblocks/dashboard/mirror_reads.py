@@ -34,6 +34,7 @@ import pandas as pd
 
 from medblocks.alerts.hook import evaluate_after_change
 from medblocks.client import AsyncMedblocks
+from medblocks.dashboard.display import age_text
 from medblocks.dashboard.frames import OrgFrames, health_frame
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, open_mirror, views, watch
@@ -147,15 +148,9 @@ def org_frames(mirror: Mirror) -> OrgFrames:
     )
 
 
-def connection_frames(mirror: Mirror) -> OrgFrames:
-    """Connections alone (Connection health names no patient: it needs no patient rows)."""
-    patients = pd.DataFrame(columns=views.PATIENT_COLUMNS)
-    return OrgFrames(patients=patients, connections=views.connections_frame(mirror))
-
-
 def health(mirror: Mirror) -> pd.DataFrame:
     """The Connection health frame, from the mirror."""
-    return health_frame(connection_frames(mirror), None)  # records_arrived: the mirror's
+    return health_frame(views.connections_frame(mirror))
 
 
 def sessions(mirror: Mirror) -> pd.DataFrame:
@@ -202,21 +197,14 @@ def freshness(mirror: Mirror) -> views.Freshness:
 
 
 def freshness_text(fresh: views.Freshness, now: datetime | None = None) -> str:
-    """ "as of 12:04:10 UTC, 40 s ago" (or that the mirror is empty)."""
+    """ "as of 12:04:10 UTC, 40 s ago" (the age as `display.age_text` words it), or that the
+    mirror is empty."""
     as_of = fresh.as_of
     if as_of is None:
         return "the mirror is empty: no sync has run yet"
     now = now or datetime.now(UTC)
-    seconds = max(0, int((now - as_of).total_seconds()))
-    if seconds < 120:
-        ago = f"{seconds} s ago"
-    elif seconds < 7200:
-        ago = f"{seconds // 60} min ago"
-    elif seconds < 2 * 86400:
-        ago = f"{seconds // 3600} h ago"
-    else:
-        ago = f"{seconds // 86400} days ago"
-    text = f"as of {as_of.astimezone(UTC):%H:%M:%S} UTC, {ago}"
+    ago = age_text(max(0.0, (now - as_of).total_seconds()))
+    text = f"as of {as_of.astimezone(UTC):%H:%M:%S} UTC, {ago} ago"
     if fresh.sync_in_progress:
         text += " · a sync is under way (or was stopped: Sync now continues it)"
     return text

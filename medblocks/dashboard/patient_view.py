@@ -12,10 +12,10 @@ import pandas as pd
 
 from medblocks.client import Medblocks
 from medblocks.dashboard.connection_guidance import failure_in_words, guidance_for
-from medblocks.dashboard.frames import session_row
 from medblocks.dashboard.sources import source_name
+from medblocks.mirror.store import session_row
 from medblocks.mirror.store import text as plain
-from medblocks.mirror.views import SESSION_COLUMNS
+from medblocks.mirror.views import SESSION_COLUMNS, session_for_display
 
 RECORDS_SCANNED = 1000
 
@@ -69,7 +69,11 @@ def load_patient(
         ],
     )
     sessions = pd.DataFrame(
-        [session_row(s) for s in client.patients.sessions(patient_id)], columns=SESSION_COLUMNS
+        [
+            session_for_display(session_row(s, now.isoformat()))
+            for s in client.patients.sessions(patient_id)
+        ],
+        columns=SESSION_COLUMNS,
     )
     counts: Counter[str] = Counter()
     newest: dict[str, Any] | None = None

@@ -27,11 +27,11 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION, STATUSES
 from medblocks.dashboard.display import time_text
 from medblocks.dashboard.ops_wording import ops_wording
 from medblocks.mirror import source_queries as q
 from medblocks.mirror.db import Mirror
+from medblocks.mirror.statuses import FAILING, STATUSES
 
 INCIDENT_MIN_FAILURES = 3
 INCIDENT_FACTOR = 2.0
@@ -183,7 +183,7 @@ def find_source(frame: pd.DataFrame, asked: str) -> str | None:
 def health_query(source: str) -> dict[str, Any]:
     """Connection health's query parameters for one source's failing connections (its source
     filter is the name the page shows)."""
-    return {"source": source, "status": list(NEEDS_ATTENTION)}
+    return {"source": source, "status": list(FAILING)}
 
 
 def source_summary(row: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror
-from medblocks.mirror.store import FAILING
+from medblocks.mirror.statuses import FAILING
 
 TREND_DAYS = 30
 HISTORY_COLUMNS = [

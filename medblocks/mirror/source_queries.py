@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror
-from medblocks.mirror.store import FAILING
+from medblocks.mirror.statuses import FAILING
 
 WINDOWS: dict[str, timedelta] = {
     "24h": timedelta(hours=24),

@@ -29,8 +29,8 @@ from sqlalchemy.engine import Connection
 from medblocks.client import models as m
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror, now_iso
+from medblocks.mirror.statuses import FAILING
 
-FAILING = frozenset({"failed", "refresh_failed", "expired"})
 OBSERVED_BY = ("sync", "event", "action", "session")
 """How a status was observed: a full sync, a webhook event (pushed or polled), a write the
 dashboard made (re-read at once), a scheduled re-read of an open session."""

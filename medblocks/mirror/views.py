@@ -1,16 +1,16 @@
 """Reading the mirror for display: pandas frames of patients, connections and sessions, and how
 fresh they are. One query per frame, whatever the size of the organisation; no API request.
 
-Column names and types are those the dashboard's fan-out produced (timestamps parsed to UTC),
-plus `failing_since` and `records_arrived` on connections; scopes and the session back-reference
-are left out (no org-wide view shows them; a patient's own page reads them live).
+Timestamps are parsed to UTC; connections carry `failing_since` and `records_arrived`; scopes and
+the session back-reference are left out (no org-wide view shows them; a patient's own page reads
+them live, and shows its sessions through the same `session_for_display`).
 """
 
 from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -120,30 +120,32 @@ def connections_frame(mirror: Mirror) -> pd.DataFrame:
     return frame
 
 
-def _session_row(row: Any) -> dict[str, Any]:
-    attempts = json.loads(row.attempts)
-    direct = row.connection_id is not None
+def session_for_display(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A session as the pages show it (`SESSION_COLUMNS`), from its row in the mirror
+    (`store.session_row`): how it was started, its source, its attempts counted."""
+    attempts = json.loads(stored["attempts"])
+    direct = stored["connection_id"] is not None
     first = attempts[0]["connection_id"] if attempts else None
     return {
-        "id": row.id,
-        "patient_id": row.patient_id,
-        "status": row.status,
+        "id": stored["id"],
+        "patient_id": stored["patient_id"],
+        "status": stored["status"],
         "mode": "direct" if direct else "picker",
-        "source_id": row.connection_id if direct else first,
+        "source_id": stored["connection_id"] if direct else first,
         "attempts": len(attempts),
         "active_connections": sum(a["status"] == "active" for a in attempts),
         "failed_attempts": sum(a["status"] == "failed" for a in attempts),
         "failure_codes": [a["failure_code"] for a in attempts if a["failure_code"]],
-        "expires_at": row.expires_at,
-        "created_at": row.created_at,
-        "url": row.url,
+        "expires_at": stored["expires_at"],
+        "created_at": stored["created_at"],
+        "url": stored["url"],
     }
 
 
 def sessions_frame(mirror: Mirror) -> pd.DataFrame:
     s = schema.sessions
     with mirror.read() as db:
-        rows = [_session_row(row) for row in db.execute(sa.select(s))]
+        rows = [session_for_display(row._asdict()) for row in db.execute(sa.select(s))]
     frame = pd.DataFrame(rows, columns=SESSION_COLUMNS)
     for name in ("expires_at", "created_at"):
         texts = pa.chunked_array([frame[name].to_numpy()], type=pa.string())

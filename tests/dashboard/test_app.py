@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard.display import LABELS
+from medblocks.dashboard.frames import STUCK_AFTER_TEXT
 from medblocks.dashboard.target import embedded_sandbox
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec.failure_codes import failure_wording
@@ -143,6 +144,9 @@ def test_connection_health_filters_come_from_the_url() -> None:
     (attention,) = (frame.value for frame in at.dataframe)
     assert len(attention) and set(attention["status"]) == {"failed"}
     assert attention["tell_patient"].str.len().min() > 20
+    at = open_page("ui_pages/connection_health.py", list="Stuck pulls")
+    assert_clean(at)
+    assert any(f"source {STUCK_AFTER_TEXT} after" in c.value for c in at.caption)
 
 
 def test_sessions_page_lists_every_session(api: Medblocks) -> None:
@@ -254,7 +258,7 @@ def test_webhooks_page_lists_endpoints_and_events(api: Medblocks) -> None:
     assert set(events["delivery"]) <= {"delivered", "retrying", "failed"}
 
 
-def test_contract_page_reads_the_latest_summary(tmp_path: Path) -> None:
+def test_contract_page_shows_the_command_line_run(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()
     summary = {

@@ -1,92 +1,86 @@
-"""Org-wide frames, health classification and aggregation against the real sandbox."""
+"""The org-wide frames the pages show, built from a mirror synced from the real sandbox (the
+dashboard's own path, `mirror_reads`): every patient, connection and session, the health
+classification, stuck pulls, the Overview's tiles and funnels, the Patients summary."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from medblocks.client import AsyncMedblocks, Medblocks
-from medblocks.dashboard import aggregate, frames, sharded
+from medblocks.client import Medblocks
+from medblocks.dashboard import aggregate, frames, mirror_reads
+from medblocks.dashboard.patient_view import load_patient
 from medblocks.dashboard.target import Target
+from medblocks.mirror import Mirror
+from medblocks.mirror.settings import sqlite_url
+from medblocks.mirror.statuses import FAILING, STATUSES
 
 
-def build(target: Target) -> tuple[frames.OrgFrames, pd.DataFrame, dict[str, list[str]]]:
-    progress: list[tuple[int, int]] = []
+@pytest.fixture(scope="module")
+def mirror(target: Target, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mirror]:
+    folder: Path = tmp_path_factory.mktemp("frames-mirror")
+    opened = mirror_reads.mirror_for(target, sqlite_url(str(folder / "mirror.sqlite3")))
+    report = mirror_reads.sync_now(opened, target)
+    assert not report.failures and not report.list_stopped
+    yield opened
+    opened.close()
 
-    async def run() -> tuple[frames.OrgFrames, pd.DataFrame, dict[str, list[str]]]:
-        async with target.async_client() as one, target.async_client() as two:
-            clients = [one, two]
-            org = await frames.fetch_connections(
-                clients, per_client=3, on_progress=lambda d, t: progress.append((d, t))
-            )
-            ids = list(org.patients["patient_id"])
-            sessions, failed = await frames.fetch_sessions(clients, ids)
-            wanted = frames.active_sources(org.connections)
-            arrived, failed_records = await frames.fetch_record_sources(clients, wanted)
-            assert set(arrived) == set(wanted)
-            assert not failed and not failed_records
-            return org, sessions, arrived
 
-    built = asyncio.run(run())
-    assert progress[-1] == (len(built[0].patients), len(built[0].patients))
-    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
-    return built
+@pytest.fixture(scope="module")
+def org(mirror: Mirror) -> frames.OrgFrames:
+    return mirror_reads.org_frames(mirror)
 
 
 def test_frames_hold_every_patient_connection_and_session(
-    target: Target, client: Medblocks
+    mirror: Mirror, org: frames.OrgFrames, client: Medblocks
 ) -> None:
-    org, sessions, _ = build(target)
     patients = list(client.patients.list(limit=100))
     assert sorted(org.patients["patient_id"]) == sorted(p.id for p in patients)
-    assert not org.failures
     some = patients[0].id
     detail = client.patients.retrieve(some)
     mine = org.connections[org.connections["patient_id"] == some]
     assert sorted(mine["id"]) == sorted(c.id for c in detail.connections)
-    api_sessions = list(client.patients.sessions(some))
+    sessions = mirror_reads.sessions(mirror)
     assert sorted(sessions.loc[sessions["patient_id"] == some, "id"]) == sorted(
-        s.id for s in api_sessions
+        s.id for s in client.patients.sessions(some)
     )
-    assert set(org.connections["status"]) <= {
-        "active",
-        "failed",
-        "refresh_failed",
-        "expired",
-        "disconnected",
-    }
+    assert set(org.connections["status"]) <= set(STATUSES)
     assert str(org.connections["created_at"].dtype).startswith("datetime64")
 
 
-def test_health_frame_says_who_acts_and_flags_only_attention_statuses(target: Target) -> None:
-    org, _, arrived = build(target)
-    health = frames.health_frame(org, arrived)
-    attention = health[health["needs_attention"]]
-    assert set(attention["status"]) <= {"failed", "refresh_failed", "expired"}
-    assert (attention["who_acts"].str.startswith("patient")).all()
+def test_health_frame_says_who_acts(mirror: Mirror) -> None:
+    health = mirror_reads.health(mirror)
+    failing = health[health["status"].isin(FAILING)]
+    assert not failing.empty
+    assert (failing["who_acts"].str.startswith("patient")).all()
     assert (health.loc[health["status"] == "active", "who_acts"] == "nobody").all()
     assert not health.loc[health["status"] != "active", "stuck_pull"].any()
     # An active connection whose source delivered records is not stuck.
     delivered = health[(health["status"] == "active") & health["records_arrived"]]
-    assert not delivered["stuck_pull"].any()
+    assert not delivered.empty and not delivered["stuck_pull"].any()
 
 
-def test_stuck_pull_is_an_old_active_connection_without_records(target: Target) -> None:
-    org, _, arrived = build(target)
-    active = org.connections[org.connections["status"] == "active"].iloc[0]
-    without = {pid: [s for s in srcs if s != active["source_id"]] for pid, srcs in arrived.items()}
-    health = frames.health_frame(org, without)
-    row = health[health["id"] == active["id"]].iloc[0]
-    assert not row["records_arrived"]
-    assert row["stuck_pull"] == (
-        pd.Timestamp.now(tz="UTC") - active["updated_at"] > frames.STUCK_AFTER
-    )
+def test_stuck_pull_is_an_active_connection_without_records_after_stuck_after(
+    org: frames.OrgFrames,
+) -> None:
+    active = org.connections[org.connections["status"] == "active"].iloc[[0]]
+    without = active.assign(records_arrived=False)
+    changed = active["updated_at"].iloc[0].to_pydatetime()
+    early = changed + frames.STUCK_AFTER - pd.Timedelta(minutes=1)
+    late = changed + frames.STUCK_AFTER + pd.Timedelta(minutes=1)
+    assert not frames.health_frame(without, now=early)["stuck_pull"].iloc[0]
+    assert frames.health_frame(without, now=late)["stuck_pull"].iloc[0]
+    assert not frames.health_frame(active.assign(records_arrived=True), now=late)[
+        "stuck_pull"
+    ].iloc[0]
+    assert frames.STUCK_AFTER_TEXT == "15 minutes"  # the Stuck pulls caption's words
 
 
-def test_tiles_funnel_and_failure_shares_add_up(target: Target) -> None:
-    org, sessions, _ = build(target)
+def test_tiles_funnel_and_failure_shares_add_up(mirror: Mirror, org: frames.OrgFrames) -> None:
+    sessions = mirror_reads.sessions(mirror)
     tiles = aggregate.tiles(org.patients, org.connections, sessions)
     assert tiles.sessions_open + tiles.sessions_complete + tiles.sessions_expired == len(sessions)
     assert sum(tiles.connections_by_status.values()) == len(org.connections)
@@ -102,8 +96,7 @@ def test_tiles_funnel_and_failure_shares_add_up(target: Target) -> None:
     assert (shares["share"] == shares["failures"] / attempts).all()
 
 
-def test_patient_summary_counts_match_connections(target: Target) -> None:
-    org, _, _ = build(target)
+def test_patient_summary_counts_match_connections(org: frames.OrgFrames) -> None:
     summary = frames.patient_summary(org).set_index("patient_id")
     counts = org.connections.groupby(["patient_id", "status"]).size()
     for (patient_id, status), n in counts.items():
@@ -111,40 +104,21 @@ def test_patient_summary_counts_match_connections(target: Target) -> None:
     assert len(summary) == len(org.patients)
 
 
-def test_sharded_fan_out_keeps_order_and_reports_failures(target: Target) -> None:
-    ids = ["user_1000", "no_such_patient", "user_1001", "user_1002", "user_1000"]
-
-    async def run() -> sharded.FanOutResult[str, str]:
-        async with target.async_client() as one, target.async_client() as two:
-
-            async def name(client: AsyncMedblocks, pid: str) -> str:
-                return (await client.patients.retrieve(pid)).id
-
-            return await sharded.sharded_fan_out([one, two], name, ids, per_client=2)
-
-    result = asyncio.run(run())
-    assert list(result.results) == ["user_1000", "user_1001", "user_1002"]
-    assert list(result.failures) == ["no_such_patient"]
-    assert result.failures["no_such_patient"].http_status == 404
-
-
-def test_record_sources_page_on_until_every_wanted_source_is_seen(
-    target: Target, client: Medblocks, monkeypatch: pytest.MonkeyPatch
+def test_a_patients_own_sessions_read_as_the_mirror_shows_them(
+    mirror: Mirror, client: Medblocks
 ) -> None:
-    patient = next(
-        p.id
-        for p in client.patients.list(limit=100)
-        if len(list(client.patients.iter_records(p.id))) >= 3
+    """The patient page reads sessions live and words them by the mirror's rule
+    (`views.session_for_display`): the same rows as the org-wide Sessions frame."""
+    sessions = mirror_reads.sessions(mirror)
+    attempted = sessions[sessions["attempts"] > 0]
+    patient = attempted["patient_id"].value_counts().index[0]
+    shown = load_patient(client, patient, {}).sessions
+    same = ["id", "mode", "source_id", "attempts", "active_connections", "failed_attempts", "url"]
+    mirrored = sessions[sessions["patient_id"] == patient]
+    assert len(shown) == len(mirrored) > 0
+    assert shown[same].sort_values("id").values.tolist() == (
+        mirrored[same].sort_values("id").values.tolist()
     )
-    sources = sorted({r.source for r in client.patients.iter_records(patient) if r.source})
-    monkeypatch.setattr(frames, "RECORDS_PAGE", 1)  # one record per page forces the paging path
-
-    async def run(wanted: tuple[str, ...]) -> dict[str, list[str]]:
-        async with target.async_client() as aclient:
-            found, failures = await frames.fetch_record_sources([aclient], {patient: wanted})
-            assert not failures
-            return found
-
-    assert asyncio.run(run(tuple(sources)))[patient] == sources
-    # A source that never delivered: read to the end, report what was there.
-    assert asyncio.run(run(("fhirsrc_never",)))[patient] == sources
+    assert sorted(map(tuple, shown["failure_codes"])) == sorted(
+        map(tuple, mirrored["failure_codes"])
+    )

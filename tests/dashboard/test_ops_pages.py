@@ -25,12 +25,14 @@ from medblocks.dashboard.display import (
     until_text,
 )
 from medblocks.dashboard.ledger import Ledger
+from medblocks.dashboard.mirror_reads import freshness_text
 from medblocks.dashboard.roles import Actor
 from medblocks.dashboard.sandbox_levers import Faults, SandboxLevers
 from medblocks.dashboard.session_link import WritesNotAllowed, create_session_link
 from medblocks.dashboard.target import Target
 from medblocks.mirror.history import FIRST_SEEN
 from medblocks.mirror.settings import sqlite_url
+from medblocks.mirror.views import Freshness
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec import pinned_version
 from tests.dashboard.apptest import open_app_page, press_new_link
@@ -64,6 +66,11 @@ def test_durations_and_skew_read_as_words() -> None:
     assert [age_text(s) for s in (5, 300, 18000, 3.1e6)] == ["5 s", "5 min", "5 h", "35 d"]
     assert age_text(None) == ""
     assert until_text(54 * 60 + 10) == "in 54 min" and until_text(-3.1e6) == "35 d ago"
+    # the mirror's freshness line says its age by the same rule
+    as_of = datetime(2026, 12, 4, 12, 4, 10, tzinfo=UTC)
+    fresh = Freshness(as_of, {}, sync_in_progress=False, changed_at=None, patients=1)
+    assert freshness_text(fresh, as_of + timedelta(seconds=40)) == "as of 12:04:10 UTC, 40 s ago"
+    assert freshness_text(fresh, as_of + timedelta(seconds=3.1e6)).endswith(", 35 d ago")
 
 
 def test_one_clock_the_servers_and_its_skew_in_words() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from medblocks.dashboard.connection_guidance import STATUSES
 from medblocks.dashboard.ops_wording import FAILURE_WORDING, STATUS_WORDING, ops_wording
+from medblocks.mirror.statuses import STATUSES
 from medblocks.spec import failure_codes
 
 SECOND_PERSON = re.compile(r"\b(you|your)\b", re.IGNORECASE)
