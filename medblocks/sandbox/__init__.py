@@ -1,6 +1,7 @@
 """The embedded sandbox: a stateful local emulator of the Medblocks Platform API.
 
-It depends on `medblocks.spec` alone (never on the client it exists to check).
+It depends on `medblocks.spec` and the neutral `medblocks.loopback` alone (never on the client
+it exists to check).
 """
 
 from medblocks.sandbox.app import create_app
