@@ -17,9 +17,6 @@ import streamlit as st
 from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.launch import (
     MODE_GUIDANCE,
-    PERSONA_NOTE,
-    PERSONAS,
-    SANDBOX_PASSWORD,
     LaunchForm,
     default_return_url,
     form_of,
@@ -27,7 +24,6 @@ from medblocks.dashboard.launch import (
     launch_once,
     launch_stage,
     new_intent_id,
-    personas_apply,
     read_sessions,
     recent_launches,
     session_progress,
@@ -36,6 +32,7 @@ from medblocks.dashboard.launch import (
 )
 from medblocks.dashboard.ledger import LaunchRecord
 from medblocks.dashboard.links import safe_link
+from medblocks.dashboard.personas import DENY_NOTE, SIGN_IN, persona_rows
 from medblocks.dashboard.sources import source_name
 from ui_pages import _mirror, _query, _shared
 
@@ -75,15 +72,12 @@ def source_label(sid: str) -> str:
 
 
 def show_personas(expanded: bool) -> None:
-    if not personas_apply(t.kind, t.base_url):
+    if not t.is_local_sandbox:  # a Medblocks-hosted workspace has its own test patients
         return
     with st.expander("Sandbox test patients: who to sign in as on the hosted page", expanded):
-        st.text(f"Sign in with any of these usernames and the password {SANDBOX_PASSWORD}.")
-        people = pd.DataFrame(
-            [{"sign in as": p.username, "after Approve": p.after_approve} for p in PERSONAS]
-        )
-        st.dataframe(people, hide_index=True, width="stretch")
-        st.caption(PERSONA_NOTE)
+        st.text(SIGN_IN)
+        st.dataframe(persona_rows(), hide_index=True, width="stretch")
+        st.caption(DENY_NOTE)
 
 
 def start_over(record: LaunchRecord | None) -> None:

@@ -13,13 +13,13 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
-from medblocks.dashboard.launch import MODE_GUIDANCE, PERSONAS, new_intent_id
+from medblocks.dashboard.launch import MODE_GUIDANCE, new_intent_id
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.mirror_reads import embedded_database_url
 from medblocks.mirror import database_url, open_mirror
 from medblocks.mirror.schema import launches
 from medblocks.mirror.watch import open_session_ids
-from medblocks.sandbox import RunningSandbox
+from medblocks.sandbox import PERSONAS, RunningSandbox
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"
 
@@ -66,9 +66,9 @@ def test_a_fresh_form_explains_and_shows_no_error_before_input() -> None:
     assert radio.options == ["picker", "direct"]
     page = str(radio.proto.captions) + shown(at)
     assert all(sentence in page for sentence in MODE_GUIDANCE.values())
-    personas = next(df.value for df in at.dataframe if "sign in as" in df.value.columns)
-    assert list(personas["sign in as"]) == [p.username for p in PERSONAS]
-    assert "user_denied" in set(personas["sign in as"]) and "pass_good" in shown(at)
+    personas = next(df.value for df in at.dataframe if "after Approve" in df.value.columns)
+    assert list(personas["username"]) == list(PERSONAS)  # the sandbox's one table
+    assert "user_denied" in set(personas["username"]) and "pass_good" in shown(at)
     assert len(intent_in_url(at)) == 32  # the intent is in the URL from the start
     assert "No launches yet." in shown(at)
 
