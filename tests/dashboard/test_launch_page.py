@@ -265,3 +265,21 @@ def test_a_claim_that_never_finished_says_so_and_offers_a_new_launch(tmp_path: P
     assert at.text_input(key="launch_patient").value == "dash_page_interrupted"
     assert at.number_input(key="launch_expiry").value == 900
     assert intent_in_url(at) != intent
+
+
+def test_launch_again_refills_a_direct_launch_with_its_source(api: Medblocks) -> None:
+    source = next(iter(api.sources.list()))
+    at = launch_page(patient_id="dash_page_direct_again")
+    at.radio(key="launch_mode").set_value("direct").run()
+    at.selectbox(key="launch_source").set_value(source.id)
+    at.text_input(key="launch_name").input("Jane Example")
+    at.button(key="launch_button").click().run()
+    first = intent_in_url(at)
+    at.button(key="launch_again").click().run()
+    assert_no_problem(at)
+    assert intent_in_url(at) != first and "patient_id" not in at.query_params
+    assert at.radio(key="launch_mode").value == "direct"
+    assert at.selectbox(key="launch_source").value == source.id
+    assert at.text_input(key="launch_patient").value == "dash_page_direct_again"
+    assert at.text_input(key="launch_name").value == ""  # the name was never kept
+    assert not at.warning
