@@ -3,10 +3,14 @@ of one browser session, and what a reload or a second tab (a fresh flow) starts 
 
 from __future__ import annotations
 
-import pytest
-
-from medblocks.dashboard.launch import LaunchForm, LaunchOutcome, new_intent_id
-from medblocks.dashboard.launch_flow import LaunchFlow, Notices, blank_form, sources_among
+from medblocks.dashboard.launch import LaunchForm, LaunchOutcome, form_of, new_intent_id
+from medblocks.dashboard.launch_flow import (
+    LaunchFlow,
+    Notices,
+    Opened,
+    blank_form,
+    sources_among,
+)
 from medblocks.dashboard.ledger import LaunchRecord
 
 NOTHING = Notices()
@@ -130,47 +134,25 @@ def test_a_reload_or_a_second_tab_starts_from_the_ledger_alone() -> None:
     assert fresh.notices() == NOTHING and not fresh.take_press()  # ... and nothing pending
 
 
-@pytest.mark.parametrize(
-    ("request_fields", "form"),
-    [
-        (
-            {"connection_id": "fhirsrc_1", "expires_in": 900, "return_button_label": "Back"},
-            LaunchForm(
-                mode="direct",
-                patient_id="flow_patient",
-                return_url="http://x/connected",
-                source_ids=("fhirsrc_1",),
-                return_button_label="Back",
-                expires_in=900,
-            ),
-        ),
-        (
-            {"recommended_connection_ids": ["a", "b"], "metadata": {"k": 1}},
-            LaunchForm(
-                mode="picker",
-                patient_id="flow_patient",
-                return_url="http://x/connected",
-                source_ids=("a", "b"),
-                metadata_json='{"k": 1}',
-            ),
-        ),
-    ],
-    ids=["direct", "picker"],
-)
-def test_launch_again_is_a_new_intent_with_the_recorded_form(
-    request_fields: dict[str, object], form: LaunchForm
-) -> None:
+def test_launch_again_is_a_new_intent_with_the_recorded_form() -> None:
     flow = opened_on(patient_id="from_the_url")
     old = str(flow.intent)
     flow.press(old)
     flow.take_press()
-    flow.start_over(record(old, **request_fields))
+    made = record(old, connection_id="fhirsrc_1", expires_in=900, return_button_label="Back")
+    flow.start_over(made)
     opened = flow.open(old, "from_the_url")  # the URL still names the old launch this run
     assert opened.started_over and opened.intent not in (old, "")
-    assert flow.intent == opened.intent and flow.form == form
+    assert flow.intent == opened.intent
+    assert flow.form == form_of(made)  # the recorded form (test_launch_logic: without PHI)
+    assert (flow.form.mode, flow.form.source_ids, flow.form.expires_in) == (
+        "direct",
+        ("fhirsrc_1",),
+        900,
+    )
     assert not flow.tried and flow.notices() == NOTHING
-    assert flow.open(opened.intent) == type(opened)(opened.intent)  # the URL caught up
-    assert flow.form == form
+    assert flow.open(opened.intent) == Opened(opened.intent)  # the URL caught up: kept
+    assert flow.form == form_of(made)
 
 
 def test_new_launch_is_a_new_intent_with_a_blank_form() -> None:
