@@ -43,8 +43,8 @@ def lever(doing: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | No
 
 st.subheader("Personas")
 st.text(SIGN_IN)
-st.dataframe(persona_rows(), hide_index=True)
 st.caption(DENY_NOTE)
+st.dataframe(persona_rows(), hide_index=True)
 
 st.subheader("Force an outcome on an open session")
 launches = {
