@@ -127,9 +127,13 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("medblocks/spec",),
         ("medblocks.client", "medblocks.sandbox", "medblocks.dashboard", "medblocks.config"),
     ),
-    "the sandbox depends on medblocks.spec alone": (
+    "the sandbox depends on medblocks.spec and medblocks.loopback alone": (
         ("medblocks/sandbox",),
         ("medblocks.client", "medblocks.dashboard", "medblocks.config", "medblocks.__main__"),
+    ),
+    "the loopback rule depends on nothing of the project (the sandbox and the client share it)": (
+        ("medblocks/loopback.py",),
+        ("medblocks", "ui_pages", "dashboard"),
     ),
     "the client never imports configuration, the dashboard, the mirror or the sandbox": (
         ("medblocks/client",),

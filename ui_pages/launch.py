@@ -5,6 +5,8 @@ The intent id is in the page's URL (`?intent=`) from the first view, and the sha
 it (a unique insert) before the create call: a reload during a slow create, or the same URL in a
 second tab, finds the claimed launch and shows it (waiting while it is being created) instead of
 creating another. A failed create is recorded; trying again is a new launch (a new intent).
+Which view shows, and what Create and the start-over buttons lead to, is the state machine of
+`medblocks.dashboard.launch_flow`, kept in one session-state key; this page draws it.
 """
 
 from __future__ import annotations
@@ -17,51 +19,36 @@ import streamlit as st
 from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.launch import (
     MODE_GUIDANCE,
-    PERSONA_NOTE,
-    PERSONAS,
-    SANDBOX_PASSWORD,
     LaunchForm,
     default_return_url,
-    form_of,
-    is_intent_id,
     launch_once,
     launch_stage,
-    new_intent_id,
-    personas_apply,
     read_sessions,
     recent_launches,
     session_progress,
     short_time,
     validate_launch,
 )
+from medblocks.dashboard.launch_flow import LaunchFlow, sources_among
 from medblocks.dashboard.ledger import LaunchRecord
 from medblocks.dashboard.links import safe_link
+from medblocks.dashboard.personas import DENY_NOTE, SIGN_IN, persona_rows
 from medblocks.dashboard.sources import source_name
 from ui_pages import _mirror, _query, _shared
 
-FORM_DEFAULTS: dict[str, object] = {
-    "launch_mode": "picker",
-    "launch_name": "",
-    "launch_email": "",
-    "launch_sources": [],
-    "launch_source": None,
-    "launch_label": "",
-    "launch_expiry": 1800,
-    "launch_metadata": "",
-}
+STATE_KEY = "launch_flow"  # the page's one session-state key: this browser's LaunchFlow
 
 t = _shared.target()
 st.title("Launch a session")  # listed only where writes are allowed (dashboard.py)
-state = st.session_state
 ledger = _shared.ledger()
+flow: LaunchFlow = st.session_state.setdefault(STATE_KEY, LaunchFlow())
 
 # -- which launch this view is about: the intent in the URL, minted on a first view ------------
-switched = state.pop("launch_switch_to", None)
-asked = switched or _query.text("intent")
-intent = asked if is_intent_id(asked) else new_intent_id()
-if asked and intent != asked:
+opened = flow.open(_query.text("intent"), _query.text("patient_id"))
+intent = opened.intent
+if opened.foreign_link:
     st.info("The launch id in this link was not made by the dashboard; this is a new launch.")
-if switched and "patient_id" in st.query_params:
+if opened.started_over and "patient_id" in st.query_params:
     del st.query_params["patient_id"]
 if st.query_params.get("intent") != intent:
     st.query_params["intent"] = intent
@@ -75,79 +62,71 @@ def source_label(sid: str) -> str:
 
 
 def show_personas(expanded: bool) -> None:
-    if not personas_apply(t.kind, t.base_url):
+    if not t.is_local_sandbox:  # a Medblocks-hosted workspace has its own test patients
         return
     with st.expander("Sandbox test patients: who to sign in as on the hosted page", expanded):
-        st.text(f"Sign in with any of these usernames and the password {SANDBOX_PASSWORD}.")
-        people = pd.DataFrame(
-            [{"sign in as": p.username, "after Approve": p.after_approve} for p in PERSONAS]
-        )
-        st.dataframe(people, hide_index=True, width="stretch")
-        st.caption(PERSONA_NOTE)
-
-
-def start_over(record: LaunchRecord | None) -> None:
-    """A new intent; with `record`, the form filled as that launch was (a deliberate retry)."""
-    for key in FORM_DEFAULTS:
-        state.pop(key, None)
-    state.pop("launch_patient", None)
-    state.pop("launch_tried", None)
-    if record is not None:
-        again = form_of(record)
-        state["launch_mode"] = again.mode
-        state["launch_patient"] = again.patient_id
-        known = [sid for sid in again.source_ids if sid in catalog]
-        if again.mode == "direct":
-            state["launch_source"] = known[0] if known else None
-        else:
-            state["launch_sources"] = known
-        state["launch_label"] = again.return_button_label
-        state["launch_expiry"] = again.expires_in
-        state["launch_metadata"] = again.metadata_json
-    else:
-        state["launch_patient"] = ""
-    state["launch_switch_to"] = new_intent_id()
+        st.text(SIGN_IN)
+        st.dataframe(persona_rows(), hide_index=True, width="stretch")
+        st.caption(DENY_NOTE)
 
 
 def draw_form() -> None:
-    for key, value in FORM_DEFAULTS.items():
-        state.setdefault(key, value)
-    state.setdefault("launch_patient", _query.text("patient_id"))
+    start = flow.form  # blank, or a recorded launch's form (Launch again)
     modes = list(MODE_GUIDANCE)
     mode = st.radio(
         "Mode",
         modes,
+        index=modes.index(start.mode),
         captions=[MODE_GUIDANCE[m] for m in modes],
         horizontal=True,
         key="launch_mode",
     )
     patient_id = st.text_input(
         "Patient id",
+        value=start.patient_id,
         max_chars=200,
         key="launch_patient",
         placeholder="your id for the patient (created on first use), e.g. user_123",
     )
     cols = st.columns(2)
-    name = cols[0].text_input("Patient name (optional)", key="launch_name")
-    email = cols[1].text_input("Patient email (optional)", key="launch_email")
+    name = cols[0].text_input("Patient name (optional)", start.patient_name, key="launch_name")
+    email = cols[1].text_input("Patient email (optional)", start.patient_email, key="launch_email")
+    known = sources_among(start, source_ids)
     if mode == "picker":
         chosen = st.multiselect(
             "Recommended sources (listed first on the picker; optional)",
             source_ids,
+            default=known,
             format_func=source_label,
             key="launch_sources",
         )
     else:
         one = st.selectbox(
-            "Source", source_ids, format_func=source_label, index=None, key="launch_source"
+            "Source",
+            source_ids,
+            format_func=source_label,
+            index=source_ids.index(known[0]) if known else None,
+            key="launch_source",
         )
         chosen = [one] if one else []
     cols = st.columns(2)
-    label = cols[0].text_input("Return button label (optional)", max_chars=60, key="launch_label")
-    expires_in = cols[1].number_input(
-        "Expires in (seconds)", min_value=60, max_value=86400, step=60, key="launch_expiry"
+    label = cols[0].text_input(
+        "Return button label (optional)",
+        start.return_button_label,
+        max_chars=60,
+        key="launch_label",
     )
-    metadata = st.text_area("Metadata (JSON object, optional)", key="launch_metadata")
+    expires_in = cols[1].number_input(
+        "Expires in (seconds)",
+        min_value=60,
+        max_value=86400,
+        value=start.expires_in,
+        step=60,
+        key="launch_expiry",
+    )
+    metadata = st.text_area(
+        "Metadata (JSON object, optional)", start.metadata_json, key="launch_metadata"
+    )
     return_url = default_return_url(st.context.url)
     st.caption("Return URL (the dashboard's Return page)")
     st.text(return_url)
@@ -164,34 +143,27 @@ def draw_form() -> None:
     )
     checked = validate_launch(form)  # shown only once Create was pressed
     st.button(
-        "Create session",
-        type="primary",
-        key="launch_button",
-        on_click=state.__setitem__,
-        args=("launch_pressed", intent),
+        "Create session", type="primary", key="launch_button", on_click=flow.press, args=(intent,)
     )
-    if state.pop("launch_pressed", None) == intent:
-        state["launch_tried"] = True
-        if checked.request is not None:
-            with st.spinner("Creating the session…"):
-                try:
-                    outcome = launch_once(
-                        _shared.client(),
-                        ledger,
-                        checked.request,
-                        intent_id=intent,
-                        target=t.kind,
-                        launched_by=_shared.who(),
-                    )
-                except Exception as exc:
-                    state["launch_problem"] = (intent, exc)
-                else:  # claimed by another run between this page's read and the click
-                    state["launch_pressed"] = None if outcome.created_now else intent
-                    if outcome.created_now and outcome.record.session_id:
-                        _mirror.refresh_session(outcome.record.session_id)
-            state.pop("launch_tried", None)
-            st.rerun()
-    if state.get("launch_tried"):
+    if flow.take_press() and checked.request is not None:
+        with st.spinner("Creating the session…"):
+            try:
+                outcome = launch_once(
+                    _shared.client(),
+                    ledger,
+                    checked.request,
+                    intent_id=intent,
+                    target=t.kind,
+                    launched_by=_shared.who(),
+                )
+            except Exception as exc:
+                flow.failed(exc)
+            else:
+                flow.created(outcome)
+                if outcome.created_now and outcome.record.session_id:
+                    _mirror.refresh_session(outcome.record.session_id)
+        st.rerun()
+    if flow.tried:
         for message in checked.errors.values():
             st.warning(message)
     show_personas(expanded=False)
@@ -230,11 +202,10 @@ def draw_launch(record: LaunchRecord) -> None:
     to = f": {source_label(direct_to)}" if direct_to else ""
     st.subheader(visible_controls(f"Patient {record.patient_id}, {record.mode} mode{to}"))
     st.caption(f"Started {short_time(record.requested_at)} by {record.launched_by}")
-    problem = state.pop("launch_problem", None)
-    shown_here = problem is not None and problem[0] == intent
-    if shown_here:
-        _shared.show_problem(problem[1], "Creating the session")
-    if state.pop("launch_pressed", None) == intent:  # Create, on a launch already claimed
+    notices = flow.notices()
+    if notices.problem is not None:
+        _shared.show_problem(notices.problem, "Creating the session")
+    if notices.already_made:
         st.info(
             "This launch had already been made from this link (another tab or before a "
             "reload): nothing new was created, and its session is shown."
@@ -253,7 +224,7 @@ def draw_launch(record: LaunchRecord) -> None:
         )
     elif stage == "failed":
         st.error("Creating the session failed; it is never retried automatically.")
-        if not shown_here:  # the error as recorded (with its request id) for a later view
+        if notices.problem is None:  # the error as recorded (with its request id) for a later view
             st.text(record.error or "")
         st.text("To try once more, launch again (a new launch with the same details).")
     else:
@@ -272,11 +243,11 @@ def draw_launch(record: LaunchRecord) -> None:
     cols[0].button(
         "Launch again with the same details",
         key="launch_again",
-        on_click=start_over,
+        on_click=flow.start_over,
         args=(record,),
         help="A new launch (a new session) with this launch's form; name and email are not kept",
     )
-    cols[1].button("New launch", key="launch_new", on_click=start_over, args=(None,))
+    cols[1].button("New launch", key="launch_new", on_click=flow.start_over, args=(None,))
 
 
 record = ledger.get(intent)

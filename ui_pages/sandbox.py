@@ -1,7 +1,8 @@
 """Sandbox: the local sandbox's levers (personas, forced outcomes, clock, faults, reset).
 
 Listed only for a local sandbox. Each lever says what it will do before its button; reset asks
-for a confirmation. The calls live in `medblocks.dashboard.sandbox_levers`.
+for a confirmation. The calls live in `medblocks.dashboard.sandbox_levers`, the personas'
+words in `medblocks.dashboard.personas`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from medblocks.dashboard import sandbox_levers as levers
+from medblocks.dashboard import sandbox_levers
 from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.display import launch_label
-from medblocks.dashboard.roles import NotAllowed
+from medblocks.dashboard.personas import DENY_NOTE, SIGN_IN, persona_rows
 from medblocks.dashboard.sources import source_name
 from ui_pages import _mirror, _query, _shared
 
@@ -30,35 +31,20 @@ st.caption(
 if not t.is_local_sandbox:
     st.info("This target is not a local sandbox: it has no levers.")
     st.stop()
-sandbox = levers.SandboxLevers(t)
-
-
-def pull(doing: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-    """One lever call; a refusal is shown with the sandbox's words and its request id."""
-    try:
-        return fn(*args, **kwargs)
-    except levers.LeverError as exc:
-        st.error(f"{doing}: {exc.message}")
-        st.text(f"Request id: {exc.request_id or 'none (no response was received)'}")
-        return None
-    except NotAllowed as exc:
-        st.error(f"{doing}: {exc}")
-        return None
+sandbox = sandbox_levers.SandboxLevers(t)
 
 
 def lever(doing: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     """One write lever, as the person acting: an admin's, audited (`_shared.act`)."""
-    return pull(
+    return _shared.attempt(
         doing, _shared.act, "sandbox-lever", fn, *args, view="sandbox", detail=doing, **kwargs
     )
 
 
 st.subheader("Personas")
-st.write(
-    "Sign in on the hosted page as one of these (any with the password shown): the persona "
-    "decides what Approve leads to. Deny always fails with user_denied."
-)
-st.dataframe(levers.persona_rows(), hide_index=True)
+st.text(SIGN_IN)
+st.caption(DENY_NOTE)
+st.dataframe(persona_rows(), hide_index=True)
 
 st.subheader("Force an outcome on an open session")
 launches = {
@@ -107,7 +93,7 @@ if session is not None:
         failure_code = refresh_after = None
         sync_fails = False
         if outcome == "failed":
-            codes = levers.failure_codes()
+            codes = sandbox_levers.failure_codes()
             failure_code = st.selectbox(
                 "Failure code", list(codes), format_func=lambda c: f"{c}: {codes[c]}"
             )
@@ -117,14 +103,18 @@ if session is not None:
             )
             refresh_after = int(hours) * 3600 or None
             sync_fails = st.checkbox("Records sync fails")
-        body = levers.force_body(
+        body = sandbox_levers.force_body(
             outcome,
             failure_code=failure_code,
             connection_id=source_id,
             refresh_fails_after_seconds=refresh_after,
             records_sync_fails=sync_fails,
         )
-        st.info(levers.describe_force(session.model_dump(), body, source_name(catalog, source_id)))
+        st.info(
+            sandbox_levers.describe_force(
+                session.model_dump(), body, source_name(catalog, source_id)
+            )
+        )
         if st.button("Force this outcome", key="force_outcome"):
             forced = lever("Forcing the outcome", sandbox.force_outcome, session.id, **body)
             if forced is not None:
@@ -138,14 +128,14 @@ if session is not None:
                 st.link_button("Open where the browser would return", forced.redirect_url)
 
 st.subheader("Clock")
-clock = pull("Reading the sandbox clock", sandbox.clock)
+clock = _shared.attempt("Reading the sandbox clock", sandbox.clock)
 if clock is not None:
     st.text(f"Sandbox time: {clock.now} ({ServerClock(-clock.offset_seconds).short(True)})")
     amount_col, unit_col = st.columns(2)
     amount = amount_col.number_input("Advance by", 1, 100_000, 1)
     unit = unit_col.selectbox("Unit", list(UNITS), index=1)
     seconds = int(amount) * UNITS[unit]
-    st.info(levers.describe_advance(seconds, clock))
+    st.info(sandbox_levers.describe_advance(seconds, clock))
     if st.button("Advance the clock", key="advance_clock"):
         moved = lever("Advancing the clock", sandbox.advance_clock, seconds)
         if moved is not None:
@@ -154,11 +144,11 @@ if clock is not None:
             st.success(f"The sandbox clock now reads {moved.now}.")
 
 st.subheader("Faults")
-current = pull("Reading the faults", sandbox.faults)
+current = _shared.attempt("Reading the faults", sandbox.faults)
 if current is not None:
-    st.text("Now: " + levers.describe_faults(current))
+    st.text("Now: " + sandbox_levers.describe_faults(current))
     left, right = st.columns(2)
-    wanted = levers.Faults(
+    wanted = sandbox_levers.Faults(
         latency_ms=int(left.number_input("Latency (ms)", 0, 30_000, current.latency_ms)),
         error_rate=float(
             left.number_input("Error rate (0–1)", 0.0, 1.0, current.error_rate, step=0.05)
@@ -174,22 +164,24 @@ if current is not None:
         rate_limit_burst=int(right.number_input("Answer the next N requests 429", 0, 100_000, 0)),
         retry_after=int(right.number_input("Retry-After (s)", 1, 3600, current.retry_after)),
     )
-    st.info(levers.describe_faults(wanted, current))
+    st.info(sandbox_levers.describe_faults(wanted, current))
     apply_col, clear_col = st.columns(2)
     if apply_col.button("Apply these faults", key="apply_faults"):
         applied = lever("Setting the faults", sandbox.set_faults, wanted)
         if applied is not None:
             current = applied
-            st.success("Faults applied. " + levers.describe_faults(applied))
-    clear_help = "Sets every fault to off: " + levers.describe_faults(levers.Faults())
+            st.success("Faults applied. " + sandbox_levers.describe_faults(applied))
+    clear_help = "Sets every fault to off: " + sandbox_levers.describe_faults(
+        sandbox_levers.Faults()
+    )
     if current.any and clear_col.button("Clear all faults", key="clear_faults", help=clear_help):
-        cleared = pull("Clearing the faults", sandbox.clear_faults)
+        cleared = _shared.attempt("Clearing the faults", sandbox.clear_faults)
         if cleared is not None:
             st.success("Faults cleared: API requests are answered normally.")
 
 st.subheader("Reset")
 seed_demo = st.checkbox("Reseed the demo organisation", value=True)
-st.warning(levers.describe_reset(seed_demo))
+st.warning(sandbox_levers.describe_reset(seed_demo))
 if not st.session_state.get("confirm_reset"):
     if st.button("Reset the sandbox…", key="reset"):
         st.session_state["confirm_reset"] = True

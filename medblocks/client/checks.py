@@ -1,33 +1,22 @@
 """The client's own checks on where it sends the key: an http(s) base URL (plain http only to
-loopback) and a key of a known shape. Configuration reuses them for its variables; the client
-needs nothing from configuration.
+loopback, as `medblocks.loopback` defines it) and a key of a known shape. Configuration reuses
+them for its variables; the client needs nothing from configuration.
 
 Messages name the argument (or variable) and never contain the key.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 from urllib.parse import urlsplit
+
+from medblocks.loopback import is_loopback_host
 
 DEFAULT_API_URL = "https://app.medblocks.com"
 SANDBOX_KEY_PREFIX = "mb_sk_sbx_"
 LIVE_KEY_PREFIX = "mb_sk_live_"
 
 KeyEnvironment = Literal["sandbox", "live"]
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """True for `localhost`, 127.0.0.0/8 and ::1: the only hosts allowed over plain http."""
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def checked_base_url(url: str, name: str = "base_url") -> str:

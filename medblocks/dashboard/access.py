@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from medblocks.client.checks import is_loopback_host
 from medblocks.config import ALLOWED_HOSTS_VARIABLE, NETWORK_SIGNS_IN_VARIABLE, DashboardAccess
+from medblocks.loopback import is_loopback_host
 
 
 def host_of(value: str | None, *, url: bool) -> str | None:

@@ -1,10 +1,9 @@
-"""The Launch page's logic: what each mode and sandbox persona does, the form's validation, one
+"""The Launch page's logic: what each mode does, the form's validation, one
 session per intent (the intent id travels in the page's URL and is claimed in the shared ledger
 before the API call), and the launched session's progress in words."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import uuid
@@ -34,48 +33,6 @@ MODE_GUIDANCE: dict[Mode, str] = {
     "direct": "The patient goes straight to the sign-in of the one source you choose, approves, "
     "and is sent back to you as soon as it succeeds or fails.",
 }
-
-SANDBOX_PASSWORD = "pass_good"
-
-
-@dataclass(frozen=True)
-class Persona:
-    """A test patient of the local sandbox: sign in as `username` with `SANDBOX_PASSWORD`."""
-
-    username: str
-    after_approve: str
-
-
-PERSONAS = (
-    Persona("user_good", "Connects (active) and records arrive."),
-    Persona("user_denied", "Fails as declined by the patient (user_denied)."),
-    Persona("user_oauth_error", "Fails with a sign-in server error (oauth_error)."),
-    Persona("user_token_fail", "Fails: no access token after sign-in (token_exchange_failed)."),
-    Persona(
-        "user_refresh_fail",
-        "Connects (active), then turns refresh_failed 24 sandbox-clock hours later.",
-    ),
-    Persona("user_sync_fail", "Connects (active) but no records arrive (records sync fails)."),
-)
-PERSONA_NOTE = (
-    "Deny on the consent screen always fails as declined (user_denied), whoever signed in."
-)
-
-
-def personas_apply(kind: str, base_url: str) -> bool:
-    """True when the target is this project's sandbox (embedded, or a sandbox key on loopback),
-    whose sign-in page accepts the personas; a Medblocks-hosted workspace has its own."""
-    if kind == "embedded":
-        return True
-    if kind != "sandbox":
-        return False
-    host = urlsplit(base_url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from medblocks.client.errors import (
     UpstreamError,
 )
 from medblocks.dashboard.roles import NotAllowed
+from medblocks.dashboard.sandbox_levers import LeverError
 from medblocks.mirror.identity import OtherOrganisation
 
 
@@ -55,6 +56,8 @@ def explain(exc: BaseException) -> Problem:
         title = "The Version header is not supported (check MEDBLOCKS_API_VERSION)"
     elif isinstance(exc, MedblocksError):
         title = "Medblocks refused the request"
+    elif isinstance(exc, LeverError):
+        title = "The sandbox did not answer" if exc.status is None else "The sandbox refused it"
     elif isinstance(exc, NotAllowed):
         title = "Not allowed for your role"
     elif isinstance(exc, OtherOrganisation):

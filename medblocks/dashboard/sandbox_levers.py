@@ -3,8 +3,8 @@
 The `/_sandbox/` routes are not Medblocks API routes (they are documented in
 `medblocks/spec/overlay.json`, not in the pinned `medblocks.json`), so they are called here with
 httpx through the target's base URL and key, never through the Medblocks client. Every call
-answers its JSON or raises `LeverError`, whose text starts with the request id. The personas
-and failure codes are the sandbox's own tables, read rather than copied.
+answers its JSON or raises `LeverError`, whose text starts with the request id. The failure
+codes are the sandbox's own table, read rather than copied (the personas: `personas.py`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from medblocks.dashboard.target import Target
-from medblocks.sandbox.hosted.outcomes import (
-    FAILURE_CODES,
-    PERSONAS,
-    SANDBOX_PASSWORD,
-    Outcome,
-)
+from medblocks.sandbox import FAILURE_CODES
 from medblocks.spec.failure_codes import failure_wording
 
 PREFIX = "/_sandbox"
@@ -71,30 +66,6 @@ class ForcedOutcome:
 
     patient_session: dict[str, Any]
     redirect_url: str
-
-
-def persona_rows() -> list[dict[str, str]]:
-    """Each persona of the hosted sign-in page, its password and what Approve leads to."""
-    return [
-        {"username": p.username, "password": SANDBOX_PASSWORD, "after Approve": _after(p.approve)}
-        for p in PERSONAS.values()
-    ]
-
-
-def _after(outcome: Outcome) -> str:
-    """What an attempt with `outcome` does, in the sandbox's terms (status, events)."""
-    if outcome.status != "active":
-        code = outcome.failure_code or ""
-        return f"failed: {code} ({failure_wording(code).what_happened})"
-    if outcome.refresh_fails_after is not None:
-        hours = outcome.refresh_fails_after.total_seconds() / 3600
-        return (
-            f"active, then refresh_failed {hours:g} sandbox-clock hours later "
-            "(connection.token_refresh_failed)"
-        )
-    if outcome.records_sync_fails:
-        return "active; the records sync fails (records.sync.failed)"
-    return "active; synthetic records synced (records.sync.completed)"
 
 
 def failure_codes() -> dict[str, str]:

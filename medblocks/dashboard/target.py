@@ -13,8 +13,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from medblocks.client import AsyncMedblocks, Medblocks
-from medblocks.client.checks import is_loopback_host
 from medblocks.config import Settings, TargetKind
+from medblocks.loopback import is_loopback_host
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from medblocks.spec import pinned_version
 
@@ -30,9 +30,10 @@ Place = Literal["loopback", "medblocks", "elsewhere"]
 
 def place_of(base_url: str) -> Place:
     """Where a base URL points: this machine, a Medblocks host, or somewhere else."""
-    host = (urlsplit(base_url).hostname or "").lower().rstrip(".")
-    if is_loopback_host(host):
+    hostname = urlsplit(base_url).hostname
+    if is_loopback_host(hostname):
         return "loopback"
+    host = (hostname or "").lower().rstrip(".")
     if host == MEDBLOCKS_DOMAIN or host.endswith("." + MEDBLOCKS_DOMAIN):
         return "medblocks"
     return "elsewhere"

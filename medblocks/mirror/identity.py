@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 
 from medblocks.alerts import tables as alert_tables
 from medblocks.client import Medblocks
-from medblocks.client.checks import is_loopback_host
+from medblocks.loopback import is_loopback_host
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror, now_iso
 

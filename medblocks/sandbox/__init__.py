@@ -1,10 +1,31 @@
 """The embedded sandbox: a stateful local emulator of the Medblocks Platform API.
 
-It depends on `medblocks.spec` alone (never on the client it exists to check).
+It depends on `medblocks.spec` and the neutral `medblocks.loopback` alone (never on the client
+it exists to check). Its test patients (`PERSONAS`, signed in with `SANDBOX_PASSWORD`) and the
+failure codes it produces are the one table of them; the dashboard shows them from here.
 """
 
 from medblocks.sandbox.app import create_app
 from medblocks.sandbox.config import SandboxConfig
+from medblocks.sandbox.hosted.outcomes import (
+    DENIED,
+    FAILURE_CODES,
+    PERSONAS,
+    SANDBOX_PASSWORD,
+    Outcome,
+    Persona,
+)
 from medblocks.sandbox.server import RunningSandbox, start_in_thread
 
-__all__ = ["RunningSandbox", "SandboxConfig", "create_app", "start_in_thread"]
+__all__ = [
+    "DENIED",
+    "FAILURE_CODES",
+    "PERSONAS",
+    "SANDBOX_PASSWORD",
+    "Outcome",
+    "Persona",
+    "RunningSandbox",
+    "SandboxConfig",
+    "create_app",
+    "start_in_thread",
+]

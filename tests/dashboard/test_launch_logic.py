@@ -1,5 +1,5 @@
 """The Launch page's data layer without a page: where a launch stands, a session's progress in
-words (success only on an `active` connection), personas' reach, and a deliberate relaunch."""
+words (success only on an `active` connection), and a deliberate relaunch."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from medblocks.dashboard.launch import (
     launch_outcome,
     launch_stage,
     parse_time,
-    personas_apply,
     read_sessions,
     recent_launches,
     session_progress,
@@ -102,14 +101,6 @@ def test_only_an_active_connection_is_a_success() -> None:
     assert connected.headline == "Connected: Aurora Community Health."
     expired = session_progress(session("expired"), CATALOG)
     assert "expired" in expired.headline and not expired.connected
-
-
-def test_personas_are_offered_for_this_projects_sandbox_only() -> None:
-    assert personas_apply("embedded", "http://127.0.0.1:4000")
-    assert personas_apply("sandbox", "http://127.0.0.1:8787")
-    assert personas_apply("sandbox", "http://localhost:8787")
-    assert not personas_apply("sandbox", "https://api.medblocks.example")
-    assert not personas_apply("live", "http://127.0.0.1:8787")
 
 
 def test_launch_again_refills_the_form_from_the_ledger_without_phi(tmp_path: Path) -> None:

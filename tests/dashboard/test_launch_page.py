@@ -13,13 +13,13 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
-from medblocks.dashboard.launch import MODE_GUIDANCE, PERSONAS, new_intent_id
+from medblocks.dashboard.launch import MODE_GUIDANCE, new_intent_id
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.mirror_reads import embedded_database_url
 from medblocks.mirror import database_url, open_mirror
 from medblocks.mirror.schema import launches
 from medblocks.mirror.watch import open_session_ids
-from medblocks.sandbox import RunningSandbox
+from medblocks.sandbox import PERSONAS, RunningSandbox
 
 APP = Path(__file__).resolve().parents[2] / "dashboard.py"
 
@@ -66,9 +66,9 @@ def test_a_fresh_form_explains_and_shows_no_error_before_input() -> None:
     assert radio.options == ["picker", "direct"]
     page = str(radio.proto.captions) + shown(at)
     assert all(sentence in page for sentence in MODE_GUIDANCE.values())
-    personas = next(df.value for df in at.dataframe if "sign in as" in df.value.columns)
-    assert list(personas["sign in as"]) == [p.username for p in PERSONAS]
-    assert "user_denied" in set(personas["sign in as"]) and "pass_good" in shown(at)
+    personas = next(df.value for df in at.dataframe if "after Approve" in df.value.columns)
+    assert list(personas["username"]) == list(PERSONAS)  # the sandbox's one table
+    assert "user_denied" in set(personas["username"]) and "pass_good" in shown(at)
     assert len(intent_in_url(at)) == 32  # the intent is in the URL from the start
     assert "No launches yet." in shown(at)
 
@@ -265,3 +265,21 @@ def test_a_claim_that_never_finished_says_so_and_offers_a_new_launch(tmp_path: P
     assert at.text_input(key="launch_patient").value == "dash_page_interrupted"
     assert at.number_input(key="launch_expiry").value == 900
     assert intent_in_url(at) != intent
+
+
+def test_launch_again_refills_a_direct_launch_with_its_source(api: Medblocks) -> None:
+    source = next(iter(api.sources.list()))
+    at = launch_page(patient_id="dash_page_direct_again")
+    at.radio(key="launch_mode").set_value("direct").run()
+    at.selectbox(key="launch_source").set_value(source.id)
+    at.text_input(key="launch_name").input("Jane Example")
+    at.button(key="launch_button").click().run()
+    first = intent_in_url(at)
+    at.button(key="launch_again").click().run()
+    assert_no_problem(at)
+    assert intent_in_url(at) != first and "patient_id" not in at.query_params
+    assert at.radio(key="launch_mode").value == "direct"
+    assert at.selectbox(key="launch_source").value == source.id
+    assert at.text_input(key="launch_patient").value == "dash_page_direct_again"
+    assert at.text_input(key="launch_name").value == ""  # the name was never kept
+    assert not at.warning

@@ -8,9 +8,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks, NotFoundError
-from medblocks.dashboard import sandbox_levers as levers
+from medblocks.dashboard import sandbox_levers
+from medblocks.dashboard.problems import explain
 from medblocks.dashboard.target import Target
-from medblocks.sandbox import RunningSandbox
+from medblocks.sandbox import PERSONAS, RunningSandbox
 from medblocks.spec import pinned_version
 from tests.dashboard.apptest import APP, open_app_page
 
@@ -35,7 +36,8 @@ def test_the_page_lists_the_personas_and_what_approve_does() -> None:
     assert not at.exception
     personas = at.dataframe[0].value
     assert list(personas["username"])[:2] == ["user_good", "user_refresh_fail"]
-    assert set(personas["password"]) == {"pass_good"}
+    assert list(personas["username"]) == list(PERSONAS)  # the sandbox's one table
+    assert any("the password pass_good" in t.value for t in at.text)
     after = dict(zip(personas["username"], personas["after Approve"], strict=True))
     assert after["user_denied"].startswith("failed: user_denied (You declined")
     assert after["user_refresh_fail"].startswith("active, then refresh_failed 24 sandbox-clock")
@@ -76,18 +78,18 @@ def test_a_session_that_is_not_open_is_not_offered_and_an_unknown_one_is_named(
 
 
 def test_advancing_the_clock(sandbox_target: Target) -> None:
-    before = levers.SandboxLevers(sandbox_target).clock()
+    before = sandbox_levers.SandboxLevers(sandbox_target).clock()
     at = open_sandbox_page()
     assert any("Moves the sandbox clock 3,600 s forward" in i for i in infos(at))
     at = button(at, "advance_clock")
     assert not at.exception
-    after = levers.SandboxLevers(sandbox_target).clock()
+    after = sandbox_levers.SandboxLevers(sandbox_target).clock()
     assert after.offset_seconds - before.offset_seconds == pytest.approx(3600, abs=1)
     assert any(s.value.startswith("The sandbox clock now reads 20") for s in at.success)
 
 
 def test_faults_are_described_then_applied_and_cleared(sandbox_target: Target) -> None:
-    sandbox = levers.SandboxLevers(sandbox_target)
+    sandbox = sandbox_levers.SandboxLevers(sandbox_target)
     at = open_sandbox_page()
     try:
         limit = next(n for n in at.number_input if n.label.startswith("Rate limit"))
@@ -97,12 +99,12 @@ def test_faults_are_described_then_applied_and_cleared(sandbox_target: Target) -
         said = " ".join(infos(at))
         assert "each key may make 500 API requests per second" in said
         assert "waits 5 ms" in said
-        assert sandbox.faults() == levers.Faults()  # described, not yet applied
+        assert sandbox.faults() == sandbox_levers.Faults()  # described, not yet applied
         at = button(at, "apply_faults")
         assert not at.exception
-        assert sandbox.faults() == levers.Faults(latency_ms=5, rate_limit_per_second=500)
+        assert sandbox.faults() == sandbox_levers.Faults(latency_ms=5, rate_limit_per_second=500)
         at = button(at, "clear_faults")
-        assert sandbox.faults() == levers.Faults()
+        assert sandbox.faults() == sandbox_levers.Faults()
     finally:
         sandbox.clear_faults()
 
@@ -160,30 +162,40 @@ def test_local_sandbox_is_the_embedded_one_or_a_sandbox_key_on_loopback(
 
 
 def test_a_lever_refusal_carries_the_request_id(sandbox_target: Target) -> None:
-    sandbox = levers.SandboxLevers(sandbox_target)
-    with pytest.raises(levers.LeverError) as refused:
+    sandbox = sandbox_levers.SandboxLevers(sandbox_target)
+    with pytest.raises(sandbox_levers.LeverError) as refused:
         sandbox.force_outcome("ps_" + "0" * 26, "active")
     assert refused.value.status == 404 and refused.value.request_id
     assert str(refused.value).startswith(f"request id {refused.value.request_id}")
     nothing = Target("sandbox", "http://127.0.0.1:9", pinned_version(), True, "mb_sk_sbx_x")
-    with pytest.raises(levers.LeverError, match="did not answer"):
-        levers.SandboxLevers(nothing).clock()
+    with pytest.raises(sandbox_levers.LeverError, match="did not answer"):
+        sandbox_levers.SandboxLevers(nothing).clock()
+
+
+def test_a_lever_failure_is_explained_like_any_other_with_its_request_id() -> None:
+    refused = explain(sandbox_levers.LeverError(404, "No patient session with this id.", "req_1"))
+    assert refused.title == "The sandbox refused it"
+    assert refused.detail == "No patient session with this id."
+    assert refused.request_id_text == "Request id: req_1"
+    silent = explain(sandbox_levers.LeverError(None, "http://127.0.0.1:9 did not answer", None))
+    assert silent.title == "The sandbox did not answer"
+    assert silent.request_id_text == "Request id: none (no response was received)"
 
 
 def test_a_server_without_levers_is_named(sandbox_target: Target) -> None:
     def no_levers(request: httpx.Request) -> httpx.Response:
         return httpx.Response(404, text="<html>not here</html>")
 
-    sandbox = levers.SandboxLevers(sandbox_target, transport=httpx.MockTransport(no_levers))
-    with pytest.raises(levers.LeverError, match="no /_sandbox/ controls"):
+    sandbox = sandbox_levers.SandboxLevers(sandbox_target, transport=httpx.MockTransport(no_levers))
+    with pytest.raises(sandbox_levers.LeverError, match="no /_sandbox/ controls"):
         sandbox.faults()
 
 
 def test_the_force_body_holds_only_what_the_outcome_allows() -> None:
-    assert levers.force_body("failed", refresh_fails_after_seconds=5) == {
+    assert sandbox_levers.force_body("failed", refresh_fails_after_seconds=5) == {
         "outcome": "failed",
         "failure_code": "user_denied",
     }
-    assert levers.force_body(
+    assert sandbox_levers.force_body(
         "active", failure_code="oauth_error", connection_id="fhirsrc_1", records_sync_fails=True
     ) == {"outcome": "active", "connection_id": "fhirsrc_1", "records_sync_fails": True}

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from medblocks.loopback import is_loopback_host
 from medblocks.sandbox.api import resources
 from medblocks.sandbox.api.pagination import decode_cursor, list_page
 from medblocks.sandbox.clock import iso, parse_iso
@@ -33,7 +34,6 @@ RECORD_CURSOR_ALPHABET = string.ascii_letters + string.digits
 RECORD_CURSOR_LENGTH = 12
 RECORD_CURSOR_LIFETIME = timedelta(days=7)
 WEBHOOK_METADATA_MAX_KEYS = 50
-LOCAL_WEBHOOK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass
@@ -373,8 +373,8 @@ def retrieve_launch_context(call: Call) -> dict[str, Any]:
 def _check_webhook_fields(body: dict[str, Any]) -> None:
     if "url" in body:
         parts = urlsplit(body["url"])
-        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-        local = scheme == "http" and host in LOCAL_WEBHOOK_HOSTS
+        scheme = parts.scheme.lower()
+        local = scheme == "http" and is_loopback_host(parts.hostname)
         if not parts.netloc or not (scheme == "https" or local):
             raise invalid_data("url must be https (http is accepted only for localhost).", "url")
     if "events" in body:
