@@ -8,7 +8,7 @@ import streamlit as st
 from medblocks.dashboard.bidi import visible_controls, visible_frame
 from medblocks.dashboard.display import EXPIRING_WITHIN_MINUTES, sessions_table
 from medblocks.dashboard.frames import rows_with
-from medblocks.dashboard.sources import source_name
+from medblocks.dashboard.sources import with_source_names
 from ui_pages import _mirror, _query, _shared, _tables
 
 st.title("Sessions")
@@ -32,7 +32,7 @@ _shared.keep_in_query("mode", modes)
 
 view = rows_with(rows_with(sessions, "status", statuses), "mode", modes)
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
-view = view.assign(source=[source_name(catalog, sid) if sid else None for sid in view["source_id"]])
+view = with_source_names(view, catalog)
 table = sessions_table(view, _shared.clock().now(), int(minutes))
 soon = int(table["expires_soon"].sum())
 st.caption(
