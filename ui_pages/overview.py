@@ -12,7 +12,7 @@ from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.connection_guidance import NEEDS_ATTENTION
 from medblocks.dashboard.display import LABELS, STAGE_COLOURS, STATUS_COLOURS, count_text
 from medblocks.dashboard.mirror_reads import trend_gap_text
-from medblocks.dashboard.sources import source_name, with_source_names
+from medblocks.dashboard.sources import with_source_names
 from medblocks.mirror.history import FIRST_SEEN, HAPPENED
 from ui_pages import _mirror, _shared
 
@@ -154,9 +154,7 @@ def draw_failure_codes() -> None:
 def draw_trends() -> None:
     catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
     trend = _mirror.trends()
-    by_source = trend.by_source.assign(
-        source=[source_name(catalog, s) for s in trend.by_source["source_id"]]
-    )
+    by_source = with_source_names(trend.by_source, catalog)
     for data, field, title in (
         (
             trend.by_reason,

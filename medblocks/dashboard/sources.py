@@ -41,6 +41,6 @@ def source_name(catalog: dict[str, dict[str, Any]], source_id: str) -> str:
 
 
 def with_source_names(frame: pd.DataFrame, catalog: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """A copy of `frame` (sessions: a `source_id` column, empty for a picker session where no
-    source was tried yet) with each row's `source` named from the catalog (None where none)."""
+    """A copy of `frame` (a `source_id` column, empty for a picker session where no source was
+    tried yet) with each row's `source` named from the catalog (None where none)."""
     return frame.assign(source=[source_name(catalog, s) if s else None for s in frame["source_id"]])

@@ -89,3 +89,15 @@ def test_a_disconnect_from_connection_health_is_confirmed_said_once_and_audited(
     assert [(r["actor"], r["target"], r["view"], r["outcome"]) for r in rows] == [
         ("local user", conn, "health", "done")
     ]
+
+
+def test_the_audit_filters_from_the_url_are_checked_like_every_pages(audit_url: str) -> None:
+    at = open_app_page("ui_pages/audit.py", action="launch-everything", person="nobody@x.org")
+    assert not at.exception
+    notices = [t.value for t in at.text]
+    assert any(n.startswith("Ignored action='launch-everything': not one of") for n in notices)
+    assert any(n.startswith("Ignored person='nobody@x.org': not one of") for n in notices)
+    assert list(at.dataframe[0].value["actor"]) == ["admin@x.org", "ops@x.org"]  # unfiltered
+    at = open_app_page("ui_pages/audit.py", patient="pat_9\x07")  # a control character
+    assert any(t.value.startswith("Ignored patient=") for t in at.text)
+    assert len(at.dataframe[0].value) == 2
