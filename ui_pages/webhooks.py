@@ -11,6 +11,7 @@ import streamlit as st
 from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.webhooks import (
+    DELIVERY_STATES,
     ENDPOINT_TIMES,
     EVENT_TIMES,
     HIDDEN_EVENT_COLUMNS,
@@ -37,8 +38,9 @@ _shared.keep_in_query("endpoint", endpoint_id)
 events = _shared.attempt("Reading events", _shared.events, endpoint_id)
 if events is None:
     st.stop()
-DELIVERY = ["delivered", "retrying", "failed"]
-states = st.multiselect("Delivery", DELIVERY, default=_query.choices("delivery", DELIVERY))
+states = st.multiselect(
+    "Delivery", DELIVERY_STATES, default=_query.choices("delivery", DELIVERY_STATES)
+)
 _shared.keep_in_query("delivery", states)
 view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]

@@ -68,6 +68,10 @@ def endpoints_frame(client: Medblocks) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
 
 
+DELIVERY_STATES = ("delivered", "retrying", "failed")
+"""What `delivery_state` says of an event (the Webhooks page's "Delivery" filter)."""
+
+
 def delivery_state(delivered_at: str | None, next_attempt_at: str | None) -> str:
     """delivered, retrying (another attempt is scheduled) or failed (out of retries)."""
     if delivered_at:
