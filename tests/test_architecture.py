@@ -218,20 +218,34 @@ SESSION_STATE_METHODS = {
 
 
 def session_state_keys(path: Path) -> set[str]:
-    """The keys `path` uses on `st.session_state` (or on a name bound to it), read statically:
-    `state["k"]`, `state.k`, `state.get("k")` (and setdefault, pop, the dunder methods), and
-    `"k" in state`. A key that is not a literal (an f-string, a variable, a bound method passed
-    on) counts as one more key of its own, `<line N>`: it cannot be shown to be one of the others.
+    """The keys `path` uses on `st.session_state` (or on a name bound to it, or imported as
+    `from streamlit import session_state`), read statically: `state["k"]`, `state.k`,
+    `state.get("k")` (and setdefault, pop, the dunder methods), and `"k" in state`. A key that is
+    not a literal (an f-string, a variable, a bound method passed on), or the whole state handed
+    to a function, counts as one more key of its own, `<line N>`: it cannot be shown to be one
+    of the others.
 
     Widget `key=` arguments are not counted: a key names a widget so Streamlit keeps what the
     person chose in it across reruns; it is the widget's value, not a step of a flow. A page that
     reads a widget's value back through `st.session_state` is counted by that read."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     aliases = {
-        target.id
+        alias.asname or alias.name
         for node in ast.walk(tree)
-        if isinstance(node, ast.Assign) and _is_session_state(node.value, set())
-        for target in node.targets
+        if isinstance(node, ast.ImportFrom) and node.module == "streamlit"
+        for alias in node.names
+        if alias.name == "session_state"
+    }
+    bindings = [
+        (node.value, [node.target] if isinstance(node, ast.AnnAssign) else node.targets)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
+    ]
+    aliases |= {
+        target.id
+        for value, targets in bindings
+        if _is_session_state(value, set())
+        for target in targets
         if isinstance(target, ast.Name)
     }
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
@@ -244,7 +258,7 @@ def session_state_keys(path: Path) -> set[str]:
 
     for node in ast.walk(tree):
         if not _is_session_state(node, aliases) or isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
-            continue  # `state = st.session_state` binds the alias: no key
+            continue
         parent = parents.get(node)
         if isinstance(parent, ast.Subscript) and parent.value is node:
             keys.add(literal_or_line(parent.slice, parent.lineno))
@@ -258,6 +272,13 @@ def session_state_keys(path: Path) -> set[str]:
             keys.add(literal_or_line(first, parent.lineno))
         elif isinstance(parent, ast.Compare) and parent.comparators[-1] is node:
             keys.add(literal_or_line(parent.left, parent.lineno))
+        elif isinstance(parent, ast.Assign | ast.AnnAssign) and all(
+            isinstance(t, ast.Name) and t.id in aliases
+            for t in ([parent.target] if isinstance(parent, ast.AnnAssign) else parent.targets)
+        ):
+            continue  # `state = st.session_state` binds the alias: no key
+        else:
+            keys.add(f"<line {node.lineno}>")  # handed on whole: any key at all
     return keys
 
 
@@ -312,3 +333,7 @@ def test_the_state_rule_fails_on_a_seeded_page(tmp_path: Path) -> None:
         'import streamlit as st\nst.session_state.pop("one", None)\nst.session_state[f"x{1}"] = 2\n'
     )
     assert pages_with_too_many_keys(tmp_path) == {"ui_pages/busy.py": ["<line 3>", "one"]}
+    (pages / "busy.py").write_text(
+        'from streamlit import session_state as memory\nmemory["asked"] = True\nremember(memory)\n'
+    )
+    assert pages_with_too_many_keys(tmp_path) == {"ui_pages/busy.py": ["<line 3>", "asked"]}
