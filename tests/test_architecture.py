@@ -194,3 +194,143 @@ def test_the_scan_sees_lazy_imports(tmp_path: Path) -> None:
     module = tmp_path / "lazy.py"
     module.write_text("def f():\n    import streamlit as st\n    from medblocks.client import x\n")
     assert {"streamlit", "medblocks.client", "medblocks.client.x"} <= imported_modules(module)
+
+
+# -- pages hold no state machine -----------------------------------------------------------------
+
+MAX_SESSION_KEYS = 1
+"""The most `st.session_state` keys one page may use: one object of `medblocks.dashboard`
+(e.g. `row_actions.Disconnect`) holding the page's steps, whose transitions are tested there."""
+
+PAGES = ("ui_pages", "dashboard.py")
+
+SESSION_STATE_METHODS = {
+    "get",
+    "setdefault",
+    "pop",
+    "__getitem__",
+    "__setitem__",
+    "__delitem__",
+    "__contains__",
+}
+"""Methods of `st.session_state` whose first argument is a key."""
+
+
+def session_state_keys(path: Path) -> set[str]:
+    """The keys `path` uses on `st.session_state` (or on a name bound to it, or imported as
+    `from streamlit import session_state`), read statically: `state["k"]`, `state.k`,
+    `state.get("k")` (and setdefault, pop, the dunder methods), and `"k" in state`. A key that is
+    not a literal (an f-string, a variable, a bound method passed on), or the whole state handed
+    to a function, counts as one more key of its own, `<line N>`: it cannot be shown to be one
+    of the others.
+
+    Widget `key=` arguments are not counted: a key names a widget so Streamlit keeps what the
+    person chose in it across reruns; it is the widget's value, not a step of a flow. A page that
+    reads a widget's value back through `st.session_state` is counted by that read."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    aliases = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "streamlit"
+        for alias in node.names
+        if alias.name == "session_state"
+    }
+    bindings = [
+        (node.value, [node.target] if isinstance(node, ast.AnnAssign) else node.targets)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
+    ]
+    aliases |= {
+        target.id
+        for value, targets in bindings
+        if _is_session_state(value, set())
+        for target in targets
+        if isinstance(target, ast.Name)
+    }
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    keys: set[str] = set()
+
+    def literal_or_line(node: ast.AST | None, line: int) -> str:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        return f"<line {line}>"
+
+    for node in ast.walk(tree):
+        if not _is_session_state(node, aliases) or isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+            continue
+        parent = parents.get(node)
+        if isinstance(parent, ast.Subscript) and parent.value is node:
+            keys.add(literal_or_line(parent.slice, parent.lineno))
+        elif isinstance(parent, ast.Attribute) and parent.value is node:
+            if parent.attr not in SESSION_STATE_METHODS:
+                keys.add(parent.attr)
+                continue
+            call = parents.get(parent)
+            called = isinstance(call, ast.Call) and call.func is parent and call.args
+            first = call.args[0] if called else None  # type: ignore[union-attr]
+            keys.add(literal_or_line(first, parent.lineno))
+        elif isinstance(parent, ast.Compare) and parent.comparators[-1] is node:
+            keys.add(literal_or_line(parent.left, parent.lineno))
+        elif isinstance(parent, ast.Assign | ast.AnnAssign) and all(
+            isinstance(t, ast.Name) and t.id in aliases
+            for t in ([parent.target] if isinstance(parent, ast.AnnAssign) else parent.targets)
+        ):
+            continue  # `state = st.session_state` binds the alias: no key
+        else:
+            keys.add(f"<line {node.lineno}>")  # handed on whole: any key at all
+    return keys
+
+
+def _is_session_state(node: ast.AST, aliases: set[str]) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "session_state") or (
+        isinstance(node, ast.Name) and node.id in aliases
+    )
+
+
+def pages_with_too_many_keys(root: Path) -> dict[str, list[str]]:
+    """Page (`ui_pages/*.py` but the `_` glue modules, and `dashboard.py`) -> its keys, for the
+    pages using more than `MAX_SESSION_KEYS`."""
+    found = {}
+    for path in python_files(root, *PAGES):
+        if path.name.startswith("_"):
+            continue
+        keys = session_state_keys(path)
+        if len(keys) > MAX_SESSION_KEYS:
+            found[path.relative_to(root).as_posix()] = sorted(keys)
+    return found
+
+
+def test_pages_hold_no_state_machine() -> None:
+    """At most `MAX_SESSION_KEYS` session-state key per page: a flow of several steps (ask,
+    confirm, act, re-read, say) lives in `medblocks/dashboard/` as one object with unit tests.
+    The `_` modules of ui_pages/ are Streamlit glue shared by every page (who is signed in,
+    Reveal, the page being drawn), not pages, and are not counted."""
+    assert pages_with_too_many_keys(REPO) == {}
+
+
+def test_the_state_rule_fails_on_a_seeded_page(tmp_path: Path) -> None:
+    pages = tmp_path / "ui_pages"
+    pages.mkdir()
+    (pages / "_glue.py").write_text('st.session_state["a"] = st.session_state.get("b")\n')
+    (pages / "calm.py").write_text(
+        "import streamlit as st\n"
+        'flow = st.session_state.setdefault("calm_flow", None)\n'
+        'st.button("Go", key="calm_go")\n'  # a widget's key: its value, not a step
+        'if "calm_flow" in st.session_state:\n'
+        '    st.session_state["calm_flow"] = 1\n'
+    )
+    assert pages_with_too_many_keys(tmp_path) == {}
+    (pages / "busy.py").write_text(
+        "import streamlit as st\n"
+        "state = st.session_state\n"
+        'def confirm():\n    if "busy_asking" in state:\n        state.busy_done = True\n'
+    )
+    assert pages_with_too_many_keys(tmp_path) == {"ui_pages/busy.py": ["busy_asking", "busy_done"]}
+    (pages / "busy.py").write_text(
+        'import streamlit as st\nst.session_state.pop("one", None)\nst.session_state[f"x{1}"] = 2\n'
+    )
+    assert pages_with_too_many_keys(tmp_path) == {"ui_pages/busy.py": ["<line 3>", "one"]}
+    (pages / "busy.py").write_text(
+        'from streamlit import session_state as memory\nmemory["asked"] = True\nremember(memory)\n'
+    )
+    assert pages_with_too_many_keys(tmp_path) == {"ui_pages/busy.py": ["<line 3>", "asked"]}

@@ -8,7 +8,7 @@ import streamlit as st
 
 from medblocks.dashboard.audit import log_frame
 from medblocks.mirror.audit import ACTIONS, AuditFilter, people
-from ui_pages import _shared, _tables
+from ui_pages import _query, _shared, _tables
 
 st.title("Audit")
 st.caption(
@@ -18,21 +18,21 @@ st.caption(
 db = _shared.audit_db()
 cols = st.columns(3)
 everyone = people(db)
-wanted_person = st.query_params.get("person", "")
+wanted_person = _query.choice("person", everyone)
 person = cols[0].selectbox(
     "Person",
     everyone,
-    index=everyone.index(wanted_person) if wanted_person in everyone else None,
+    index=None if wanted_person is None else everyone.index(wanted_person),
     placeholder="everyone",
 )
-wanted_action = st.query_params.get("action", "")
+wanted_action = _query.choice("action", ACTIONS)
 action = cols[1].selectbox(
     "Action",
     ACTIONS,
-    index=ACTIONS.index(wanted_action) if wanted_action in ACTIONS else None,
+    index=None if wanted_action is None else ACTIONS.index(wanted_action),
     placeholder="every action",
 )
-patient = cols[2].text_input("Patient id (exact)", value=st.query_params.get("patient", ""))
+patient = cols[2].text_input("Patient id (exact)", value=_query.text("patient"))
 _shared.keep_in_query("person", person)
 _shared.keep_in_query("action", action)
 _shared.keep_in_query("patient", patient.strip())

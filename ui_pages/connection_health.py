@@ -9,13 +9,29 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from medblocks.dashboard.bidi import visible_controls
-from medblocks.dashboard.display import health_table, time_text
-from medblocks.dashboard.frames import STUCK_AFTER_TEXT, rows_with
+from medblocks.dashboard.display import time_text
+from medblocks.dashboard.frames import STUCK_AFTER_TEXT
+from medblocks.dashboard.health_view import (
+    ALL_COLUMNS,
+    ATTENTION_COLUMNS,
+    CSV_COLUMNS,
+    MAX_FAILING_DAYS,
+    STUCK_COLUMNS,
+    HealthFilters,
+    code_options,
+    connection_row,
+    filtered,
+    health_rows,
+    needs_attention,
+    row_heading,
+    row_notes,
+    source_options,
+    stuck_pulls,
+)
 from medblocks.dashboard.launch import default_return_url
-from medblocks.dashboard.masking import shown_name
 from medblocks.dashboard.row_actions import (
     BulkRow,
+    HealthActions,
     completed_count,
     create_bulk,
     follow,
@@ -23,33 +39,28 @@ from medblocks.dashboard.row_actions import (
     plan_bulk,
 )
 from medblocks.dashboard.session_link import create_session_link
-from medblocks.dashboard.sources import source_name
 from medblocks.dashboard.url_values import Choices, WholeNumber
-from medblocks.mirror.statuses import FAILING, STATUSES
+from medblocks.mirror.statuses import STATUSES
 from ui_pages import _mirror, _query, _shared, _tables
-
-MAX_FAILING_DAYS = 36500
 
 t = _shared.target()
 st.title("Connection health")
+actions: HealthActions = st.session_state.setdefault("health_actions", HealthActions())
 
 _mirror.status_line()
-frame = _mirror.health().copy()
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
-frame["source"] = [source_name(catalog, s) for s in frame["source_id"]]
-names = _mirror.org().patients.set_index("patient_id")["name"].to_dict()
-frame["name"] = [shown_name(names.get(p), reveal=_shared.reveal()) for p in frame["patient_id"]]
 clock = _shared.clock()
-frame["failing_since"] = clock.seen_or_said(frame["failing_since"], frame["failing_since_exact"])
-table = health_table(frame, clock.now())
+table = health_rows(
+    _mirror.health(), catalog, _mirror.org().patients, clock, reveal=_shared.reveal()
+)
 
 cols = st.columns(4)
 statuses = cols[0].multiselect("Status", list(STATUSES), default=_query.choices("status", STATUSES))
-source_names = sorted(s for s in table["source"].unique() if s)
+source_names = source_options(table)
 chosen_sources = cols[1].multiselect(
     "Source", source_names, default=_query.choices("source", source_names)
 )
-codes = sorted(c for c in table["failure_code"].unique() if c)
+codes = code_options(table)
 chosen_codes = cols[2].multiselect("Failure code", codes, default=_query.choices("code", codes))
 days_default = _query.param("failing_days", WholeNumber(0, MAX_FAILING_DAYS)).number or 0
 failing_days = cols[3].number_input(
@@ -65,26 +76,7 @@ _shared.keep_in_query("source", chosen_sources)
 _shared.keep_in_query("code", chosen_codes)
 _shared.keep_in_query("failing_days", str(failing_days) if failing_days else None)
 
-view = rows_with(table, "status", statuses)
-view = rows_with(view, "source", chosen_sources)
-view = rows_with(view, "failure_code", chosen_codes)
-if failing_days:
-    view = view[view["failing_days"] >= failing_days]
-
-columns = [
-    "patient_link",
-    "name",
-    "source",
-    "status",
-    "what_happened",
-    "failing_for",
-    "failing_since",
-    "connected_for",
-    "records_arrived",
-    "stuck_pull",
-    "who_acts",
-    "id",
-]
+view = filtered(table, HealthFilters(statuses, chosen_sources, chosen_codes, int(failing_days)))
 
 
 def draw_all() -> None:
@@ -96,41 +88,34 @@ def draw_all() -> None:
         "Select a row to send the patient a new session link."
     )
     picked = _tables.show(
-        view, columns, on_select="rerun", selection_mode="single-row", key="health_table"
+        view, ALL_COLUMNS, on_select="rerun", selection_mode="single-row", key="health_table"
     )
     rows = picked.selection.rows if picked is not None else []
     if rows:
         _shared.keep_in_query("connection", str(view.iloc[rows[0]]["id"]))
-    _tables.download(
-        view[[*columns[1:], "patient_id", "failure_code", "tell_patient"]],
-        "connection-health.csv",
-        key="health_csv",
-    )
+    _tables.download(view[CSV_COLUMNS], "connection-health.csv", key="health_csv")
 
-    chosen = table[table["id"] == _query.param("connection", Choices(table["id"].tolist())).first]
-    if len(chosen):
-        row_actions(chosen.iloc[0], "health")
+    chosen = connection_row(table, _query.param("connection", Choices(table["id"].tolist())).first)
+    if chosen is not None:
+        row_actions(chosen, "health")
 
 
 def row_actions(row: pd.Series, where: str) -> None:
     """One row's actions: a new session link (the open one offered first), disconnect."""
     st.subheader("Selected connection")
-    st.text(
-        visible_controls(f"Patient {row['patient_id']} · {row['source']} · {row['status']}")
-        + (f" for {row['failing_for']}" if row["failing_for"] else "")
-    )
-    for label, key in (("What happened", "what_happened"), ("Tell the patient", "tell_patient")):
-        if row[key]:
-            st.text(f"{label}: {row[key]}")
+    st.text(row_heading(row))
+    for note in row_notes(row):
+        st.text(note)
     _shared.patient_page_link(str(row["patient_id"]))
     if not _shared.require_writes(t):
         return
-    links = st.session_state.setdefault("health_new_links", {})
-    existing = open_link(
-        _mirror.sessions(), str(row["patient_id"]), str(row["source_id"]), clock.now()
+    connection_id, patient_id = str(row["id"]), str(row["patient_id"])
+    existing = actions.offered(
+        connection_id,
+        open_link(_mirror.sessions(), patient_id, str(row["source_id"]), clock.now()),
     )
     anyway = True
-    if existing is not None and row["id"] not in links:
+    if existing is not None:
         st.warning(
             f"This patient already has an open link for {row['source']} (session "
             f"{existing.session_id}, expires {time_text([existing.expires_at])[0]}). Send this "
@@ -150,49 +135,53 @@ def row_actions(row: pd.Series, where: str) -> None:
             _shared.client(),
             _shared.ledger(),
             t,
-            patient_id=str(row["patient_id"]),
+            patient_id=patient_id,
             source_id=str(row["source_id"]),
             return_url=default_return_url(st.context.url),
             intent_id=uuid.uuid4().hex,
             launched_by=_shared.who(),
         )
         if outcome is not None and outcome.record.session_id:
-            links[row["id"]] = (outcome.record.session_id, outcome.record.session_url)
+            actions.made(connection_id, outcome.record.session_id, outcome.record.session_url)
             _mirror.refresh_session(outcome.record.session_id)
             st.rerun()  # drawn again: the new link, not the one offered before it
-    if row["id"] in links:
-        session_id, url = links[row["id"]]
-        st.success(f"Session {session_id} created. Copy the link and send it to the patient:")
-        st.code(url, language=None)
+    if made := actions.made_for(connection_id):
+        st.success(f"Session {made[0]} created. Copy the link and send it to the patient:")
+        st.code(made[1], language=None)
     if row["status"] == "disconnected":
         return
     if st.button("Disconnect this connection", key=f"{where}_disconnect_ask"):
-        st.session_state["health_confirm_disconnect"] = row["id"]
-    if st.session_state.get("health_confirm_disconnect") == row["id"]:
+        actions.disconnect.ask(connection_id)
+    if actions.disconnect.awaits(connection_id):
         st.warning("The patient's hospital access ends for this organisation. It cannot be undone.")
         if st.button("Yes, disconnect", key=f"{where}_disconnect_confirm", type="primary"):
-            done = _shared.attempt(
-                "Disconnecting",
-                _shared.client().patients.disconnect,
-                str(row["patient_id"]),
-                str(row["id"]),
+            failure = actions.disconnect.confirm(
+                lambda: _shared.act(
+                    "disconnect",
+                    _shared.client().patients.disconnect,
+                    patient_id,
+                    connection_id,
+                    target=connection_id,
+                    patient_id=patient_id,
+                    view="health",
+                ),
+                lambda: _mirror.refresh_patient(patient_id),
             )
-            st.session_state.pop("health_confirm_disconnect", None)
-            if done is not None:
-                _mirror.refresh_patient(str(row["patient_id"]))
-                st.session_state["health_flash"] = "Disconnected."
+            if failure is not None:
+                _shared.show_problem(failure, "Disconnecting")
+            else:
                 st.rerun()  # the table is drawn again with the connection disconnected
 
 
 def draw_needs_attention() -> None:
-    attention = view[view["status"].isin(FAILING)].sort_values("failing_since")
+    attention = needs_attention(view)
     st.caption(
         f"{len(attention)} failed, refresh_failed or expired: the patient must connect again. "
         "Select one row to act on it, or several for one new link each."
     )
     picked = _tables.show(
         attention,
-        ["patient_link", "name", "source", "status", "failing_for", "who_acts", "tell_patient"],
+        ATTENTION_COLUMNS,
         key="health_attention",
         on_select="rerun",
         selection_mode="multi-row",
@@ -202,8 +191,8 @@ def draw_needs_attention() -> None:
         row_actions(attention.iloc[rows[0]], "attention")
     elif rows:
         bulk_links(attention.iloc[rows])
-    if bulk := st.session_state.get("health_bulk"):
-        follow_bulk(bulk)
+    if actions.bulk:
+        follow_bulk(actions.bulk)
 
 
 def bulk_links(selected: pd.DataFrame) -> None:
@@ -218,22 +207,20 @@ def bulk_links(selected: pd.DataFrame) -> None:
     if not _shared.require_writes(t):
         return
     if st.button(f"Create {len(plan) - offered} links", key="health_bulk_create"):
-        batch = st.session_state.setdefault("health_bulk_batch", uuid.uuid4().hex)
         with st.spinner("Creating the links…"):
             done = create_bulk(
                 plan,
                 client=_shared.client(),
                 ledger=_shared.ledger(),
                 target=t,
-                batch_id=batch,
+                batch_id=actions.batch(),
                 return_url=default_return_url(st.context.url),
                 launched_by=_shared.who(),
             )
-        st.session_state.pop("health_bulk_batch", None)  # the next press is a new decision
+        actions.batch_done(done)  # the next press is a new decision
         for row in done:
             if row.outcome == "created":
                 _mirror.refresh_session(row.session_id)
-        st.session_state["health_bulk"] = done
 
 
 def follow_bulk(done: list[BulkRow]) -> None:
@@ -253,11 +240,13 @@ def draw_stuck_pulls() -> None:
         f"Active connections with no record from their source {STUCK_AFTER_TEXT} after connecting."
     )
     _tables.show(
-        view[view["stuck_pull"]], ["patient_link", "source", "updated", "id"], key="health_stuck"
+        stuck_pulls(view),
+        STUCK_COLUMNS,
+        key="health_stuck",
     )
 
 
-if flash := st.session_state.pop("health_flash", None):
+if flash := actions.disconnect.take_message():
     st.success(flash)
 
 # Only the open tab runs (`?list=…` names it): one table is drawn, not three.

@@ -34,10 +34,10 @@ if frame.empty:
     st.info("The mirror holds no connection yet: no hospital to report on.")
     st.stop()
 
-incidents = frame[frame["incident"]]
-if incidents.empty:
+incidents = source_health.in_incident(frame)
+if not incidents:
     st.success("No hospital is in an incident.")
-for row in incidents.to_dict("records"):
+for row in incidents:
     st.error(f"{row['source']}: {source_health.source_summary(row)}")
 
 table = source_health.sources_table(frame)
@@ -55,7 +55,7 @@ st.dataframe(
     key="hospitals_table",
 )
 
-known = [*frame["source"], *frame["source_id"]]  # alerts link by id, the page by name
+known = source_health.link_names(frame)
 asked = source_health.find_source(frame, _query.choice("hospital", known) or "")
 chosen_name = st.selectbox(
     "Open a hospital",
@@ -65,7 +65,7 @@ chosen_name = st.selectbox(
 )
 _shared.keep_in_query("hospital", chosen_name)
 if chosen_name is not None:
-    row = frame[frame["source"] == chosen_name].iloc[0].to_dict()
+    row = source_health.hospital_row(frame, chosen_name)
     st.subheader(chosen_name)
     st.text(source_health.source_summary(row))
     if row["patients_failing"]:
@@ -89,7 +89,7 @@ if chosen_name is not None:
             },
         )
     per_day = _per_day(m.data_version(), key, m)
-    mine = per_day[per_day["source_id"] == row["source_id"]]
+    mine = source_health.failures_of(per_day, row["source_id"])
     if mine.empty:
         st.text("No failure in the last 30 days.")
     else:

@@ -11,7 +11,7 @@ from medblocks.dashboard import aggregate, source_health
 from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.display import LABELS, STAGE_COLOURS, STATUS_COLOURS, count_text
 from medblocks.dashboard.mirror_reads import trend_gap_text
-from medblocks.dashboard.sources import source_name
+from medblocks.dashboard.sources import with_source_names
 from medblocks.mirror.history import FIRST_SEEN, HAPPENED
 from medblocks.mirror.statuses import FAILING
 from ui_pages import _mirror, _shared
@@ -106,9 +106,7 @@ def draw_status_chart() -> None:
 def draw_funnels() -> None:
     st.caption("Sessions created → complete → connected.")
     catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
-    named = sessions.assign(
-        source=[source_name(catalog, s) if s else None for s in sessions["source_id"]]
-    )
+    named = with_source_names(sessions, catalog)
     stage_order = list(aggregate.FUNNEL_STAGES)
     stage_colours = alt.Scale(domain=stage_order, range=[STAGE_COLOURS[s] for s in stage_order])
     unattempted = int(named["source"].isna().sum())
@@ -156,9 +154,7 @@ def draw_failure_codes() -> None:
 def draw_trends() -> None:
     catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
     trend = _mirror.trends()
-    by_source = trend.by_source.assign(
-        source=[source_name(catalog, s) for s in trend.by_source["source_id"]]
-    )
+    by_source = with_source_names(trend.by_source, catalog)
     for data, field, title in (
         (
             trend.by_reason,

@@ -9,56 +9,46 @@ from medblocks.dashboard.display import (
     EXPIRING_WITHIN_MINUTES,
     count_text,
     patient_connections_table,
-    patients_table,
     sessions_table,
 )
-from medblocks.dashboard.frames import patient_summary, patients_containing, patients_with_email
-from medblocks.dashboard.masking import shown_email, shown_name, shown_people
-from medblocks.dashboard.sources import source_name
+from medblocks.dashboard.frames import patient_summary
+from medblocks.dashboard.masking import shown_email, shown_name
+from medblocks.dashboard.patient_list import PatientFilters, matching, patient_rows
+from medblocks.dashboard.patient_view import disconnectable
+from medblocks.dashboard.row_actions import Disconnect
+from medblocks.dashboard.sources import source_name, with_source_names
 from medblocks.dashboard.timeline import timeline_table
 from ui_pages import _mirror, _query, _shared, _tables
 
 t = _shared.target()
 st.title("Patients")
 reveal = _shared.reveal()
+disconnect: Disconnect = st.session_state.setdefault("patients_disconnect", Disconnect())
 
 _mirror.status_line()
-summary = patient_summary(_mirror.org())
 
 cols = st.columns(3)
-exact_id = cols[0].text_input("Patient id (exact)", value=_query.text("patient_id"))
-exact_email = cols[1].text_input("Email (any case)", value=_query.text("email"))
-text = cols[2].text_input(
-    "Contains",
-    value=_query.text("q"),
-    help="Patient id; names and emails too while they are revealed.",
+chosen = PatientFilters.typed(
+    cols[0].text_input("Patient id (exact)", value=_query.text("patient_id")),
+    cols[1].text_input("Email (any case)", value=_query.text("email")),
+    cols[2].text_input(
+        "Contains",
+        value=_query.text("q"),
+        help="Patient id; names and emails too while they are revealed.",
+    ),
 )
-_shared.keep_in_query("patient_id", exact_id.strip())
-_shared.keep_in_query("email", exact_email.strip())
-_shared.keep_in_query("q", text.strip())
+_shared.keep_in_query("patient_id", chosen.patient_id)
+_shared.keep_in_query("email", chosen.email)
+_shared.keep_in_query("q", chosen.text)
 
-if exact_id.strip():
-    found = _shared.attempt("Filtering patients", _shared.exact_match, exact_id.strip(), "")
-    summary = summary[summary["patient_id"].isin(found or [])]
-if exact_email.strip():
-    summary = patients_with_email(summary, exact_email)
-if text.strip():
-    summary = patients_containing(summary, text.strip(), reveal=reveal)
-
+exact_ids = (
+    _shared.attempt("Filtering patients", _shared.exact_match, chosen.patient_id, "")
+    if chosen.patient_id
+    else None
+)
+summary = matching(patient_summary(_mirror.org()), chosen, exact_ids, reveal=reveal)
 now = _shared.clock().now()
-table = patients_table(shown_people(summary, reveal=reveal), now)[
-    [
-        "patient_id",
-        "name",
-        "email",
-        "active",
-        "failed",
-        "refresh_failed",
-        "expired",
-        "disconnected",
-        "last_activity",
-    ]
-]
+table = patient_rows(summary, now, reveal=reveal)
 st.caption(
     count_text(len(table), "patient")
     + ("" if reveal else " · names and emails masked (Reveal in the sidebar)")
@@ -97,34 +87,42 @@ st.dataframe(
         "logo_url": st.column_config.ImageColumn("Logo"),
     },
 )
-active = view.connections[view.connections["status"] != "disconnected"]
-if len(active) and _shared.require_writes(t):
-    conn_id = actions[1].selectbox("Connection to disconnect", list(active["id"]), index=None)
+patient_id = view.patient_id
+
+
+def reread() -> None:
+    """After a disconnect: the mirror and this page's cached reads of the patient, again."""
+    _mirror.refresh_patient(patient_id)
+    st.cache_data.clear()
+
+
+choices = disconnectable(view.connections)
+if choices and _shared.require_writes(t):
+    conn_id = actions[1].selectbox("Connection to disconnect", choices, index=None)
     if conn_id and st.button("Disconnect the selected connection", key="disconnect_ask"):
-        st.session_state["confirm_disconnect"] = conn_id
-    if st.session_state.get("confirm_disconnect") == conn_id and conn_id:
+        disconnect.ask(conn_id)
+    if disconnect.awaits(conn_id):
         st.warning(
             "The patient's hospital access ends for this organisation. This cannot be undone."
         )
         if st.button("Yes, disconnect", key="disconnect_confirm", type="primary"):
-            done = _shared.attempt(
-                "Disconnecting",
-                _shared.act,
-                "disconnect",
-                _shared.client().patients.disconnect,
-                view.patient_id,
-                conn_id,
-                target=conn_id,
-                patient_id=view.patient_id,
-                view="patients",
+            failure = disconnect.confirm(
+                lambda: _shared.act(
+                    "disconnect",
+                    _shared.client().patients.disconnect,
+                    patient_id,
+                    conn_id,
+                    target=conn_id,
+                    patient_id=patient_id,
+                    view="patients",
+                ),
+                reread,
             )
-            st.session_state.pop("confirm_disconnect", None)
-            if done is not None:
-                _mirror.refresh_patient(view.patient_id)
-                st.cache_data.clear()
-                st.session_state["patients_flash"] = "Disconnected."
+            if failure is not None:
+                _shared.show_problem(failure, "Disconnecting")
+            else:
                 st.rerun()  # the tables above are drawn again with the connection disconnected
-if flash := st.session_state.pop("patients_flash", None):
+if flash := disconnect.take_message():
     st.success(flash)
 
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
@@ -145,13 +143,7 @@ else:
     _tables.show(timeline, list(timeline.columns), key="patient_timeline")
 
 st.subheader("Session history")
-history = sessions_table(
-    view.sessions.assign(
-        source=[source_name(catalog, s) if s else None for s in view.sessions["source_id"]]
-    ),
-    now,
-    EXPIRING_WITHIN_MINUTES,
-)
+history = sessions_table(with_source_names(view.sessions, catalog), now, EXPIRING_WITHIN_MINUTES)
 _tables.show(
     history,
     [

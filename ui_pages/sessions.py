@@ -6,9 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from medblocks.dashboard.bidi import visible_controls, visible_frame
-from medblocks.dashboard.display import EXPIRING_WITHIN_MINUTES, sessions_table
-from medblocks.dashboard.frames import rows_with
-from medblocks.dashboard.sources import source_name
+from medblocks.dashboard.display import EXPIRING_WITHIN_MINUTES
+from medblocks.dashboard.sessions_view import (
+    COLUMNS,
+    CSV_COLUMNS,
+    MODES,
+    SESSION_STATUSES,
+    session_rows,
+)
 from ui_pages import _mirror, _query, _shared, _tables
 
 st.title("Sessions")
@@ -16,8 +21,9 @@ _mirror.status_line()
 sessions = _mirror.sessions()
 
 cols = st.columns(3)
-STATUSES, MODES = ["open", "complete", "expired"], ["picker", "direct"]
-statuses = cols[0].multiselect("Status", STATUSES, default=_query.choices("status", STATUSES))
+statuses = cols[0].multiselect(
+    "Status", SESSION_STATUSES, default=_query.choices("status", SESSION_STATUSES)
+)
 modes = cols[1].multiselect("Mode", MODES, default=_query.choices("mode", MODES))
 minutes = cols[2].number_input(
     "Expiring soon: link stops working within (minutes)",
@@ -30,40 +36,32 @@ minutes = cols[2].number_input(
 _shared.keep_in_query("status", statuses)
 _shared.keep_in_query("mode", modes)
 
-view = rows_with(rows_with(sessions, "status", statuses), "mode", modes)
 catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
-view = view.assign(source=[source_name(catalog, sid) if sid else None for sid in view["source_id"]])
-table = sessions_table(view, _shared.clock().now(), int(minutes))
+table = session_rows(
+    sessions,
+    catalog,
+    statuses=statuses,
+    modes=modes,
+    now=_shared.clock().now(),
+    within_minutes=int(minutes),
+)
 soon = int(table["expires_soon"].sum())
 st.caption(
     f"{len(table)} sessions · {soon} open sessions stop working within {int(minutes)} minutes "
     "(highlighted): resend their link, or create a new one from Connection health."
 )
-columns = [
-    "id",
-    "patient_link",
-    "status",
-    "expires",
-    "expires_soon",
-    "hosted_url",
-    "mode",
-    "source",
-    "attempts",
-    "active_connections",
-    "created",
-]
-shown = visible_frame(table[columns]).style.apply(
+shown = visible_frame(table[COLUMNS]).style.apply(
     lambda row: ["background-color: #ffe8a3" if row["expires_soon"] else "" for _ in row], axis=1
 )
 picked = st.dataframe(
     shown,
     hide_index=True,
-    column_config=_tables.column_config(columns),
+    column_config=_tables.column_config(COLUMNS),
     on_select="rerun",
     selection_mode="single-row",
     key="sessions_table",
 )
-_tables.download(table[[c for c in columns if c != "patient_link"]], "sessions.csv", "sessions_csv")
+_tables.download(table[CSV_COLUMNS], "sessions.csv", "sessions_csv")
 
 rows = picked.selection.rows if picked is not None else []
 if rows:

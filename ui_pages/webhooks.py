@@ -11,17 +11,18 @@ import streamlit as st
 from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.webhooks import (
+    DELIVERY_STATES,
     ENDPOINT_TIMES,
     EVENT_TIMES,
     HIDDEN_EVENT_COLUMNS,
-    REDELIVERY_INTERVAL_SECONDS,
+    Redeliveries,
     for_people,
-    redelivery_wait,
 )
 from ui_pages import _query, _shared, _tables
 
 t = _shared.target()
 st.title("Webhooks")
+redeliveries: Redeliveries = st.session_state.setdefault("webhooks_redeliveries", Redeliveries())
 endpoints = _shared.attempt("Reading webhook endpoints", _shared.endpoints)
 if endpoints is None:
     st.stop()
@@ -37,8 +38,9 @@ _shared.keep_in_query("endpoint", endpoint_id)
 events = _shared.attempt("Reading events", _shared.events, endpoint_id)
 if events is None:
     st.stop()
-DELIVERY = ["delivered", "retrying", "failed"]
-states = st.multiselect("Delivery", DELIVERY, default=_query.choices("delivery", DELIVERY))
+states = st.multiselect(
+    "Delivery", DELIVERY_STATES, default=_query.choices("delivery", DELIVERY_STATES)
+)
 _shared.keep_in_query("delivery", states)
 view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
@@ -72,42 +74,35 @@ with response_col:
 @st.fragment(run_every=1)
 def redelivery_countdown(event_id: str) -> None:
     """The documented limit as information, counting down to when the event may go again."""
-    until = st.session_state.get("redeliver_after", {}).get(event_id)
-    left = round(until - time.time()) if until else 0
-    if left > 0:
+    left = redeliveries.seconds_left(event_id, time.time())
+    if left:
         st.info(
             "Medblocks allows one redelivery per event per minute. "
             f"This event can be redelivered again in {left} s."
         )
-    elif until:
+    elif left is not None:
         st.info("This event can be redelivered again now.")
 
 
 if _shared.require_writes(t):
     if st.button("Redeliver", key="redeliver"):
-        try:
-            _shared.act(
+        done = redeliveries.redeliver(
+            event_id,
+            lambda: _shared.act(
                 "redeliver",
                 _shared.client().events.redeliver,
                 event_id,
                 target=event_id,
                 view="webhooks",
-            )
-        except Exception as exc:
-            wait = redelivery_wait(exc)
-            if wait is None:
-                _shared.show_problem(exc, "Redelivering")
-            else:
-                st.session_state.setdefault("redeliver_after", {})[event_id] = time.time() + wait
-        else:
+            ),
+            time.time(),
+        )
+        if isinstance(done, BaseException):
+            _shared.show_problem(done, "Redelivering")
+        elif done == "queued":
             st.cache_data.clear()
-            deadline = time.time() + REDELIVERY_INTERVAL_SECONDS
-            st.session_state.setdefault("redeliver_after", {})[event_id] = deadline
-            st.session_state["webhooks_flash"] = (
-                "Queued for redelivery (one redelivery per event per minute)."
-            )
             st.rerun()  # the events above are read again: the delivery as it stands now
-    if flash := st.session_state.pop("webhooks_flash", None):
-        st.success(flash)
-    if event_id in st.session_state.get("redeliver_after", {}):
+    if message := redeliveries.take_message():
+        st.success(message)
+    if redeliveries.seconds_left(event_id, time.time()) is not None:
         redelivery_countdown(event_id)

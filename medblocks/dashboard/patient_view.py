@@ -115,3 +115,8 @@ def _age_days(created_at: Any, now: datetime) -> float:
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize(UTC)
     return (pd.Timestamp(now) - stamp).total_seconds() / 86400
+
+
+def disconnectable(connections: pd.DataFrame) -> list[str]:
+    """The ids of the patient's connections a disconnect may end (all but the disconnected)."""
+    return list(connections[connections["status"] != "disconnected"]["id"])

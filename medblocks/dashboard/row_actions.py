@@ -1,5 +1,6 @@
 """Acting where the problem is: Connection health's and Needs attention's row actions (a new
-session link, a disconnect) and the bulk "one link each" for selected failing rows.
+session link, a disconnect), the bulk "one link each" for selected failing rows, and the
+disconnect of the Patients page.
 
 - An **open link** for a patient at a source is a session the mirror holds as `open`, direct
   mode at that source, not expired. A row action offers it instead of creating a second one
@@ -14,14 +15,20 @@ session link, a disconnect) and the bulk "one link each" for selected failing ro
   open-session re-read updates it without a sync).
 - The list for the team's messaging tool is `bulk_table`, exported through the one safe CSV
   writer (`display.csv_text`), names masked unless revealed.
+- **What a browser session remembers** (each page keeps one object in its session state, so the
+  steps live here, not in the page): `Disconnect`, the two-step disconnect (asked → confirmed →
+  the write once → the mirror re-reads the patient → "Disconnected." shown once), and
+  `HealthActions`, Connection health's links made in this session, its disconnect and its
+  last bulk batch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import pandas as pd
@@ -182,3 +189,81 @@ def completed_count(table: pd.DataFrame) -> tuple[int, int]:
     """(completed, with a link) of a `follow` table."""
     with_link = table[table["url"] != ""]
     return int((with_link["session_status"] == "complete").sum()), len(with_link)
+
+
+DISCONNECTED = "Disconnected."
+
+
+@dataclass
+class Disconnect:
+    """A disconnect in two steps: `ask` names the connection, `confirm` answers the question.
+    Asking about another connection replaces the question; nothing is sent before `confirm`."""
+
+    asking: str | None = None
+    """The connection waiting for "Yes, disconnect"."""
+    message: str | None = None
+    """What to say once, on the next drawing of the page."""
+
+    def ask(self, connection_id: str) -> None:
+        self.asking = connection_id
+
+    def awaits(self, connection_id: str | None) -> bool:
+        """True while `connection_id`'s disconnect waits for its confirmation."""
+        return connection_id is not None and self.asking == connection_id
+
+    def confirm(
+        self, disconnect: Callable[[], object], reread: Callable[[], None]
+    ) -> BaseException | None:
+        """Run `disconnect` once (never again on its own, whatever it did): the question is
+        answered either way; on success `reread` brings the mirror up to date and the message
+        waits to be shown. The failure, if any, is returned for the page to show."""
+        self.asking = None
+        try:
+            disconnect()
+        except Exception as exc:
+            return exc
+        reread()
+        self.message = DISCONNECTED
+        return None
+
+    def take_message(self) -> str | None:
+        """The message to show now (then gone)."""
+        message, self.message = self.message, None
+        return message
+
+
+@dataclass
+class HealthActions:
+    """What Connection health remembers for one browser session."""
+
+    disconnect: Disconnect = field(default_factory=Disconnect)
+    links: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Connection id -> (session id, link) of the links made here."""
+    bulk: list[BulkRow] = field(default_factory=list)
+    """The last bulk batch and what it did for each row."""
+    batch_id: str | None = None
+    """The batch being created: kept until its run ends, so a run cut short by a reload or a
+    second press goes on under the same intents (no second session for a row)."""
+
+    def offered(self, connection_id: str, existing: OpenLink | None) -> OpenLink | None:
+        """The open link to offer instead of making a new one: none once a link was made here
+        for this row (that one is shown)."""
+        return None if connection_id in self.links else existing
+
+    def made(self, connection_id: str, session_id: str, url: str | None) -> None:
+        self.links[connection_id] = (session_id, url or "")
+
+    def made_for(self, connection_id: str) -> tuple[str, str] | None:
+        """(session id, link) made here for the row, or None."""
+        return self.links.get(connection_id)
+
+    def batch(self) -> str:
+        """The id of the batch to create now (a new one unless a run was cut short)."""
+        if self.batch_id is None:
+            self.batch_id = uuid.uuid4().hex
+        return self.batch_id
+
+    def batch_done(self, rows: list[BulkRow]) -> None:
+        """The run ended: its rows are kept to follow; the next press is a new decision."""
+        self.bulk = rows
+        self.batch_id = None

@@ -172,6 +172,27 @@ def worst_sources(frame: pd.DataFrame, limit: int = 3) -> pd.DataFrame:
     return troubled.head(limit).reset_index(drop=True)
 
 
+def in_incident(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of the sources in an incident, worst first (as `sources_frame` orders them)."""
+    return list(frame[frame["incident"]].to_dict("records"))
+
+
+def link_names(frame: pd.DataFrame) -> list[str]:
+    """What a link's `?hospital=` may name: a source's name (the page's own links) or its id
+    (the alerts' links)."""
+    return [*frame["source"], *frame["source_id"]]
+
+
+def hospital_row(frame: pd.DataFrame, name: str) -> dict[str, Any]:
+    """The row of the source named `name` (one of the frame's)."""
+    return dict(frame[frame["source"] == name].iloc[0].to_dict())
+
+
+def failures_of(per_day: pd.DataFrame, source_id: str) -> pd.DataFrame:
+    """One source's failures per day (`history.failures_per_day(…, "source_id")`)."""
+    return per_day[per_day["source_id"] == source_id]
+
+
 def find_source(frame: pd.DataFrame, asked: str) -> str | None:
     """The name of the source `asked` names (by name, or by id as alerts link to it)."""
     for source_id, name in zip(frame["source_id"], frame["source"], strict=True):

@@ -38,3 +38,9 @@ def sources_frame(client: Medblocks, *, q: str = "", vendor: str = "") -> pd.Dat
 def source_name(catalog: dict[str, dict[str, Any]], source_id: str) -> str:
     """A source's name from `sources_by_id`; the id itself when the catalog does not list it."""
     return catalog.get(source_id, {}).get("name", source_id)
+
+
+def with_source_names(frame: pd.DataFrame, catalog: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """A copy of `frame` (a `source_id` column, empty for a picker session where no source was
+    tried yet) with each row's `source` named from the catalog (None where none)."""
+    return frame.assign(source=[source_name(catalog, s) if s else None for s in frame["source_id"]])

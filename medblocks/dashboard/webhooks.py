@@ -1,10 +1,13 @@
-"""Webhook endpoints and their recent delivery records, as frames; the redelivery limit."""
+"""Webhook endpoints and their recent delivery records, as frames; the redelivery limit, and
+what the Webhooks page remembers of the redeliveries made from it (`Redeliveries`)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -63,6 +66,10 @@ def endpoints_frame(client: Medblocks) -> pd.DataFrame:
         for e in client.webhooks.list(limit=100)
     ]
     return pd.DataFrame(rows, columns=ENDPOINT_COLUMNS)
+
+
+DELIVERY_STATES = ("delivered", "retrying", "failed")
+"""What `delivery_state` says of an event (the Webhooks page's "Delivery" filter)."""
 
 
 def delivery_state(delivered_at: str | None, next_attempt_at: str | None) -> str:
@@ -134,3 +141,45 @@ def redelivery_wait(exc: BaseException) -> int | None:
     if isinstance(exc, RateLimitError):
         return max(1, round(exc.retry_after or REDELIVERY_INTERVAL_SECONDS))
     return None
+
+
+QUEUED = "Queued for redelivery (one redelivery per event per minute)."
+
+
+@dataclass
+class Redeliveries:
+    """What the Webhooks page remembers in one browser session: when each event redelivered
+    from it may go again, and the message to show once."""
+
+    after: dict[str, float] = field(default_factory=dict)
+    """Event id -> when (seconds since the epoch) it may be redelivered again."""
+    message: str | None = None
+
+    def redeliver(
+        self, event_id: str, send: Callable[[], object], now: float
+    ) -> Literal["queued", "wait"] | BaseException:
+        """Send once, never again on its own. "queued": the event may go again in a minute and
+        the message waits to be shown; "wait": the documented limit answered, the event may go
+        again when it said (information, not a failure); any other failure is returned."""
+        try:
+            send()
+        except Exception as exc:
+            wait = redelivery_wait(exc)
+            if wait is None:
+                return exc
+            self.after[event_id] = now + wait
+            return "wait"
+        self.after[event_id] = now + REDELIVERY_INTERVAL_SECONDS
+        self.message = QUEUED
+        return "queued"
+
+    def seconds_left(self, event_id: str, now: float) -> int | None:
+        """Seconds until the event may be redelivered again (0: now); None when it was not
+        redelivered from here."""
+        until = self.after.get(event_id)
+        return None if until is None else max(0, round(until - now))
+
+    def take_message(self) -> str | None:
+        """The message to show now (then gone)."""
+        message, self.message = self.message, None
+        return message

@@ -1,6 +1,7 @@
 """The Audit page through AppTest, and the local user's own actions in the log: a reveal on
 the Patients page is recorded once (not on every rerun) as `local user`, admin, and the page
-filters by person, action and patient."""
+filters by person, action and patient; a disconnect from Connection health is recorded like
+one from the Patients page."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from medblocks.client import Medblocks
 from medblocks.mirror.audit import AuditEntry, AuditFilter, entries, record
 from medblocks.mirror.db import open_mirror
 from medblocks.mirror.settings import sqlite_url
@@ -57,3 +59,45 @@ def test_a_reveal_is_recorded_once_as_the_local_user(audit_url: str) -> None:
     assert [(r["actor"], r["role"], r["view"], r["outcome"]) for r in rows] == [
         ("local user", "admin", "patients", "done")
     ]
+
+
+def test_a_disconnect_from_connection_health_is_confirmed_said_once_and_audited(
+    audit_url: str, embedded_api: Medblocks
+) -> None:
+    patient, conn = next(
+        (p.id, c.id)
+        for p in embedded_api.patients.list(limit=100)
+        for c in embedded_api.patients.retrieve(p.id).connections
+        if c.status == "active"
+    )
+    at = open_app_page("ui_pages/connection_health.py", connection=conn)
+    at.button(key="health_disconnect_ask").click().run()
+    assert [w.value for w in at.warning][-1].startswith("The patient's hospital access ends")
+    statuses = {c.id: c.status for c in embedded_api.patients.retrieve(patient).connections}
+    assert statuses[conn] == "active"  # nothing is sent before the confirmation
+    at.button(key="health_disconnect_confirm").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.success] == ["Disconnected."]
+    statuses = {c.id: c.status for c in embedded_api.patients.retrieve(patient).connections}
+    assert statuses[conn] == "disconnected"
+    assert f"Patient {patient} · " in at.text[0].value and "disconnected" in at.text[0].value
+    at.run()
+    assert not at.success  # said once
+    mirror = open_mirror(audit_url)
+    rows = list(entries(mirror, AuditFilter(action="disconnect", patient_id=patient)))
+    mirror.close()
+    assert [(r["actor"], r["target"], r["view"], r["outcome"]) for r in rows] == [
+        ("local user", conn, "health", "done")
+    ]
+
+
+def test_the_audit_filters_from_the_url_are_checked_like_every_pages(audit_url: str) -> None:
+    at = open_app_page("ui_pages/audit.py", action="launch-everything", person="nobody@x.org")
+    assert not at.exception
+    notices = [t.value for t in at.text]
+    assert any(n.startswith("Ignored action='launch-everything': not one of") for n in notices)
+    assert any(n.startswith("Ignored person='nobody@x.org': not one of") for n in notices)
+    assert list(at.dataframe[0].value["actor"]) == ["admin@x.org", "ops@x.org"]  # unfiltered
+    at = open_app_page("ui_pages/audit.py", patient="pat_9\x07")  # a control character
+    assert any(t.value.startswith("Ignored patient=") for t in at.text)
+    assert len(at.dataframe[0].value) == 2

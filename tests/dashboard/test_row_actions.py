@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from medblocks.client import Medblocks
+from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard import row_actions as ra
 from medblocks.dashboard.display import csv_text
 from medblocks.dashboard.ledger import Ledger
@@ -160,3 +160,78 @@ def test_intents_differ_per_batch_and_row(batch: str) -> None:
     assert ra.bulk_intent(batch, "c1") != ra.bulk_intent(batch, "c2")
     assert ra.bulk_intent(batch, "c1") == ra.bulk_intent(batch, "c1")
     assert ra.bulk_intent("a", "c1") != ra.bulk_intent("b", "c1")
+
+
+# -- what a browser session remembers: the two-step disconnect, Connection health's links --------
+
+
+def active_connection(client: Medblocks) -> tuple[str, str]:
+    return next(
+        (p.id, c.id)
+        for p in client.patients.list(limit=100)
+        for c in client.patients.retrieve(p.id).connections
+        if c.status == "active"
+    )
+
+
+def test_a_disconnect_is_sent_only_once_confirmed_then_reread_and_said_once(
+    client: Medblocks,
+) -> None:
+    patient, conn = active_connection(client)
+    flow = ra.Disconnect()
+    assert not flow.awaits(conn) and not flow.awaits(None)
+    flow.ask("conn_other")
+    flow.ask(conn)  # asking about another connection replaces the question
+    assert flow.awaits(conn) and not flow.awaits("conn_other")
+    assert {c.id: c.status for c in client.patients.retrieve(patient).connections}[conn] == "active"
+
+    reread: list[str] = []
+
+    def read_again() -> None:  # the mirror's re-read sees the server's answer
+        reread.append({c.id: c.status for c in client.patients.retrieve(patient).connections}[conn])
+
+    failure = flow.confirm(lambda: client.patients.disconnect(patient, conn), read_again)
+    assert failure is None and reread == ["disconnected"]
+    assert not flow.awaits(conn)
+    assert flow.take_message() == "Disconnected."
+    assert flow.take_message() is None  # said once
+
+
+def test_a_failed_disconnect_is_returned_not_retried_and_the_question_is_answered(
+    client: Medblocks,
+) -> None:
+    patient, _ = active_connection(client)
+    flow = ra.Disconnect()
+    flow.ask("conn_unknown")
+    tries: list[int] = []
+    reread: list[int] = []
+
+    def disconnect() -> object:
+        tries.append(1)
+        return client.patients.disconnect(patient, "conn_unknown")
+
+    failure = flow.confirm(disconnect, lambda: reread.append(1))
+    assert isinstance(failure, NotFoundError)
+    assert tries == [1] and reread == []  # sent once, nothing re-read, nothing said
+    assert not flow.awaits("conn_unknown") and flow.take_message() is None
+
+
+def test_health_offers_the_open_link_until_it_made_one_for_the_row() -> None:
+    actions = ra.HealthActions()
+    existing = ra.open_link(sessions({}), "pat_1", "src_a", NOW)
+    assert actions.offered("conn_1", existing) == existing
+    assert actions.offered("conn_1", None) is None
+    actions.made("conn_1", "ps_new", "https://link.example.test/ps_new")
+    assert actions.offered("conn_1", existing) is None  # the one made here is shown instead
+    assert actions.made_for("conn_1") == ("ps_new", "https://link.example.test/ps_new")
+    assert actions.made_for("conn_2") is None and actions.offered("conn_2", existing) == existing
+
+
+def test_a_bulk_batch_keeps_its_id_until_its_run_ends() -> None:
+    actions = ra.HealthActions()
+    first = actions.batch()
+    assert actions.batch() == first  # a run cut short goes on under the same intents
+    done = [ra.BulkRow("conn_1", "pat_1", "src_a", "Alpha", "P▒▒▒▒", outcome="created")]
+    actions.batch_done(done)
+    assert actions.bulk == done
+    assert actions.batch() != first  # the next press is a new decision

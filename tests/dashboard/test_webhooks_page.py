@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
+from medblocks.dashboard.webhooks import DELIVERY_STATES, delivery_state
 from medblocks.sandbox import RunningSandbox
 from tests.dashboard.apptest import open_app_page
 
@@ -95,3 +96,12 @@ def test_endpoints_and_events_read_as_words(
             assert shown[column].str.match(minute).all(), shown[column].tolist()
     assert "endpoint_id" not in at.dataframe[1].column_order  # the endpoint is the one picked
     assert event.id in set(events["id"])
+
+
+def test_the_delivery_filter_offers_every_state_an_event_can_be_in() -> None:
+    said = {
+        delivery_state(delivered, next_attempt)
+        for delivered in ("2026-12-04T10:00:00Z", None)
+        for next_attempt in ("2026-12-04T10:05:00Z", None)
+    }
+    assert said == set(DELIVERY_STATES)
