@@ -175,7 +175,7 @@ if current is not None:
         sandbox_levers.Faults()
     )
     if current.any and clear_col.button("Clear all faults", key="clear_faults", help=clear_help):
-        cleared = _shared.attempt("Clearing the faults", sandbox.clear_faults)
+        cleared = lever("Clearing the faults", sandbox.clear_faults)
         if cleared is not None:
             st.success("Faults cleared: API requests are answered normally.")
 

@@ -1,7 +1,7 @@
 """The Audit page through AppTest, and the local user's own actions in the log: a reveal on
 the Patients page is recorded once (not on every rerun) as `local user`, admin, and the page
 filters by person, action and patient; a disconnect from Connection health is recorded like
-one from the Patients page."""
+one from the Patients page, and so is clearing the sandbox's faults."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from medblocks.client import Medblocks
+from medblocks.dashboard import sandbox_levers
+from medblocks.dashboard.target import Target
 from medblocks.mirror.audit import AuditEntry, AuditFilter, entries, record
 from medblocks.mirror.db import open_mirror
 from medblocks.mirror.settings import sqlite_url
@@ -101,3 +103,23 @@ def test_the_audit_filters_from_the_url_are_checked_like_every_pages(audit_url: 
     at = open_app_page("ui_pages/audit.py", patient="pat_9\x07")  # a control character
     assert any(t.value.startswith("Ignored patient=") for t in at.text)
     assert len(at.dataframe[0].value) == 2
+
+
+def test_clearing_the_sandbox_faults_is_an_audited_lever(
+    audit_url: str, sandbox_target: Target
+) -> None:
+    levers = sandbox_levers.SandboxLevers(sandbox_target)
+    levers.set_faults(sandbox_levers.Faults(latency_ms=1))
+    try:
+        at = open_app_page("ui_pages/sandbox.py")
+        at.button(key="clear_faults").click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert levers.faults() == sandbox_levers.Faults()
+    finally:
+        levers.clear_faults()
+    mirror = open_mirror(audit_url)
+    rows = list(entries(mirror, AuditFilter(action="sandbox-lever")))
+    mirror.close()
+    assert ("local user", "Clearing the faults", "done") in [
+        (r["actor"], r["detail"], r["outcome"]) for r in rows
+    ]
