@@ -1,4 +1,4 @@
-"""The embedded sandbox: a stateful local emulator of the Medblocks Platform API.
+"""The sandbox: a stateful local emulator of the Medblocks Platform API.
 
 It depends on `medblocks.spec` alone (never on the client it exists to check).
 """

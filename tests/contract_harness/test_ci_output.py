@@ -92,8 +92,8 @@ def junit_cases(run: ChildRun) -> list[ET.Element]:
 
 def test_the_target_is_named_first(broken_run: ChildRun) -> None:
     first = broken_run.output.splitlines()[:2]
-    assert first[0] == "contract target: embedded sandbox (in-process), deliberately broken: " + (
-        f"{BROKEN_RULE} at http://testserver"
+    assert first[0] == "contract target: in-process sandbox, deliberately broken: " + (
+        f"{BROKEN_RULE} at http://in-process.invalid"
     )
     assert sandbox_default_url() in first[1] and "python -m medblocks.sandbox" in first[1]
 
