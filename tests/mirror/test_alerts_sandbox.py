@@ -6,27 +6,18 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 import pytest
 
 from medblocks.alerts import engine
-from medblocks.client import AsyncMedblocks, Medblocks
+from medblocks.client import Medblocks
 from medblocks.mirror import Mirror, schema
 from medblocks.mirror.server import RunningReceiver
-from medblocks.mirror.sync import sync_mirror
 from medblocks.sandbox import RunningSandbox
 from tests.mirror.alert_inbox import Inbox, running_inbox
-from tests.mirror.test_mirror_receiver import receiver, signed
-
-__all__ = ["receiver"]  # the receiver fixture of the receiver's tests, used here too
-
-
-async def sync(mirror: Mirror, sandbox: RunningSandbox) -> None:
-    async with AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
-        await sync_mirror(mirror, [client])
+from tests.mirror.conftest import delivered, signed, synced
 
 
 def attempt(client: Medblocks, controls: Any, patient_id: str, source_id: str, ok: bool) -> None:
@@ -56,7 +47,7 @@ async def test_a_hospital_failing_every_attempt_raises_one_alert_then_resolved(
     with running_inbox() as inbox:
         monkeypatch.setenv("MEDBLOCKS_ALERT_URLS", inbox.url)
         monkeypatch.setenv("MEDBLOCKS_DASHBOARD_URL", "https://ops.example.test")
-        await sync(mirror, sandbox)
+        await synced(mirror, sandbox)
         with mirror.read() as db:
             used = {row.source_id for row in db.execute(schema.connections.select())}
         with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
@@ -65,7 +56,7 @@ async def test_a_hospital_failing_every_attempt_raises_one_alert_then_resolved(
             before = len(inbox.messages)
             for i in range(4):  # the hospital's portal is down: every attempt fails
                 attempt(client, controls, f"alert_patient_{i}", source.id, ok=False)
-            await sync(mirror, sandbox)
+            await synced(mirror, sandbox)
             inbox.wait_for(before + 1)
             (alert,) = about(inbox, source.name)
             assert alert["title"] == f"Incident: {source.name} is failing"
@@ -73,11 +64,11 @@ async def test_a_hospital_failing_every_attempt_raises_one_alert_then_resolved(
             assert f"https://ops.example.test/hospitals?hospital={source.id}" in alert["message"]
             assert "alert_patient" not in alert["message"]
 
-            await sync(mirror, sandbox)  # nothing new, within the repeat interval
+            await synced(mirror, sandbox)  # nothing new, within the repeat interval
             assert len(about(inbox, source.name)) == 1
 
             attempt(client, controls, "alert_patient_ok", source.id, ok=True)
-            await sync(mirror, sandbox)
+            await synced(mirror, sandbox)
             inbox.wait_for(before + 2)
         titles = [m["title"] for m in about(inbox, source.name)]
         assert titles == [
@@ -96,7 +87,7 @@ async def test_the_receiver_evaluates_after_applying_events(
     with running_inbox() as inbox:
         monkeypatch.setenv("MEDBLOCKS_ALERT_URLS", inbox.url)
         monkeypatch.setenv("MEDBLOCKS_ALERT_RULES", "new_failures")
-        await sync(mirror, sandbox)
+        await synced(mirror, sandbox)
         before = len(inbox.messages)
         with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
             # an endpoint nobody listens on: its events are handed to the receiver by the test
@@ -111,16 +102,7 @@ async def test_the_receiver_evaluates_after_applying_events(
                 for e in client.webhooks.events(endpoint.id)
                 if e.type == "connection.token_refresh_failed"
             ]
-        body = json.dumps(
-            {
-                "id": event.id,
-                "object": "event",
-                "type": event.type,
-                "api_version": event.api_version,
-                "created_at": event.created_at,
-                "data": event.data.model_dump(mode="json"),
-            }
-        ).encode()
+        body = delivered(event)
         answer = httpx.post(receiver.webhook_url, content=body, headers=signed(body), timeout=10)
         assert answer.status_code == 200
         messages = inbox.wait_for(before + 1)

@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from medblocks.client import AsyncMedblocks, Medblocks
 from medblocks.mirror import Mirror, schema
@@ -18,11 +17,7 @@ from medblocks.mirror.poll import checkpoint_name, event_body, poll_events
 from medblocks.mirror.store import MirrorWriter
 from medblocks.mirror.sync import sync_mirror
 from medblocks.sandbox import RunningSandbox
-
-
-def rows(mirror: Mirror, table: sa.Table) -> list[dict[str, Any]]:
-    with mirror.read() as db:
-        return [dict(row._mapping) for row in db.execute(sa.select(table))]
+from tests.mirror.conftest import rows
 
 
 async def test_poll_applies_new_events_once(

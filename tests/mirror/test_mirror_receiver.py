@@ -18,30 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from medblocks.client import AsyncMedblocks, Medblocks
-from medblocks.client.webhooks_signature import expected_signature
 from medblocks.mirror import Mirror, schema
 from medblocks.mirror.receiver import WEBHOOK_PATH, create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
-from medblocks.mirror.sync import sync_mirror
 from medblocks.sandbox import RunningSandbox
-
-SECRET = "whsec_test_receiver_secret"
-
-
-def signed(body: bytes, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
-    t = int(time.time()) if at is None else at
-    return {
-        "Medblocks-Signature": f"t={t},v1={expected_signature(body, t, secret)}",
-        "Content-Type": "application/json",
-    }
-
-
-def rows(mirror: Mirror, table: sa.Table) -> list[dict[str, Any]]:
-    with mirror.read() as db:
-        return [dict(row._mapping) for row in db.execute(sa.select(table))]
+from tests.mirror.conftest import WEBHOOK_SECRET, delivered, rows, signed, synced
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -49,23 +32,6 @@ def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
-
-
-@pytest.fixture
-def receiver(mirror: Mirror, sandbox: RunningSandbox) -> Iterator[RunningReceiver]:
-    app = create_receiver(
-        mirror,
-        SECRET,
-        lambda: AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url),
-    )
-    running = serve_in_thread(app)
-    yield running
-    running.stop()
-
-
-async def synced(mirror: Mirror, sandbox: RunningSandbox) -> None:
-    async with AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
-        await sync_mirror(mirror, [client])
 
 
 def post(receiver: RunningReceiver, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -163,16 +129,7 @@ async def test_events_out_of_order_leave_the_mirror_as_the_api_is(
     assert kinds == ["records.sync.completed", "connection.token_refresh_failed"]  # newest first
 
     for event in events:  # the newer event first, then the older one
-        body = json.dumps(
-            {
-                "id": event.id,
-                "object": "event",
-                "type": event.type,
-                "api_version": event.api_version,
-                "created_at": event.created_at,
-                "data": event.data.model_dump(mode="json"),
-            }
-        ).encode()
+        body = delivered(event)
         answer = post(receiver, body, signed(body))
         assert answer.status_code == 200 and answer.json()["duplicate"] is False
 
@@ -223,7 +180,7 @@ def listening(
         MEDBLOCKS_API_KEY=sandbox.api_key,
         MEDBLOCKS_API_URL=sandbox.base_url,
         MEDBLOCKS_DATABASE_URL=database_url,
-        MEDBLOCKS_WEBHOOK_SECRET=SECRET,
+        MEDBLOCKS_WEBHOOK_SECRET=WEBHOOK_SECRET,
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "medblocks", "mirror", "listen", "--port", str(port)],
@@ -263,7 +220,7 @@ def test_listen_command_line(mirror: Mirror, database_url: str, sandbox: Running
         ]
     out, err = process.communicate(timeout=10)
     assert out.startswith(f"mirror receiver: {base}/webhooks/medblocks")
-    assert sandbox.api_key not in out + err and SECRET not in out + err
+    assert sandbox.api_key not in out + err and WEBHOOK_SECRET not in out + err
 
 
 # -- limits before work: hostile deliveries are refused before anything is stored -----------------

@@ -13,7 +13,6 @@ acceptance's 60 s lock: `MIRROR_OUTAGE_SECONDS=60`).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sqlite3
 import threading
@@ -30,8 +29,8 @@ from medblocks.mirror import Mirror, open_mirror, schema
 from medblocks.mirror.receiver import create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
 from medblocks.sandbox import RunningSandbox
-from tests.mirror.conftest import PgCluster
-from tests.mirror.test_mirror_receiver import SECRET, post, rows, signed, synced
+from tests.mirror.conftest import WEBHOOK_SECRET, PgCluster, delivered, rows, signed, synced
+from tests.mirror.test_mirror_receiver import post
 
 OUTAGE_SECONDS = float(os.environ.get("MIRROR_OUTAGE_SECONDS", "0"))
 CHANGED = 4  # connections set to refresh_failed: more events than a worker at a time
@@ -75,19 +74,7 @@ def pending_events(sandbox: RunningSandbox, controls: Any) -> tuple[list[bytes],
         for conn_id in active:
             controls.set_status(conn_id, "refresh_failed")
         events = list(client.webhooks.events(endpoint.id))
-    bodies = [
-        json.dumps(
-            {
-                "id": e.id,
-                "object": "event",
-                "type": e.type,
-                "api_version": e.api_version,
-                "created_at": e.created_at,
-                "data": e.data.model_dump(mode="json"),
-            }
-        ).encode()
-        for e in events
-    ]
+    bodies = [delivered(e) for e in events]
     return bodies, active
 
 
@@ -103,7 +90,7 @@ async def outage_while_applying(
     gate = threading.Event()
     app = create_receiver(
         mirror,
-        SECRET,
+        WEBHOOK_SECRET,
         lambda: AsyncMedblocks(
             sandbox.api_key, base_url=sandbox.base_url, transport=GatedTransport(gate)
         ),
