@@ -7,9 +7,10 @@ runs as the `postgres` user. Missing binaries fail the tests (CI installs `postg
 PostgreSQL half never skips.
 
 Beside the fixtures, the helpers the mirror's tests share: `rows` (a table as dicts), `synced`
-(one sync from the sandbox), `signed` (the headers of a delivery signed with `WEBHOOK_SECRET`),
-`delivered` (a listed event as the bytes its delivery carries) and the `receiver` fixture (the
-webhook receiver on loopback, re-reading from the sandbox).
+(one sync from the sandbox), `command_env` (a mirror command's environment), `signed` (the
+headers of a delivery signed with `WEBHOOK_SECRET`), `delivered` (a listed event as the bytes
+its delivery carries) and the `receiver` fixture (the webhook receiver on loopback, re-reading
+from the sandbox).
 """
 
 from __future__ import annotations
@@ -210,6 +211,18 @@ async def synced(mirror: Mirror, sandbox: RunningSandbox, **options: Any) -> Any
     """One sync of `mirror` from `sandbox` (its report)."""
     async with AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
         return await sync_mirror(mirror, [client], **options)
+
+
+def command_env(sandbox: RunningSandbox, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a `python -m medblocks mirror ...` child mirroring `sandbox` into
+    `database_url` (this process's environment, plus `extra`)."""
+    return dict(
+        os.environ,
+        MEDBLOCKS_API_KEY=sandbox.api_key,
+        MEDBLOCKS_API_URL=sandbox.base_url,
+        MEDBLOCKS_DATABASE_URL=database_url,
+        **extra,
+    )
 
 
 def signed(body: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> dict[str, str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
-import os
 import select
 import socket
 import subprocess
@@ -24,7 +23,7 @@ from medblocks.mirror import Mirror, schema
 from medblocks.mirror.receiver import WEBHOOK_PATH, create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
 from medblocks.sandbox import RunningSandbox
-from tests.mirror.conftest import WEBHOOK_SECRET, delivered, rows, signed, synced
+from tests.mirror.conftest import WEBHOOK_SECRET, command_env, delivered, rows, signed, synced
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -175,13 +174,7 @@ def listening(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = dict(
-        os.environ,
-        MEDBLOCKS_API_KEY=sandbox.api_key,
-        MEDBLOCKS_API_URL=sandbox.base_url,
-        MEDBLOCKS_DATABASE_URL=database_url,
-        MEDBLOCKS_WEBHOOK_SECRET=WEBHOOK_SECRET,
-    )
+    env = command_env(sandbox, database_url, MEDBLOCKS_WEBHOOK_SECRET=WEBHOOK_SECRET)
     process = subprocess.Popen(
         [sys.executable, "-m", "medblocks", "mirror", "listen", "--port", str(port)],
         env=env,

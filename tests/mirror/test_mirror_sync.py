@@ -17,7 +17,7 @@ from medblocks.client import Medblocks
 from medblocks.mirror import Mirror, schema
 from medblocks.mirror.sync import CHECKPOINT
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
-from tests.mirror.conftest import rows, synced
+from tests.mirror.conftest import command_env, rows, synced
 
 
 def api_state(sandbox: RunningSandbox) -> tuple[dict[str, str], dict[str, int]]:
@@ -85,12 +85,7 @@ async def test_sync_records_changes_and_deletes_what_is_gone(
 
 
 def run_cli_sync(sandbox: RunningSandbox, database_url: str, *args: str) -> subprocess.Popen[str]:
-    env = dict(
-        os.environ,
-        MEDBLOCKS_API_KEY=sandbox.api_key,
-        MEDBLOCKS_API_URL=sandbox.base_url,
-        MEDBLOCKS_DATABASE_URL=database_url,
-    )
+    env = command_env(sandbox, database_url)
     return subprocess.Popen(
         [sys.executable, "-m", "medblocks", "mirror", "sync", "--no-progress", *args],
         env=env,
