@@ -4,7 +4,6 @@ where screenshots go; what the browser received, searched for the key."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,15 +17,10 @@ from playwright.sync_api import Page, Response, WebSocket
 
 from medblocks.dashboard.contract_runs import REPORTS_ENV
 from medblocks.mirror.settings import DATABASE_URL_VARIABLE, sqlite_url
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_PREFIX = "mb_sk_"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -22,7 +22,8 @@ from medblocks.mirror.audit import AuditFilter, entries
 from medblocks.mirror.db import open_mirror
 from medblocks.mirror.settings import sqlite_url
 from medblocks.sandbox import RunningSandbox
-from tests.browser.streamlit_app import free_port, streamlit_server
+from tests.browser.streamlit_app import streamlit_server
+from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from contract_tests.reports import failure_causes
 from contract_tests.run import Failure
 from contract_tests.subprocess_run import ROOT, ChildRun, run_suite
 from contract_tests.target import BREAK_ENV, sandbox_default_url
+from tests.ports import free_port
 
 KEY = "mb_sk_sbx_01CIOUTPUTKEY00000000000000"
 BROKEN_RULE = "catalog-search-case-insensitive"
@@ -39,12 +39,6 @@ CONTRACT_MODULES = {
     "test_served_spec.py",
     "test_stateful.py",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,6 @@ import itertools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -41,6 +40,7 @@ from medblocks.mirror.receiver import create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
 from medblocks.mirror.sync import sync_mirror
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from tests.ports import free_port
 
 _databases = itertools.count()
 
@@ -57,12 +57,6 @@ def _pg_bin() -> str:
 
 def _as_cluster_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -86,7 +80,7 @@ class PgCluster:
             check=True,
             capture_output=True,
         )
-        return cls(bindir, workdir, _free_port())
+        return cls(bindir, workdir, free_port())
 
     @property
     def url(self) -> str:

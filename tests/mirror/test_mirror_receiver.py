@@ -24,6 +24,7 @@ from medblocks.mirror.receiver import WEBHOOK_PATH, create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
 from medblocks.sandbox import RunningSandbox
 from tests.mirror.conftest import WEBHOOK_SECRET, command_env, delivered, rows, signed, synced
+from tests.ports import free_port
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -171,9 +172,7 @@ def listening(
     database_url: str, sandbox: RunningSandbox
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`python -m medblocks mirror listen` in a process of its own; yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = command_env(sandbox, database_url, MEDBLOCKS_WEBHOOK_SECRET=WEBHOOK_SECRET)
     process = subprocess.Popen(
         [sys.executable, "-m", "medblocks", "mirror", "listen", "--port", str(port)],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,17 +14,12 @@ from pathlib import Path
 import httpx
 
 from medblocks.sandbox import SandboxConfig, create_app
+from tests.ports import free_port
 
 KEY = "mb_sk_sbx_01CRASHTEST000000000000000000"
 REPO = Path(__file__).resolve().parents[2]
 WRITERS = 4
 ACKS_BEFORE_KILL = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_ready(base_url: str, process: subprocess.Popen[bytes]) -> None:
@@ -46,7 +40,7 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes]) -> None:
 
 def test_kill_9_loses_no_acknowledged_write(tmp_path: Path):
     db_path = tmp_path / "sandbox.sqlite3"
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MEDBLOCKS_SANDBOX_API_KEY": KEY, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
