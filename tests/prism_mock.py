@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.ports import free_port
+from tests.local_servers import free_port
 from tests.test_drift import ORACLE
 
 READY_WITHIN_S = 90.0

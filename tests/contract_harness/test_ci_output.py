@@ -12,12 +12,10 @@ import re
 import shlex
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from contract_tests.prose import NOT_CHECKABLE, RULES
@@ -25,7 +23,7 @@ from contract_tests.reports import failure_causes
 from contract_tests.run import Failure
 from contract_tests.subprocess_run import ROOT, ChildRun, run_suite
 from contract_tests.target import BREAK_ENV, sandbox_default_url
-from tests.ports import free_port
+from tests.local_servers import free_port, wait_answering
 
 KEY = "mb_sk_sbx_01CIOUTPUTKEY00000000000000"
 BROKEN_RULE = "catalog-search-case-insensitive"
@@ -65,14 +63,7 @@ def served_sandbox() -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "the sandbox exited during start-up"
-            try:
-                httpx.get(f"{base_url}/openapi/medblocks.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_answering(process, f"{base_url}/openapi/medblocks.json", what="the sandbox")
         yield base_url
     finally:
         process.terminate()

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from medblocks.dashboard.database_problem import DatabaseProblem
 from medblocks.sandbox import RunningSandbox
 from tests.dashboard.apptest import open_app_page
+from tests.local_servers import free_port
 from tests.mirror.conftest import postgres_server  # noqa: F401  (the fixture)
-from tests.ports import free_port
 
 pytestmark = pytest.mark.usefixtures("app_environment")
 

@@ -40,7 +40,7 @@ from medblocks.mirror.receiver import create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
 from medblocks.mirror.sync import sync_mirror
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
-from tests.ports import free_port
+from tests.local_servers import free_port
 
 _databases = itertools.count()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
-from tests.ports import free_port
+from tests.local_servers import free_port
 
 KEY = "mb_sk_sbx_clifailurestests0123456789"
 MIRROR_COMMANDS = {

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,15 +23,8 @@ from medblocks.mirror import Mirror, schema
 from medblocks.mirror.receiver import WEBHOOK_PATH, create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
 from medblocks.sandbox import RunningSandbox
+from tests.local_servers import free_port, wait_until
 from tests.mirror.conftest import WEBHOOK_SECRET, command_env, delivered, rows, signed, synced
-from tests.ports import free_port
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def post(receiver: RunningReceiver, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -89,7 +82,7 @@ async def test_sandbox_deliveries_reach_the_mirror_once(
             conn = next(r for r in rows(mirror, schema.connections) if r["id"] == active["id"])
             return bool(conn["status"] == "refresh_failed")
 
-        wait_until(mirrored)
+        wait_until(mirrored, what="the delivered event in the mirror")
         assert time.monotonic() - started < 7  # the sandbox's worker wakes at once on a change
         stored = rows(mirror, schema.events)
         assert [(e["type"], e["received_via"]) for e in stored] == [
@@ -133,7 +126,10 @@ async def test_events_out_of_order_leave_the_mirror_as_the_api_is(
         answer = post(receiver, body, signed(body))
         assert answer.status_code == 200 and answer.json()["duplicate"] is False
 
-    wait_until(lambda: all(e["applied_at"] for e in rows(mirror, schema.events)))
+    wait_until(
+        lambda: all(e["applied_at"] for e in rows(mirror, schema.events)),
+        what="every event applied",
+    )
     conn = next(r for r in rows(mirror, schema.connections) if r["id"] == active["id"])
     assert conn["status"] == "active" and conn["records_arrived"] is True
     assert conn["failing_since"] is None
@@ -159,7 +155,10 @@ async def test_a_session_event_brings_in_a_patient_the_mirror_did_not_have(
         data={"object": {"id": session.id, "patient_id": "mirror_new_patient"}},
     )
     assert post(receiver, body, signed(body)).status_code == 200
-    wait_until(lambda: all(e["applied_at"] for e in rows(mirror, schema.events)))
+    wait_until(
+        lambda: all(e["applied_at"] for e in rows(mirror, schema.events)),
+        what="every event applied",
+    )
     assert "mirror_new_patient" in {r["id"] for r in rows(mirror, schema.patients)}
     mirrored_session = next(r for r in rows(mirror, schema.sessions) if r["id"] == session.id)
     assert mirrored_session["status"] == "complete"
@@ -191,7 +190,7 @@ def listening(
             except httpx.TransportError:
                 return False
 
-        wait_until(serving, timeout=30)
+        wait_until(serving, timeout=30, what="`mirror listen` to answer")
         yield base, process
     finally:
         process.terminate()
@@ -205,7 +204,10 @@ def test_listen_command_line(mirror: Mirror, database_url: str, sandbox: Running
         assert bad.status_code == 401
         good = httpx.post(base + WEBHOOK_PATH, content=body, headers=signed(body))
         assert good.status_code == 200 and good.json() == {"received": True, "duplicate": False}
-        wait_until(lambda: all(e["applied_at"] for e in rows(mirror, schema.events)))
+        wait_until(
+            lambda: all(e["applied_at"] for e in rows(mirror, schema.events)),
+            what="every event applied",
+        )
         stored = rows(mirror, schema.events)
         assert [(e["id"], e["outcome"]) for e in stored] == [
             ("evt_01CLIEVENT", "stored: some.future_event changes nothing the mirror holds")
