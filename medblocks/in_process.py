@@ -19,7 +19,7 @@ from anyio.from_thread import start_blocking_portal
 from medblocks.sandbox import SandboxConfig, create_app
 
 IN_PROCESS_BASE_URL = "http://in-process.invalid"  # never resolved: requests go to the app
-TIMEOUT = httpx.Timeout(20.0)
+TIMEOUT = httpx.Timeout(20.0)  # per request; the contract suite uses it over the network too
 
 
 @dataclass(frozen=True)
