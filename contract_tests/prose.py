@@ -1,5 +1,5 @@
 """Promises the API reference makes only in words (medblocks-api.md §2-§10), each a named rule
-with a check a client can run from outside: against the embedded sandbox, a local sandbox or a
+with a check a client can run from outside: against the in-process sandbox, a local sandbox or a
 Medblocks sandbox workspace. Every check makes its own run-prefixed data (removed by the run's
 clean-up) and reads only what it made, so it is safe on a shared workspace.
 

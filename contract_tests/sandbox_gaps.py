@@ -1,4 +1,4 @@
-"""Known sandbox gaps: prose rules the embedded sandbox itself is known to break today.
+"""Known sandbox gaps: prose rules the project's sandbox itself is known to break today.
 
 The ONE place where a rule check is excused, and only against a sandbox (in-process or on
 loopback), never against a Medblocks workspace. A listed rule that fails there is reported as

@@ -1,6 +1,7 @@
 """Which server the contract suite talks to, and the refusal of a live key.
 
-* nothing configured -> the embedded sandbox, in-process (an ASGI app, no socket);
+* nothing configured -> a fresh in-process sandbox (`medblocks.in_process`: an ASGI app, no
+  socket);
 * `MEDBLOCKS_API_URL` + `MEDBLOCKS_API_KEY` -> that server, named for what it is by asking it
   (`identify`): a sandbox with `/_sandbox` controls (it answers `GET /_sandbox/faults` with its
   faults), a Medblocks sandbox workspace (a `mb_sk_sbx_` key on Medblocks' own host), or "a
@@ -9,7 +10,7 @@
 * a `mb_sk_live_` key -> `LiveKeyRefused`, raised before any client object exists, so no
   request can leave.
 
-`MEDBLOCKS_CONTRACT_BREAK` (self-test only) wraps the embedded sandbox in one deliberate break
+`MEDBLOCKS_CONTRACT_BREAK` (self-test only) wraps the in-process sandbox in one deliberate break
 from `contract_tests.broken`.
 """
 
@@ -26,19 +27,22 @@ import httpx
 from contract_tests.pacing import RATE_ENV, SHARE_OF_LIMIT, PacedTransport, Pacer
 from medblocks.client.checks import DEFAULT_API_URL, SANDBOX_KEY_PREFIX
 from medblocks.config import LIVE_KEY_PREFIX, ConfigError, load_settings
-from medblocks.embedded import InProcessTransport, start_embedded_sandbox
+from medblocks.in_process import (
+    IN_PROCESS_BASE_URL,
+    TIMEOUT,
+    in_process_client,
+    start_in_process_sandbox,
+)
 from medblocks.sandbox.__main__ import parse_args as sandbox_arguments
 from medblocks.spec import pinned_version
 
-EMBEDDED_BASE_URL = "http://testserver"
 FAULTS_CONTROL = "/_sandbox/faults"
 # What a target is, as the reports name it ("<kind> at <url>").
-EMBEDDED = "embedded sandbox (in-process)"
+IN_PROCESS = "in-process sandbox"
 SANDBOX_WITH_CONTROLS = "a sandbox with /_sandbox controls"
 MEDBLOCKS_WORKSPACE = "a Medblocks sandbox workspace"
 A_SERVER = "a server"
 BREAK_ENV = "MEDBLOCKS_CONTRACT_BREAK"
-TIMEOUT = httpx.Timeout(20.0)
 
 
 class LiveKeyRefused(RuntimeError):
@@ -90,12 +94,14 @@ class ContractTarget:
             headers["Authorization"] = f"Bearer {self.api_key}"
         if version:
             headers["Version"] = pinned_version()
+        if self.app is not None:
+            return in_process_client(self.app, headers=headers)
         # A server: within its rate and a 429's Retry-After (`pacing.PacedTransport`).
-        transport: httpx.BaseTransport = (
-            InProcessTransport(self.app) if self.app is not None else PacedTransport(self.pacer)
-        )
         return httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=TIMEOUT, transport=transport
+            base_url=self.base_url,
+            headers=headers,
+            timeout=TIMEOUT,
+            transport=PacedTransport(self.pacer),
         )
 
 
@@ -110,7 +116,7 @@ def refuse_live_key(api_key: str | None) -> None:
         raise LiveKeyRefused(
             "MEDBLOCKS_API_KEY is a live key (mb_sk_live_...): the contract suite fuzzes the API "
             "with random and invalid data and never runs against production. Use a sandbox key "
-            "(mb_sk_sbx_...) or unset MEDBLOCKS_API_KEY and MEDBLOCKS_API_URL for the embedded "
+            "(mb_sk_sbx_...) or unset MEDBLOCKS_API_KEY and MEDBLOCKS_API_URL for the in-process "
             "sandbox. No request was sent."
         )
 
@@ -179,8 +185,8 @@ def select_target(environ: Mapping[str, str] | None = None) -> ContractTarget:
     environ = os.environ if environ is None else environ
     refuse_live_key(environ.get("MEDBLOCKS_API_KEY"))
     broken = environ.get(BREAK_ENV) or None
-    if broken:  # the self-test: always the embedded sandbox, whatever `.env` says
-        return embedded_target(broken)
+    if broken:  # the self-test: always the in-process sandbox, whatever `.env` says
+        return in_process_target(broken)
     try:
         settings = load_settings(environ)
     except ConfigError as exc:
@@ -192,19 +198,19 @@ def select_target(environ: Mapping[str, str] | None = None) -> ContractTarget:
             base_url=settings.base_url,
             api_key=settings.api_key,
         )
-    return embedded_target()
+    return in_process_target()
 
 
-def embedded_target(broken: str | None = None) -> ContractTarget:
+def in_process_target(broken: str | None = None) -> ContractTarget:
     """A fresh in-process sandbox (key from MEDBLOCKS_SANDBOX_API_KEY or minted)."""
-    sandbox = start_embedded_sandbox()
+    sandbox = start_in_process_sandbox()
     app, api_key = sandbox.app, sandbox.api_key
-    label = EMBEDDED
+    label = IN_PROCESS
     if broken:
         from contract_tests.broken import break_app
 
         app = break_app(app, broken)
         label += f", deliberately broken: {broken}"
     return ContractTarget(
-        label=label, base_url=EMBEDDED_BASE_URL, api_key=api_key, app=app, broken=broken
+        label=label, base_url=IN_PROCESS_BASE_URL, api_key=api_key, app=app, broken=broken
     )

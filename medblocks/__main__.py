@@ -3,7 +3,7 @@
 * `spec diff OLD NEW` compares two OpenAPI documents (files or URLs).
 * `spec check [SOURCE]` compares the pinned document with SOURCE, or, without one, with the
   document the configured target serves at `/openapi/medblocks.json` (nothing configured: a
-  fresh embedded sandbox, in-process). The report's `compared:` line names both sides.
+  fresh in-process sandbox, `medblocks.in_process`). The report's `compared:` line names both sides.
 * `audit export [--format csv|jsonl] [--since WHEN]` writes the dashboard's audit log.
 
 The exit status follows `--fail-on`: 0 below the threshold, 1 at or above it, 2 when the
@@ -28,7 +28,7 @@ import httpx
 from medblocks.alerts.cli import add_alerts_commands
 from medblocks.cli_failures import add_verbose_option, run_command
 from medblocks.config import load_settings
-from medblocks.embedded import start_embedded_sandbox
+from medblocks.in_process import start_in_process_sandbox
 from medblocks.mirror import cli as mirror_cli
 from medblocks.mirror.audit import EXPORT_FORMATS
 from medblocks.mirror.db import open_mirror
@@ -37,7 +37,7 @@ from medblocks.spec import PINNED_LABEL, SpecError, load_pinned, read_document
 from medblocks.spec.document import Document
 from medblocks.spec.drift import DriftReport, diff_documents, unknown_report
 
-EMBEDDED_LABEL = f"embedded sandbox {SERVED_PATH}, started in-process as nothing is configured"
+IN_PROCESS_LABEL = f"in-process sandbox {SERVED_PATH}, started as nothing is configured"
 
 
 def is_url(source: str) -> bool:
@@ -51,15 +51,15 @@ def load_source(source: str) -> Document:
 
 def check_configured_target() -> DriftReport:
     """The pinned document against what the configured target serves (no credentials sent);
-    with nothing configured, a fresh embedded sandbox started in-process."""
+    with nothing configured, a fresh in-process sandbox."""
     settings = load_settings()
     if settings.base_url is not None:
         with httpx.Client(
             base_url=settings.base_url, timeout=FETCH_TIMEOUT, follow_redirects=True
         ) as client:
             return check_served_spec(client, settings.base_url + SERVED_PATH)
-    with start_embedded_sandbox(seed_demo=False).client() as client:
-        return check_served_spec(client, EMBEDDED_LABEL)
+    with start_in_process_sandbox(seed_demo=False).client() as client:
+        return check_served_spec(client, IN_PROCESS_LABEL)
 
 
 def run_diff(old_source: str, new_source: str) -> DriftReport:

@@ -2,7 +2,9 @@
 
 Three targets follow from the configuration:
 
-* nothing configured               -> the embedded sandbox (started in-process on demand);
+* nothing configured               -> a sandbox the product starts itself (kind `embedded`):
+                                      the dashboard's embedded sandbox (on loopback), the
+                                      in-process sandbox for `spec check`;
 * a `mb_sk_sbx_` key (+ optional URL) -> a Medblocks sandbox workspace, or a local sandbox;
 * a `mb_sk_live_` key              -> production, with real PHI.
 

@@ -10,7 +10,6 @@ created is kept, and no `X-Request-Id` on its answers.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,15 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.local_servers import free_port
 from tests.test_drift import ORACLE
 
 READY_WITHIN_S = 90.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -43,7 +37,7 @@ def running_prism(document: Path = ORACLE) -> Iterator[str]:
         )
     if not document.exists():
         pytest.fail(f"the document to mock is missing: {document}")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(

@@ -19,7 +19,7 @@ import pytest
 
 from medblocks import served_spec
 from medblocks.__main__ import main
-from medblocks.embedded import start_embedded_sandbox
+from medblocks.in_process import start_in_process_sandbox
 from medblocks.served_spec import check_served_spec
 from medblocks.spec import PINNED_PATH, load_pinned, pinned_version
 from tests import drift_fixtures
@@ -194,7 +194,7 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
-def test_check_without_configuration_says_it_compared_pinned_with_the_embedded_sandbox(
+def test_check_without_configuration_says_it_compared_pinned_with_the_in_process_sandbox(
     tmp_path: Path,
 ) -> None:
     # As a user runs it: a fresh process, no MEDBLOCKS_* variables, no .env in the directory.
@@ -212,8 +212,8 @@ def test_check_without_configuration_says_it_compared_pinned_with_the_embedded_s
     lines = result.stdout.splitlines()
     assert lines[0] == "drift: in-sync"
     assert lines[1] == (
-        "compared: pinned medblocks/spec/medblocks.json (version 2026-04-25) vs embedded sandbox "
-        "/openapi/medblocks.json, started in-process as nothing is configured "
+        "compared: pinned medblocks/spec/medblocks.json (version 2026-04-25) vs in-process sandbox "
+        "/openapi/medblocks.json, started as nothing is configured "
         "(version 2026-04-25, same)"
     )
 
@@ -239,7 +239,7 @@ def test_a_served_document_over_the_size_limit_is_refused_unread(
 
 
 def test_the_in_process_sandbox_both_callers_start_serves_the_pinned_document() -> None:
-    sandbox = start_embedded_sandbox(seed_demo=False)
+    sandbox = start_in_process_sandbox(seed_demo=False)
     with sandbox.client() as anonymous:
         report = check_served_spec(anonymous, "in-process")
         assert anonymous.get("/patients").status_code == 401  # no key was sent

@@ -1,8 +1,8 @@
 """Which API the dashboard talks to, and the clients for it.
 
 `connected_target(settings)` is the one way from configuration to a server the dashboard can
-call: for the embedded kind it starts the sandbox in a background thread once per process (with
-its demo organisation) and talks to it over loopback.
+call: for the embedded kind it starts the embedded sandbox in a background thread once per
+process (with its demo organisation) and talks to it over loopback.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The embedded sandbox: a stateful local emulator of the Medblocks Platform API.
+"""The sandbox: a stateful local emulator of the Medblocks Platform API.
 
 It depends on `medblocks.spec` and the neutral `medblocks.loopback` alone (never on the client
 it exists to check). Its test patients (`PERSONAS`, signed in with `SANDBOX_PASSWORD`) and the

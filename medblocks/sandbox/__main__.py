@@ -15,7 +15,7 @@ from medblocks.sandbox.server import uvicorn_config
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m medblocks.sandbox", description="Run the embedded Medblocks sandbox."
+        prog="python -m medblocks.sandbox", description="Run the Medblocks sandbox on a port."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787)

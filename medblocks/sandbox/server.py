@@ -71,7 +71,7 @@ def start_in_thread(config: SandboxConfig | None = None, host: str = "127.0.0.1"
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
-            raise RuntimeError("the embedded sandbox did not start")
+            raise RuntimeError("the sandbox did not start")
         time.sleep(0.01)
     return RunningSandbox(
         base_url=f"http://{host}:{port}",

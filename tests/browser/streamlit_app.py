@@ -4,29 +4,21 @@ where screenshots go; what the browser received, searched for the key."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Page, Response, WebSocket
 
 from medblocks.dashboard.contract_runs import REPORTS_ENV
 from medblocks.mirror.settings import DATABASE_URL_VARIABLE, sqlite_url
+from tests.local_servers import free_port, wait_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_PREFIX = "mb_sk_"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -65,16 +57,7 @@ def _running(env: dict[str, str], extra_args: tuple[str, ...], port: int) -> Ite
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/_stcore/health").is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("streamlit did not start")
-            time.sleep(0.2)
+        wait_answering(process, f"{base}/_stcore/health", what="streamlit", timeout=60)
         yield base
     finally:
         process.terminate()

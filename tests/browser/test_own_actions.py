@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from medblocks.client import Medblocks
 from medblocks.mirror import open_mirror, schema
 from medblocks.sandbox import RunningSandbox
+from tests.browser.conftest import disconnect
 from tests.browser.streamlit_app import streamlit_server
 
 pytestmark = pytest.mark.browser
@@ -136,19 +137,7 @@ def test_a_disconnect_shows_in_the_connection_health_table(
 ) -> None:
     fill_mirror_once(page, dashboard)
     patient, connection, _ = failing_connection(api, "active")
-    open_page(page, f"{dashboard}/patients?open={patient}")
-    # the page's last section drawn: the run is over, nothing redraws the select under the click
-    expect(page.get_by_role("heading", name="Records")).to_be_visible(timeout=60_000)
-    picker = page.get_by_test_id("stSelectbox").filter(has_text="Connection to disconnect")
-    option = page.get_by_role("option", name=connection)
-    deadline = time.monotonic() + 60
-    while not option.count():  # open the list (again, if a late redraw closed it)
-        assert time.monotonic() < deadline, "the connection is not offered for disconnecting"
-        picker.click()
-        page.wait_for_timeout(500)
-    option.click()
-    page.get_by_role("button", name="Disconnect the selected connection").click()
-    page.get_by_role("button", name="Yes, disconnect").click()
+    disconnect(page, dashboard, patient, connection)
     expect(page.get_by_text("Disconnected.")).to_be_visible(timeout=30_000)
     open_page(page, f"{dashboard}/health?connection={connection}")  # no Sync now
     expect(page.get_by_text(re.compile(rf"^Patient {patient} · .* · disconnected"))).to_be_visible()

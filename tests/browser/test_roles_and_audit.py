@@ -22,7 +22,9 @@ from medblocks.mirror.audit import AuditFilter, entries
 from medblocks.mirror.db import open_mirror
 from medblocks.mirror.settings import sqlite_url
 from medblocks.sandbox import RunningSandbox
-from tests.browser.streamlit_app import free_port, streamlit_server
+from tests.browser.conftest import disconnect
+from tests.browser.streamlit_app import streamlit_server
+from tests.local_servers import free_port, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -85,21 +87,6 @@ def active_connection(sandbox: RunningSandbox, skip: int = 0) -> tuple[str, str,
     return found[skip]
 
 
-def disconnect(page: Page, base: str, patient: str, connection: str) -> None:
-    page.goto(f"{base}/patients?open={patient}")
-    expect(page.get_by_role("heading", name="Records")).to_be_visible(timeout=60_000)
-    picker = page.get_by_test_id("stSelectbox").filter(has_text="Connection to disconnect")
-    option = page.get_by_role("option", name=connection)
-    deadline = time.monotonic() + 60
-    while not option.count():
-        assert time.monotonic() < deadline, "the connection is not offered for disconnecting"
-        picker.click()
-        page.wait_for_timeout(500)
-    option.click()
-    page.get_by_role("button", name="Disconnect the selected connection").click()
-    page.get_by_role("button", name="Yes, disconnect").click()
-
-
 def logged(database: str, person: str) -> list[tuple[str, str]]:
     mirror = open_mirror(database)
     try:
@@ -109,10 +96,9 @@ def logged(database: str, person: str) -> list[tuple[str, str]]:
 
 
 def wait_logged(database: str, person: str, wanted: tuple[str, str]) -> None:
-    deadline = time.monotonic() + 60
-    while wanted not in logged(database, person):
-        assert time.monotonic() < deadline, f"{wanted} never reached the audit log"
-        time.sleep(0.2)
+    wait_until(
+        lambda: wanted in logged(database, person), timeout=60, what=f"{wanted} in the audit log"
+    )
 
 
 def force_reveal_over_the_websocket(page: Page) -> list[bool]:

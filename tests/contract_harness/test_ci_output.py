@@ -10,15 +10,12 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from contract_tests.prose import NOT_CHECKABLE, RULES
@@ -26,6 +23,7 @@ from contract_tests.reports import failure_causes
 from contract_tests.run import Failure
 from contract_tests.subprocess_run import ROOT, ChildRun, run_suite
 from contract_tests.target import BREAK_ENV, sandbox_default_url
+from tests.local_servers import free_port, wait_answering
 
 KEY = "mb_sk_sbx_01CIOUTPUTKEY00000000000000"
 BROKEN_RULE = "catalog-search-case-insensitive"
@@ -39,12 +37,6 @@ CONTRACT_MODULES = {
     "test_served_spec.py",
     "test_stateful.py",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +63,7 @@ def served_sandbox() -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "the sandbox exited during start-up"
-            try:
-                httpx.get(f"{base_url}/openapi/medblocks.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_answering(process, f"{base_url}/openapi/medblocks.json", what="the sandbox")
         yield base_url
     finally:
         process.terminate()
@@ -92,8 +77,8 @@ def junit_cases(run: ChildRun) -> list[ET.Element]:
 
 def test_the_target_is_named_first(broken_run: ChildRun) -> None:
     first = broken_run.output.splitlines()[:2]
-    assert first[0] == "contract target: embedded sandbox (in-process), deliberately broken: " + (
-        f"{BROKEN_RULE} at http://testserver"
+    assert first[0] == "contract target: in-process sandbox, deliberately broken: " + (
+        f"{BROKEN_RULE} at http://in-process.invalid"
     )
     assert sandbox_default_url() in first[1] and "python -m medblocks.sandbox" in first[1]
 

@@ -8,7 +8,7 @@ import httpx
 from contract_tests.calls import connected_session, create_patient, create_webhook
 from contract_tests.cleanup import caused_by_run, clean_up, left_behind
 from contract_tests.run import RunState
-from contract_tests.target import embedded_target
+from contract_tests.target import in_process_target
 
 
 def _ids(api: httpx.Client) -> set[str]:
@@ -16,7 +16,7 @@ def _ids(api: httpx.Client) -> set[str]:
 
 
 def test_clean_up_deletes_the_runs_data_and_nothing_else() -> None:
-    target = embedded_target()
+    target = in_process_target()
     state = RunState(target.label, target.base_url, budget_seconds=60)
     with target.client() as api:
         bystander = api.post("/patients", json={"patient_id": "not-from-this-run"}).json()["id"]
@@ -31,7 +31,7 @@ def test_clean_up_deletes_the_runs_data_and_nothing_else() -> None:
 
 
 def test_clean_up_reports_what_it_could_not_delete() -> None:
-    target = embedded_target()
+    target = in_process_target()
     state = RunState(target.label, target.base_url, budget_seconds=60)
     with target.client() as api:
         stuck = create_patient(api, state, "stuck")["id"]
@@ -55,7 +55,7 @@ def _events_about(api: httpx.Client, endpoint: str, state: RunState) -> int:
 def test_clean_up_counts_webhook_events_and_its_left_behind_figure_is_true() -> None:
     """A completed session makes events on the run's own endpoint (deleted with it) and on the
     demo's endpoint for `*` (which the run does not own and the API cannot clean)."""
-    target = embedded_target()
+    target = in_process_target()
     state = RunState(target.label, target.base_url, budget_seconds=60)
     with target.client() as api:
         mine = create_webhook(api, state, "http://localhost:9/clean-events")["id"]

@@ -20,7 +20,8 @@ from contract_tests.prose import RULES, ProseRule, RuleContext, run_rule
 from contract_tests.run import RunState
 from contract_tests.sandbox_gaps import SANDBOX_GAPS
 from contract_tests.subprocess_run import run_suite
-from contract_tests.target import BREAK_ENV, EMBEDDED_BASE_URL, ContractTarget
+from contract_tests.target import BREAK_ENV, ContractTarget
+from medblocks.in_process import IN_PROCESS_BASE_URL
 from medblocks.sandbox import SandboxConfig, create_app
 
 
@@ -34,7 +35,7 @@ def run_reduced(sandbox: Any, prose_rule: ProseRule, broken: str | None) -> tupl
     ("" when it passed) and the run state (its recorded failures, its clean-up)."""
     app = break_app(sandbox, broken) if broken else sandbox
     key = sandbox.state.sandbox.api_key
-    target = ContractTarget("embedded sandbox", EMBEDDED_BASE_URL, key, app=app, broken=broken)
+    target = ContractTarget("in-process sandbox", IN_PROCESS_BASE_URL, key, app=app, broken=broken)
     state = RunState(target.label, target.base_url, 60, target.reproduce_url, key)
     with target.client() as api:
         try:

@@ -6,14 +6,13 @@ sandbox mirrors into a database of its own and never opens `MEDBLOCKS_DATABASE_U
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 import sqlalchemy as sa
 
 from medblocks.dashboard.database_problem import DatabaseProblem
 from medblocks.sandbox import RunningSandbox
 from tests.dashboard.apptest import open_app_page
+from tests.local_servers import free_port
 from tests.mirror.conftest import postgres_server  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.usefixtures("app_environment")
@@ -28,12 +27,6 @@ def configured_target(
     monkeypatch.setenv("MEDBLOCKS_API_URL", embedded.base_url)
 
 
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def said(at: object) -> str:
     return " ".join(
         [e.value for e in at.error] + [t.value for t in at.text]  # type: ignore[attr-defined]
@@ -45,7 +38,7 @@ def said(at: object) -> str:
 def test_a_database_that_does_not_answer_is_one_message(
     monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:
-    url = f"postgresql+psycopg://ops:s3cret@127.0.0.1:{unused_port()}/medblocks"
+    url = f"postgresql+psycopg://ops:s3cret@127.0.0.1:{free_port()}/medblocks"
     monkeypatch.setenv("MEDBLOCKS_DATABASE_URL", url)
     at = open_app_page(page)
     assert not at.exception, [e.value for e in at.exception]
@@ -57,7 +50,7 @@ def test_a_database_that_does_not_answer_is_one_message(
 
 @pytest.mark.usefixtures("configured_target")
 def test_pages_without_the_mirror_keep_working(monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"postgresql+psycopg://ops@127.0.0.1:{unused_port()}/medblocks"
+    url = f"postgresql+psycopg://ops@127.0.0.1:{free_port()}/medblocks"
     monkeypatch.setenv("MEDBLOCKS_DATABASE_URL", url)
     at = open_app_page("ui_pages/sources.py")
     assert not at.exception, [e.value for e in at.exception]
@@ -83,7 +76,7 @@ def test_a_refused_login_is_one_message(
 def test_the_embedded_sandbox_never_opens_the_configured_database(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    url = f"postgresql+psycopg://ops:s3cret@127.0.0.1:{unused_port()}/medblocks"
+    url = f"postgresql+psycopg://ops:s3cret@127.0.0.1:{free_port()}/medblocks"
     monkeypatch.setenv("MEDBLOCKS_DATABASE_URL", url)
     at = open_app_page("ui_pages/connection_health.py")
     assert not at.exception, [e.value for e in at.exception]

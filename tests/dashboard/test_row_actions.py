@@ -5,6 +5,7 @@ sessions are followed as the mirror holds them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -60,6 +61,36 @@ def test_an_open_unexpired_direct_link_at_that_source_is_found() -> None:
     assert ra.open_link(pd.DataFrame(), "pat_1", "src_a", NOW) is None
 
 
+RunBulk = Callable[..., list[ra.BulkRow]]
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    return Ledger(sqlite_url(tmp_path / "ledger.sqlite3"))
+
+
+@pytest.fixture
+def run_bulk(client: Medblocks, target: Target, ledger: Ledger) -> RunBulk:
+    """`run_bulk(plan, batch_id, sleep=...)`: `create_bulk` on the sandbox and this test's
+    ledger, as one operator with one return page."""
+
+    def run(
+        plan: list[ra.BulkRow], batch_id: str, sleep: Callable[[float], None] = lambda _: None
+    ) -> list[ra.BulkRow]:
+        return ra.create_bulk(
+            plan,
+            client=client,
+            ledger=ledger,
+            target=target,
+            batch_id=batch_id,
+            return_url=RETURN,
+            launched_by=Actor("test", "ops"),
+            sleep=sleep,
+        )
+
+    return run
+
+
 def selected(client: Medblocks, count: int) -> pd.DataFrame:
     patients = list(client.patients.list(limit=100))[:count]
     source = next(iter(client.sources.list()))
@@ -78,7 +109,7 @@ def selected(client: Medblocks, count: int) -> pd.DataFrame:
 
 
 def test_bulk_makes_one_session_per_row_once_paced_and_offers_open_links(
-    client: Medblocks, target: Target, tmp_path: Path
+    client: Medblocks, run_bulk: RunBulk
 ) -> None:
     rows_in = selected(client, 3)
     first = rows_in.iloc[0]
@@ -89,21 +120,11 @@ def test_bulk_makes_one_session_per_row_once_paced_and_offers_open_links(
     assert [r.outcome for r in plan] == ["offered (open already)", "to create", "to create"]
     before = {p: len(list(client.patients.sessions(p))) for p in rows_in["patient_id"]}
     pauses: list[float] = []
-    ledger = Ledger(sqlite_url(tmp_path / "ledger.sqlite3"))
-    kwargs = dict(
-        client=client,
-        ledger=ledger,
-        target=target,
-        batch_id="batch-1",
-        return_url=RETURN,
-        launched_by=Actor("test", "ops"),
-        sleep=pauses.append,
-    )
-    done = ra.create_bulk(plan, **kwargs)  # type: ignore[arg-type]
+    done = run_bulk(plan, "batch-1", sleep=pauses.append)
     assert [r.outcome for r in done] == ["offered (open already)", "created", "created"]
     assert pauses == [ra.BULK_PAUSE_S]  # between the two creations, not before the first
     assert all(r.session_id.startswith("ps_") and r.url for r in done[1:])
-    again = ra.create_bulk(plan, **kwargs)  # type: ignore[arg-type]  # the same batch again
+    again = run_bulk(plan, "batch-1")  # the same batch again
     assert [r.session_id for r in again] == [r.session_id for r in done]
     after = {p: len(list(client.patients.sessions(p))) for p in rows_in["patient_id"]}
     assert [after[p] - before[p] for p in rows_in["patient_id"]] == [0, 1, 1]
@@ -121,9 +142,7 @@ def test_bulk_makes_one_session_per_row_once_paced_and_offers_open_links(
     assert "P▒▒▒▒ (masked)" in exported and done[1].url in exported
 
 
-def test_a_failed_row_is_recorded_and_never_retried(
-    client: Medblocks, target: Target, tmp_path: Path
-) -> None:
+def test_a_failed_row_is_recorded_and_never_retried(ledger: Ledger, run_bulk: RunBulk) -> None:
     bad = pd.DataFrame(
         [
             {
@@ -135,22 +154,12 @@ def test_a_failed_row_is_recorded_and_never_retried(
             }
         ]
     )
-    ledger = Ledger(sqlite_url(tmp_path / "ledger.sqlite3"))
-    kwargs = dict(
-        client=client,
-        ledger=ledger,
-        target=target,
-        batch_id="batch-bad",
-        return_url=RETURN,
-        launched_by=Actor("test", "ops"),
-        sleep=lambda _: None,
-    )
-    (failed,) = ra.create_bulk(ra.plan_bulk(bad, pd.DataFrame(), NOW), **kwargs)  # type: ignore[arg-type]
+    (failed,) = run_bulk(ra.plan_bulk(bad, pd.DataFrame(), NOW), "batch-bad")
     assert failed.outcome == "failed" and failed.detail
     intent = ra.bulk_intent("batch-bad", "conn_bad")
     record = ledger.get(intent)
     assert record is not None and record.error and record.session_id is None
-    (again,) = ra.create_bulk(ra.plan_bulk(bad, pd.DataFrame(), NOW), **kwargs)  # type: ignore[arg-type]
+    (again,) = run_bulk(ra.plan_bulk(bad, pd.DataFrame(), NOW), "batch-bad")
     assert again.outcome == "failed"
     assert ledger.get(intent) == record  # not tried again: the same record, same error
 

@@ -5,17 +5,24 @@ as a throwaway cluster (initdb + pg_ctl in a temporary directory, on a free loop
 each test gets a database of its own. initdb refuses to run as root, so as root the cluster
 runs as the `postgres` user. Missing binaries fail the tests (CI installs `postgresql`): the
 PostgreSQL half never skips.
+
+Beside the fixtures, the helpers the mirror's tests share: `rows` (a table as dicts), `synced`
+(one sync from the sandbox), `command_env` (a mirror command's environment), `signed` (the
+headers of a delivery signed with `WEBHOOK_SECRET`), `delivered` (a listed event as the bytes
+its delivery carries) and the `receiver` fixture (the webhook receiver on loopback, re-reading
+from the sandbox).
 """
 
 from __future__ import annotations
 
 import glob
 import itertools
+import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +32,15 @@ import pytest
 import sqlalchemy as sa
 
 from medblocks.client import AsyncMedblocks
+from medblocks.client import models as m
+from medblocks.client.webhooks_signature import expected_signature
 from medblocks.mirror import Mirror, open_mirror
+from medblocks.mirror.poll import event_body
+from medblocks.mirror.receiver import create_receiver
+from medblocks.mirror.server import RunningReceiver, serve_in_thread
+from medblocks.mirror.sync import sync_mirror
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from tests.local_servers import free_port
 
 _databases = itertools.count()
 
@@ -43,12 +57,6 @@ def _pg_bin() -> str:
 
 def _as_cluster_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -72,7 +80,7 @@ class PgCluster:
             check=True,
             capture_output=True,
         )
-        return cls(bindir, workdir, _free_port())
+        return cls(bindir, workdir, free_port())
 
     @property
     def url(self) -> str:
@@ -183,3 +191,56 @@ def aclient_for(sandbox: RunningSandbox) -> Any:
         return AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url, **options)
 
     return make
+
+
+WEBHOOK_SECRET = "whsec_test_receiver_secret"
+
+
+def rows(mirror: Mirror, table: sa.Table) -> list[dict[str, Any]]:
+    with mirror.read() as db:
+        return [dict(row._mapping) for row in db.execute(sa.select(table))]
+
+
+async def synced(mirror: Mirror, sandbox: RunningSandbox, **options: Any) -> Any:
+    """One sync of `mirror` from `sandbox` (its report)."""
+    async with AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
+        return await sync_mirror(mirror, [client], **options)
+
+
+def command_env(sandbox: RunningSandbox, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a `python -m medblocks mirror ...` child mirroring `sandbox` into
+    `database_url` (this process's environment, plus `extra`)."""
+    return dict(
+        os.environ,
+        MEDBLOCKS_API_KEY=sandbox.api_key,
+        MEDBLOCKS_API_URL=sandbox.base_url,
+        MEDBLOCKS_DATABASE_URL=database_url,
+        **extra,
+    )
+
+
+def signed(body: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> dict[str, str]:
+    """The headers of a delivery of `body` signed with `secret` at `at` (default: now)."""
+    t = int(time.time()) if at is None else at
+    return {
+        "Medblocks-Signature": f"t={t},v1={expected_signature(body, t, secret)}",
+        "Content-Type": "application/json",
+    }
+
+
+def delivered(event: m.WebhookEvent) -> bytes:
+    """A listed event as the body its delivery carries (`medblocks.mirror.poll.event_body`)."""
+    return json.dumps(event_body(event)).encode()
+
+
+@pytest.fixture
+def receiver(mirror: Mirror, sandbox: RunningSandbox) -> Iterator[RunningReceiver]:
+    """The webhook receiver on loopback (secret `WEBHOOK_SECRET`), re-reading from `sandbox`."""
+    app = create_receiver(
+        mirror,
+        WEBHOOK_SECRET,
+        lambda: AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url),
+    )
+    running = serve_in_thread(app)
+    yield running
+    running.stop()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
-from tests.mirror.conftest import _free_port
+from tests.local_servers import free_port
 
 KEY = "mb_sk_sbx_clifailurestests0123456789"
 MIRROR_COMMANDS = {
@@ -60,7 +60,7 @@ def test_an_api_that_does_not_answer(command: str, tmp_path: Path) -> None:
     done = run(
         MIRROR_COMMANDS[command],
         MEDBLOCKS_API_KEY=KEY,
-        MEDBLOCKS_API_URL=f"http://127.0.0.1:{_free_port()}",
+        MEDBLOCKS_API_URL=f"http://127.0.0.1:{free_port()}",
         MEDBLOCKS_DATABASE_URL=f"sqlite:///{tmp_path / 'm.sqlite3'}",
     )
     assert_one_clear_message(done, "the API did not answer")
@@ -86,7 +86,7 @@ def test_a_database_that_does_not_answer(command: str, served: RunningSandbox) -
         MIRROR_COMMANDS[command],
         MEDBLOCKS_API_KEY=KEY,
         MEDBLOCKS_API_URL=served.base_url,
-        MEDBLOCKS_DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/none",
+        MEDBLOCKS_DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none",
     )
     assert_one_clear_message(done, "the mirror's database did not answer or refused the login")
 
@@ -111,7 +111,7 @@ def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
     args = MIRROR_COMMANDS["sync"]
     env = {
         "MEDBLOCKS_API_KEY": KEY,
-        "MEDBLOCKS_API_URL": f"http://127.0.0.1:{_free_port()}",
+        "MEDBLOCKS_API_URL": f"http://127.0.0.1:{free_port()}",
         "MEDBLOCKS_DATABASE_URL": f"sqlite:///{tmp_path / 'm.sqlite3'}",
     }
     for verbose in (["mirror", "--verbose", *args[1:]], [*args, "--verbose"]):
@@ -125,7 +125,7 @@ def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
     "args", [["spec", "check"], ["spec", "diff", "URL", "medblocks/spec/medblocks.json"]]
 )
 def test_spec_commands_with_an_api_that_does_not_answer(args: list[str]) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     args = [a.replace("URL", f"{url}/openapi.json") for a in args]
     done = run(args, MEDBLOCKS_API_KEY=KEY, MEDBLOCKS_API_URL=url)
     assert done.returncode == 2
@@ -137,7 +137,7 @@ def test_spec_commands_with_an_api_that_does_not_answer(args: list[str]) -> None
     "args", [["alerts", "check"], ["alerts", "silence", "list"], ["alerts", "test"]]
 )
 def test_alerts_commands_with_a_database_that_does_not_answer(args: list[str]) -> None:
-    database = f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/none"
+    database = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"
     done = run(
         args,
         MEDBLOCKS_DATABASE_URL=database,

@@ -9,7 +9,6 @@ database refuse long ids itself (a trigger) and runs `mirror sync` as a person w
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from medblocks.client import Medblocks
 from medblocks.mirror import Mirror, schema
 from medblocks.sandbox import RunningSandbox
+from tests.mirror.conftest import command_env
 
 LONG_ID = "p" * 250
 
@@ -44,12 +44,7 @@ def patients_phi(sandbox: RunningSandbox) -> set[str]:
 def cli_sync(
     sandbox: RunningSandbox, database_url: str, *args: str
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        MEDBLOCKS_API_KEY=sandbox.api_key,
-        MEDBLOCKS_API_URL=sandbox.base_url,
-        MEDBLOCKS_DATABASE_URL=database_url,
-    )
+    env = command_env(sandbox, database_url)
     return subprocess.run(
         [sys.executable, "-m", "medblocks", "mirror", "sync", "--no-progress", *args],
         env=env,

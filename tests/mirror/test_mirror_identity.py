@@ -28,7 +28,7 @@ from medblocks.mirror.identity import (
     start_over,
 )
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
-from tests.mirror.test_mirror_sync import sync
+from tests.mirror.conftest import synced
 
 
 def snapshot(mirror: Mirror) -> dict[str, list[tuple[Any, ...]]]:
@@ -52,7 +52,7 @@ def other_sandbox() -> Iterator[RunningSandbox]:
 async def with_history(mirror: Mirror, sandbox: RunningSandbox) -> Mirror:
     """A mirror claimed for `sandbox`, synced, holding status history."""
     claim_with(mirror, sandbox.base_url, sandbox.api_key)
-    await sync(mirror, sandbox)
+    await synced(mirror, sandbox)
     with mirror.read() as db:
         assert db.execute(sa.select(sa.func.count()).select_from(schema.status_changes)).scalar()
     return mirror
@@ -90,7 +90,7 @@ async def test_a_host_alias_is_the_same_organisation(
     assert alias != sandbox.base_url
     claim_with(with_history, alias, sandbox.api_key)
     assert snapshot(with_history) == before
-    await sync(with_history, sandbox)  # and syncing through the alias keeps the history
+    await synced(with_history, sandbox)  # and syncing through the alias keeps the history
     assert snapshot(with_history)["status_changes"] == before["status_changes"]
 
 
@@ -142,7 +142,7 @@ async def test_starting_over_archives_the_history_and_binds_the_new_target(
         "key": Organisation.of(other_sandbox.base_url, other_sandbox.api_key).key,
     }
     claim_with(with_history, other_sandbox.base_url, other_sandbox.api_key)  # now its own
-    await sync(with_history, other_sandbox)
+    await synced(with_history, other_sandbox)
     with pytest.raises(OtherOrganisation):  # and the first one is now the other organisation
         claim_with(with_history, sandbox.base_url, sandbox.api_key)
 

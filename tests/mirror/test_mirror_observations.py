@@ -5,7 +5,6 @@ connection's creation)."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from medblocks.mirror.store import MirrorWriter
 from medblocks.mirror.sync import sync_mirror
 from medblocks.mirror.watch import SessionWatcher, open_session_ids, reread_open_sessions
 from medblocks.sandbox import RunningSandbox
+from tests.local_servers import wait_until
 
 RETURN_URL = "http://127.0.0.1:8501/connected"
 
@@ -117,10 +117,11 @@ async def test_the_watcher_thread_re_reads_on_its_own(
             f"/_sandbox/patient-sessions/{session.id}/complete",
             {"outcome": "failed", "failure_code": "user_denied", "connection_id": source},
         )
-        deadline = time.monotonic() + 60
-        while [c["status"] for c in connections(mirror, "obs_watched")] != ["failed"]:
-            assert time.monotonic() < deadline, "the watcher never re-read the session"
-            time.sleep(0.1)
+        wait_until(
+            lambda: [c["status"] for c in connections(mirror, "obs_watched")] == ["failed"],
+            timeout=60,
+            what="the watcher to re-read the session",
+        )
     finally:
         watcher.stop()
     assert not watcher._thread.is_alive()

@@ -3,13 +3,11 @@ oldest first and once, also when the same event arrives by webhook too."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from medblocks.client import AsyncMedblocks, Medblocks
 from medblocks.mirror import Mirror, schema
@@ -18,11 +16,7 @@ from medblocks.mirror.poll import checkpoint_name, event_body, poll_events
 from medblocks.mirror.store import MirrorWriter
 from medblocks.mirror.sync import sync_mirror
 from medblocks.sandbox import RunningSandbox
-
-
-def rows(mirror: Mirror, table: sa.Table) -> list[dict[str, Any]]:
-    with mirror.read() as db:
-        return [dict(row._mapping) for row in db.execute(sa.select(table))]
+from tests.mirror.conftest import command_env, rows
 
 
 async def test_poll_applies_new_events_once(
@@ -72,12 +66,7 @@ def test_poll_command_line(mirror: Mirror, database_url: str, sandbox: RunningSa
     with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
         mine = client.webhooks.create("http://127.0.0.1:9/nobody-listens", ["*"])
         conn = next(c for c in client.patients.retrieve("user_1000").connections)
-    env = dict(
-        os.environ,
-        MEDBLOCKS_API_KEY=sandbox.api_key,
-        MEDBLOCKS_API_URL=sandbox.base_url,
-        MEDBLOCKS_DATABASE_URL=database_url,
-    )
+    env = command_env(sandbox, database_url)
     env.pop("MEDBLOCKS_WEBHOOK_ENDPOINT_ID", None)
     done = subprocess.run(
         [sys.executable, "-m", "medblocks", "mirror", "poll"],

@@ -7,65 +7,24 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
-import os
 import select
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from medblocks.client import AsyncMedblocks, Medblocks
-from medblocks.client.webhooks_signature import expected_signature
 from medblocks.mirror import Mirror, schema
 from medblocks.mirror.receiver import WEBHOOK_PATH, create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
-from medblocks.mirror.sync import sync_mirror
 from medblocks.sandbox import RunningSandbox
-
-SECRET = "whsec_test_receiver_secret"
-
-
-def signed(body: bytes, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
-    t = int(time.time()) if at is None else at
-    return {
-        "Medblocks-Signature": f"t={t},v1={expected_signature(body, t, secret)}",
-        "Content-Type": "application/json",
-    }
-
-
-def rows(mirror: Mirror, table: sa.Table) -> list[dict[str, Any]]:
-    with mirror.read() as db:
-        return [dict(row._mapping) for row in db.execute(sa.select(table))]
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def receiver(mirror: Mirror, sandbox: RunningSandbox) -> Iterator[RunningReceiver]:
-    app = create_receiver(
-        mirror,
-        SECRET,
-        lambda: AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url),
-    )
-    running = serve_in_thread(app)
-    yield running
-    running.stop()
-
-
-async def synced(mirror: Mirror, sandbox: RunningSandbox) -> None:
-    async with AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
-        await sync_mirror(mirror, [client])
+from tests.local_servers import free_port, wait_until
+from tests.mirror.conftest import WEBHOOK_SECRET, command_env, delivered, rows, signed, synced
 
 
 def post(receiver: RunningReceiver, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -123,7 +82,7 @@ async def test_sandbox_deliveries_reach_the_mirror_once(
             conn = next(r for r in rows(mirror, schema.connections) if r["id"] == active["id"])
             return bool(conn["status"] == "refresh_failed")
 
-        wait_until(mirrored)
+        wait_until(mirrored, what="the delivered event in the mirror")
         assert time.monotonic() - started < 7  # the sandbox's worker wakes at once on a change
         stored = rows(mirror, schema.events)
         assert [(e["type"], e["received_via"]) for e in stored] == [
@@ -163,20 +122,14 @@ async def test_events_out_of_order_leave_the_mirror_as_the_api_is(
     assert kinds == ["records.sync.completed", "connection.token_refresh_failed"]  # newest first
 
     for event in events:  # the newer event first, then the older one
-        body = json.dumps(
-            {
-                "id": event.id,
-                "object": "event",
-                "type": event.type,
-                "api_version": event.api_version,
-                "created_at": event.created_at,
-                "data": event.data.model_dump(mode="json"),
-            }
-        ).encode()
+        body = delivered(event)
         answer = post(receiver, body, signed(body))
         assert answer.status_code == 200 and answer.json()["duplicate"] is False
 
-    wait_until(lambda: all(e["applied_at"] for e in rows(mirror, schema.events)))
+    wait_until(
+        lambda: all(e["applied_at"] for e in rows(mirror, schema.events)),
+        what="every event applied",
+    )
     conn = next(r for r in rows(mirror, schema.connections) if r["id"] == active["id"])
     assert conn["status"] == "active" and conn["records_arrived"] is True
     assert conn["failing_since"] is None
@@ -202,7 +155,10 @@ async def test_a_session_event_brings_in_a_patient_the_mirror_did_not_have(
         data={"object": {"id": session.id, "patient_id": "mirror_new_patient"}},
     )
     assert post(receiver, body, signed(body)).status_code == 200
-    wait_until(lambda: all(e["applied_at"] for e in rows(mirror, schema.events)))
+    wait_until(
+        lambda: all(e["applied_at"] for e in rows(mirror, schema.events)),
+        what="every event applied",
+    )
     assert "mirror_new_patient" in {r["id"] for r in rows(mirror, schema.patients)}
     mirrored_session = next(r for r in rows(mirror, schema.sessions) if r["id"] == session.id)
     assert mirrored_session["status"] == "complete"
@@ -215,16 +171,8 @@ def listening(
     database_url: str, sandbox: RunningSandbox
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`python -m medblocks mirror listen` in a process of its own; yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(
-        os.environ,
-        MEDBLOCKS_API_KEY=sandbox.api_key,
-        MEDBLOCKS_API_URL=sandbox.base_url,
-        MEDBLOCKS_DATABASE_URL=database_url,
-        MEDBLOCKS_WEBHOOK_SECRET=SECRET,
-    )
+    port = free_port()
+    env = command_env(sandbox, database_url, MEDBLOCKS_WEBHOOK_SECRET=WEBHOOK_SECRET)
     process = subprocess.Popen(
         [sys.executable, "-m", "medblocks", "mirror", "listen", "--port", str(port)],
         env=env,
@@ -242,7 +190,7 @@ def listening(
             except httpx.TransportError:
                 return False
 
-        wait_until(serving, timeout=30)
+        wait_until(serving, timeout=30, what="`mirror listen` to answer")
         yield base, process
     finally:
         process.terminate()
@@ -256,14 +204,17 @@ def test_listen_command_line(mirror: Mirror, database_url: str, sandbox: Running
         assert bad.status_code == 401
         good = httpx.post(base + WEBHOOK_PATH, content=body, headers=signed(body))
         assert good.status_code == 200 and good.json() == {"received": True, "duplicate": False}
-        wait_until(lambda: all(e["applied_at"] for e in rows(mirror, schema.events)))
+        wait_until(
+            lambda: all(e["applied_at"] for e in rows(mirror, schema.events)),
+            what="every event applied",
+        )
         stored = rows(mirror, schema.events)
         assert [(e["id"], e["outcome"]) for e in stored] == [
             ("evt_01CLIEVENT", "stored: some.future_event changes nothing the mirror holds")
         ]
     out, err = process.communicate(timeout=10)
     assert out.startswith(f"mirror receiver: {base}/webhooks/medblocks")
-    assert sandbox.api_key not in out + err and SECRET not in out + err
+    assert sandbox.api_key not in out + err and WEBHOOK_SECRET not in out + err
 
 
 # -- limits before work: hostile deliveries are refused before anything is stored -----------------

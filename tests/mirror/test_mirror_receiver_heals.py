@@ -13,7 +13,6 @@ acceptance's 60 s lock: `MIRROR_OUTAGE_SECONDS=60`).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sqlite3
 import threading
@@ -30,8 +29,9 @@ from medblocks.mirror import Mirror, open_mirror, schema
 from medblocks.mirror.receiver import create_receiver
 from medblocks.mirror.server import RunningReceiver, serve_in_thread
 from medblocks.sandbox import RunningSandbox
-from tests.mirror.conftest import PgCluster
-from tests.mirror.test_mirror_receiver import SECRET, post, rows, signed, synced
+from tests.local_servers import wait_until
+from tests.mirror.conftest import WEBHOOK_SECRET, PgCluster, delivered, rows, signed, synced
+from tests.mirror.test_mirror_receiver import post
 
 OUTAGE_SECONDS = float(os.environ.get("MIRROR_OUTAGE_SECONDS", "0"))
 CHANGED = 4  # connections set to refresh_failed: more events than a worker at a time
@@ -47,13 +47,6 @@ class GatedTransport(httpx.AsyncHTTPTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await asyncio.to_thread(self.gate.wait)
         return await super().handle_async_request(request)
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def health(receiver: RunningReceiver) -> httpx.Response:
@@ -75,19 +68,7 @@ def pending_events(sandbox: RunningSandbox, controls: Any) -> tuple[list[bytes],
         for conn_id in active:
             controls.set_status(conn_id, "refresh_failed")
         events = list(client.webhooks.events(endpoint.id))
-    bodies = [
-        json.dumps(
-            {
-                "id": e.id,
-                "object": "event",
-                "type": e.type,
-                "api_version": e.api_version,
-                "created_at": e.created_at,
-                "data": e.data.model_dump(mode="json"),
-            }
-        ).encode()
-        for e in events
-    ]
+    bodies = [delivered(e) for e in events]
     return bodies, active
 
 
@@ -103,7 +84,7 @@ async def outage_while_applying(
     gate = threading.Event()
     app = create_receiver(
         mirror,
-        SECRET,
+        WEBHOOK_SECRET,
         lambda: AsyncMedblocks(
             sandbox.api_key, base_url=sandbox.base_url, transport=GatedTransport(gate)
         ),
@@ -117,7 +98,11 @@ async def outage_while_applying(
         take_away()
         away_since = time.monotonic()
         gate.set()
-        wait_for(lambda: health(receiver).status_code == 503, 120, "/health to say unhealthy")
+        wait_until(
+            lambda: health(receiver).status_code == 503,
+            timeout=120,
+            what="/health to say unhealthy",
+        )
         said = health(receiver).json()
         assert said["ok"] is False and "database is not taking writes" in said["problem"]
         assert said["pending"] >= 1
@@ -126,12 +111,14 @@ async def outage_while_applying(
             time.sleep(remaining)
         assert health(receiver).status_code == 503  # still stuck while the database is away
         bring_back()
-        wait_for(
+        wait_until(
             lambda: all(e["applied_at"] for e in rows(mirror, schema.events)),
-            120,
-            "every acknowledged event to be applied",
+            timeout=120,
+            what="every acknowledged event to be applied",
         )
-        wait_for(lambda: health(receiver).status_code == 200, 30, "/health to recover")
+        wait_until(
+            lambda: health(receiver).status_code == 200, timeout=30, what="/health to recover"
+        )
     finally:
         gate.set()
         receiver.stop()

@@ -12,17 +12,12 @@ import time
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from medblocks.client import AsyncMedblocks, Medblocks
+from medblocks.client import Medblocks
 from medblocks.mirror import Mirror, schema
-from medblocks.mirror.sync import CHECKPOINT, sync_mirror
+from medblocks.mirror.sync import CHECKPOINT
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
-
-
-def rows(mirror: Mirror, table: sa.Table) -> list[dict[str, Any]]:
-    with mirror.read() as db:
-        return [dict(row._mapping) for row in db.execute(sa.select(table))]
+from tests.mirror.conftest import command_env, rows, synced
 
 
 def api_state(sandbox: RunningSandbox) -> tuple[dict[str, str], dict[str, int]]:
@@ -36,15 +31,10 @@ def api_state(sandbox: RunningSandbox) -> tuple[dict[str, str], dict[str, int]]:
     return statuses, sessions
 
 
-async def sync(mirror: Mirror, sandbox: RunningSandbox, **options: Any) -> Any:
-    async with AsyncMedblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
-        return await sync_mirror(mirror, [client], **options)
-
-
 async def test_sync_mirrors_the_api_and_a_second_sync_changes_nothing(
     mirror: Mirror, sandbox: RunningSandbox
 ) -> None:
-    report = await sync(mirror, sandbox)
+    report = await synced(mirror, sandbox)
     statuses, sessions = api_state(sandbox)
     assert not report.resumed and report.failed_requests == 0 and not report.failures
     assert report.patients == len(sessions) == len(rows(mirror, schema.patients))
@@ -63,7 +53,7 @@ async def test_sync_mirrors_the_api_and_a_second_sync_changes_nothing(
     assert arrived and all(r["status"] == "active" for r in arrived)
     assert report.requests >= 1 + 2 * report.patients
 
-    again = await sync(mirror, sandbox)
+    again = await synced(mirror, sandbox)
     assert again.changes.total == 0 and again.changes.status_changes == 0
     assert len(rows(mirror, schema.status_changes)) == len(statuses)
     # records already seen for unchanged active connections are not read again
@@ -73,14 +63,14 @@ async def test_sync_mirrors_the_api_and_a_second_sync_changes_nothing(
 async def test_sync_records_changes_and_deletes_what_is_gone(
     mirror: Mirror, sandbox: RunningSandbox, controls: Any
 ) -> None:
-    await sync(mirror, sandbox)
+    await synced(mirror, sandbox)
     active = next(r for r in rows(mirror, schema.connections) if r["status"] == "active")
     controls.set_status(active["id"], "failed", "portal_login_failed")
     doomed = next(r["id"] for r in rows(mirror, schema.patients) if r["id"] != active["patient_id"])
     with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
         client.patients.delete(doomed)
 
-    report = await sync(mirror, sandbox)
+    report = await synced(mirror, sandbox)
     assert report.changes.deleted == 1
     assert doomed not in {r["id"] for r in rows(mirror, schema.patients)}
     assert doomed not in {r["patient_id"] for r in rows(mirror, schema.connections)}
@@ -95,12 +85,7 @@ async def test_sync_records_changes_and_deletes_what_is_gone(
 
 
 def run_cli_sync(sandbox: RunningSandbox, database_url: str, *args: str) -> subprocess.Popen[str]:
-    env = dict(
-        os.environ,
-        MEDBLOCKS_API_KEY=sandbox.api_key,
-        MEDBLOCKS_API_URL=sandbox.base_url,
-        MEDBLOCKS_DATABASE_URL=database_url,
-    )
+    env = command_env(sandbox, database_url)
     return subprocess.Popen(
         [sys.executable, "-m", "medblocks", "mirror", "sync", "--no-progress", *args],
         env=env,
@@ -145,7 +130,7 @@ async def test_rate_option_paces_requests(
     mirror: Mirror, sandbox: RunningSandbox, rate: int
 ) -> None:
     started = time.monotonic()
-    report = await sync(mirror, sandbox, rate=rate)
+    report = await synced(mirror, sandbox, rate=rate)
     elapsed = time.monotonic() - started
     assert report.requests > rate  # long enough for the limit to matter
     assert report.requests <= rate * (elapsed + 1)

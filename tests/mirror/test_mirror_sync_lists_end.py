@@ -18,7 +18,7 @@ from medblocks.client import AsyncMedblocks, Medblocks
 from medblocks.mirror import Mirror, schema
 from medblocks.mirror.sync import CHECKPOINT, sync_mirror
 from medblocks.sandbox import RunningSandbox
-from tests.mirror.test_mirror_sync import sync
+from tests.mirror.conftest import synced
 
 CASES: dict[str, tuple[list[str | None], str, int]] = {  # cursors, reason, pages listed
     "repeated": (["c_same"], "repeats or cycles", 2),
@@ -57,7 +57,7 @@ def patient_ids(mirror: Mirror) -> set[str]:
 async def test_a_patient_list_that_would_not_end_is_stopped_and_reported(
     case: str, mirror: Mirror, sandbox: RunningSandbox
 ) -> None:
-    await sync(mirror, sandbox)
+    await synced(mirror, sandbox)
     with Medblocks(sandbox.api_key, base_url=sandbox.base_url) as client:
         gone = next(iter(client.patients.list(limit=1))).id
         client.patients.delete(gone)

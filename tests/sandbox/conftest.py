@@ -1,35 +1,27 @@
 """Fixtures for the sandbox's own tests, reusable by anyone testing against the sandbox.
 
 `sandbox_app` is a fresh in-memory sandbox (demo data seeded) per test; `api` is a sync
-httpx client bound to it in-process, sending the key and the pinned `Version`; `raw` is the
-same client without either header. These are raw HTTP clients on purpose: the sandbox exists
-to check the project's client library, so its tests never use that library.
+httpx client bound to it in-process (`medblocks.in_process.in_process_client`), sending the
+key and the pinned `Version`; `raw` is the same client without either header. These are raw
+HTTP clients on purpose: the sandbox exists to check the project's client library, so its tests
+never use that library.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-with warnings.catch_warnings():
-    # Starlette suggests httpx2 for its test client; httpx is what this project pins.
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
+from medblocks.in_process import in_process_client
 from medblocks.sandbox import SandboxConfig, create_app
 from medblocks.sandbox.runtime import SandboxRuntime
 
 API_KEY = "mb_sk_sbx_01TESTKEY0000000000000000000"
 EXPIRED_KEY = "mb_sk_sbx_01EXPIREDKEY000000000000000"
 VERSION = "2026-04-25"
-
-
-def _client(app: Starlette, headers: dict[str, str]) -> TestClient:
-    return TestClient(app, base_url="http://sandbox.test", headers=headers)
 
 
 @pytest.fixture
@@ -62,13 +54,14 @@ def runtime(sandbox_app: Starlette) -> SandboxRuntime:
 
 @pytest.fixture
 def api(sandbox_app: Starlette) -> Iterator[httpx.Client]:
-    with _client(sandbox_app, {"Authorization": f"Bearer {API_KEY}", "Version": VERSION}) as client:
+    headers = {"Authorization": f"Bearer {API_KEY}", "Version": VERSION}
+    with in_process_client(sandbox_app, headers=headers) as client:
         yield client
 
 
 @pytest.fixture
 def raw(sandbox_app: Starlette) -> Iterator[httpx.Client]:
-    with _client(sandbox_app, {}) as client:
+    with in_process_client(sandbox_app) as client:
         yield client
 
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
+from medblocks.in_process import IN_PROCESS_BASE_URL
 from medblocks.sandbox.runtime import SandboxRuntime
 
 ErrorCheck = Callable[..., dict[str, Any]]
@@ -34,7 +35,7 @@ def test_picker_session_defaults(api: httpx.Client):
     session = response.json()
     assert session["id"].startswith("ps_") and len(session["id"]) == 3 + 26
     assert session["status"] == "open"
-    assert session["url"].startswith("http://sandbox.test/c/")
+    assert session["url"].startswith(f"{IN_PROCESS_BASE_URL}/c/")
     assert len(session["url"].rsplit("/", 1)[1]) == 32
     assert session["return_url"] == RETURN_URL
     assert (session["connection_id"], session["recommended_connection_ids"]) == (None, [source])

@@ -8,7 +8,6 @@ import json
 import logging
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from medblocks.in_process import IN_PROCESS_BASE_URL, in_process_client
 from medblocks.sandbox import SandboxConfig, create_app
 from medblocks.sandbox.__main__ import main, parse_args
 from medblocks.sandbox.api.webhooks import WebhookWorker
@@ -25,18 +25,14 @@ from medblocks.sandbox.hosted import outcomes
 from medblocks.sandbox.levers.faults import FAULTS_KEY
 from medblocks.sandbox.runtime import SandboxRuntime
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
 ErrorCheck = Callable[..., dict[str, Any]]
 KEY = "mb_sk_sbx_01HARDENING0000000000000000"
 VERSION = "2026-04-25"
 HEADERS = {"Authorization": f"Bearer {KEY}", "Version": VERSION}
 
 
-def _client(app: Starlette, base_url: str = "http://sandbox.test") -> TestClient:
-    return TestClient(app, base_url=base_url, headers=HEADERS)
+def _client(app: Starlette) -> httpx.Client:
+    return in_process_client(app, headers=HEADERS)
 
 
 @pytest.fixture
@@ -283,8 +279,8 @@ def _session_url(client: httpx.Client, **headers: str) -> str:
 def test_the_host_header_never_changes_a_session_url(api: httpx.Client):
     honest = _session_url(api)
     forged = _session_url(api, Host="evil.example")
-    assert honest.startswith("http://sandbox.test/c/")
-    assert forged.startswith("http://sandbox.test/c/")
+    assert honest.startswith(f"{IN_PROCESS_BASE_URL}/c/")
+    assert forged.startswith(f"{IN_PROCESS_BASE_URL}/c/")
 
 
 def test_a_public_url_is_the_base_of_every_url_handed_out(api_key: str):

@@ -11,7 +11,6 @@ cases also prove that no earlier case left damage behind for a later one.
 from __future__ import annotations
 
 import sys
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from medblocks.in_process import in_process_client
 from medblocks.sandbox import SandboxConfig, create_app
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 
 KEY = "mb_sk_sbx_01HOSTILE000000000000000000"
 HEADERS = {"Authorization": f"Bearer {KEY}", "Version": "2026-04-25"}
@@ -232,15 +228,15 @@ CASES: dict[str, Case] = {
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
+def client() -> Iterator[httpx.Client]:
     app = create_app(SandboxConfig(api_key=KEY))
-    with TestClient(app, base_url="http://sandbox.test", headers=HEADERS) as client:
+    with in_process_client(app, headers=HEADERS) as client:
         yield client
     app.state.sandbox.store.close()
 
 
 @pytest.fixture(scope="module")
-def setup(client: TestClient) -> dict[str, Any]:
+def setup(client: httpx.Client) -> dict[str, Any]:
     """The anchor patient (written before any case) and the ids the cases point at."""
     created = client.post(
         "/patients",
@@ -280,7 +276,7 @@ def test_the_battery_is_big_enough():
 
 @pytest.mark.parametrize("name", CASES)
 def test_hostile_input_is_refused_and_harms_nothing(
-    client: TestClient, setup: dict[str, Any], name: str
+    client: httpx.Client, setup: dict[str, Any], name: str
 ):
     case = CASES[name]
     path = case.path.format(**setup)
@@ -307,7 +303,7 @@ def _still_healthy(client: httpx.Client, anchor: dict[str, Any]) -> None:
     assert client.get("/_sandbox/faults").json()["error_rate"] == 0
 
 
-def test_an_integer_a_64_bit_float_holds_is_kept_exactly(client: TestClient) -> None:
+def test_an_integer_a_64_bit_float_holds_is_kept_exactly(client: httpx.Client) -> None:
     """The edge of the integer rule: the largest integers a float's range holds are accepted
     and read back digit for digit; one more digit than that is refused (in the battery)."""
     big = int(sys.float_info.max)  # 309 digits

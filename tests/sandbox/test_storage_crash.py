@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
 
 from medblocks.sandbox import SandboxConfig, create_app
+from tests.local_servers import free_port, wait_answering
 
 KEY = "mb_sk_sbx_01CRASHTEST000000000000000000"
 REPO = Path(__file__).resolve().parents[2]
@@ -22,31 +21,9 @@ WRITERS = 4
 ACKS_BEFORE_KILL = 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the sandbox subprocess exited during start-up"
-        try:
-            response = httpx.get(
-                f"{base_url}/health", headers={"Authorization": f"Bearer {KEY}"}, timeout=1
-            )
-            if response.status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("the sandbox subprocess did not start")
-
-
 def test_kill_9_loses_no_acknowledged_write(tmp_path: Path):
     db_path = tmp_path / "sandbox.sqlite3"
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MEDBLOCKS_SANDBOX_API_KEY": KEY, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
@@ -75,7 +52,12 @@ def test_kill_9_loses_no_acknowledged_write(tmp_path: Path):
                             enough.set()
 
     try:
-        _wait_ready(base_url, process)
+        wait_answering(
+            process,
+            f"{base_url}/health",
+            what="the sandbox",
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
         writers = [threading.Thread(target=write, args=(n,)) for n in range(WRITERS)]
         for thread in writers:
             thread.start()
