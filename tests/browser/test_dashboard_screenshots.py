@@ -2,11 +2,11 @@
 
 `streamlit run dashboard.py` with nothing configured (the embedded sandbox, the mirror in a
 temporary file): a launch from the Launch page approved on the hosted page, then Patients,
-Sessions, Sources, Webhooks (an event's payload open) and Contract & drift (drawn, not
-photographed: before a run it only says so), each opened by its deep link and checked to have
-drawn its title, with no exception box and no "Page not found", before its screenshot. The
-README's screenshots: into docs/screenshots/ with `MEDBLOCKS_UPDATE_SCREENSHOTS=1`, else into
-the test's temporary directory.
+Sessions, Sources, Hospital status, Alerts, Audit, Webhooks (an event's payload open) and
+Contract & drift (drawn, not photographed: before a run it only says so), each opened by its
+deep link and checked to have drawn its title, with no exception box and no "Page not found",
+before its screenshot. The README's screenshots: into docs/screenshots/ with
+`MEDBLOCKS_UPDATE_SCREENSHOTS=1`, else into the test's temporary directory.
 """
 
 from __future__ import annotations
@@ -68,6 +68,9 @@ def test_the_other_pages_drawn_after_a_launch(page: Page, tmp_path: Path) -> Non
             ("patients", "Patients"),
             ("sessions", "Sessions"),
             ("sources", "Sources"),
+            ("hospitals", "Hospital status"),
+            ("alerts", "Alerts"),
+            ("audit", "Audit"),
         ]:
             page.goto(f"{base}/{path}")
             settled(page, title)
