@@ -17,18 +17,18 @@ from medblocks.dashboard.database_problem import is_database_error
 from medblocks.dashboard.server_health import unreachable_advice
 from medblocks.dashboard.target import Target
 from medblocks.dashboard.url_values import unknown_path
-from ui_pages import _mirror, _shared
+from ui_pages import _access, _audit, _mirror, _reads, _reveal, _target
 
 st.set_page_config(page_title="Medblocks workbench", layout="wide")
-_shared.refuse_foreign_sessions()  # a foreign Host/Origin, or a network address without sign-in
+_access.refuse_foreign_sessions()  # a foreign Host/Origin, or a network address without sign-in
 
-if _shared.auth_configured() and not st.user.is_logged_in:
+if _access.auth_configured() and not st.user.is_logged_in:
     st.title("Medblocks workbench")
     st.write("Sign in with your organisation's account to continue.")
     st.button("Log in", on_click=st.login)
     st.stop()
-if _shared.auth_configured():
-    _shared.record_sign_in()  # once per sign-in, in the audit log
+if _access.auth_configured():
+    _audit.record_sign_in()  # once per sign-in, in the audit log
 
 
 def draw_frame(t: Target) -> None:
@@ -48,9 +48,9 @@ def draw_frame(t: Target) -> None:
         st.caption("Target")
         st.text(t.label)
         st.text(t.base_url)
-        actor = _shared.who()
+        actor = _access.who()
         st.text(f"{actor.who} · {actor.role}")
-        _shared.reveal_toggle()
+        _reveal.reveal_toggle()
         if st.button("Refresh data", key="refresh_data"):
             st.cache_data.clear()
 
@@ -58,7 +58,7 @@ def draw_frame(t: Target) -> None:
 def report_unreachable(t: Target) -> None:
     """When nothing answers at the target: the URL and the likely fix, above every page."""
     try:
-        _shared.health()
+        _reads.health()
     except Exception as exc:
         advice = unreachable_advice(t.base_url, t.place, exc)
         if advice is not None:
@@ -107,7 +107,7 @@ def page_list(t: Target) -> list[st.Page]:
     ]
 
 
-target = _shared.target()
+target = _target.target()
 draw_frame(target)
 report_unreachable(target)
 database_ok = _mirror.open_at_start()  # with the target: its receiver, the sessions' re-read

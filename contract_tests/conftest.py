@@ -32,12 +32,12 @@ from contract_tests.reports import (
     write_reports,
 )
 from contract_tests.run import RunState, pinned_operations
-from contract_tests.session import ContractSession, contract_session
+from contract_tests.suite import ContractSuite, contract_suite
 from contract_tests.target import ContractTarget
 
 CONFIGURATION_TEST = "contract_tests/test_configuration.py::test_target_is_usable"
 _OUTCOMES: dict[str, TestOutcome] = {}
-_USED: list[ContractSession] = []
+_USED: list[ContractSuite] = []
 _CLOCK = {"start": time.monotonic()}
 
 
@@ -77,7 +77,7 @@ def _name_conformance_items(items: list[pytest.Item]) -> None:
 
 def target_lines() -> list[str]:
     """What the run is about to test, and where its curl commands will go."""
-    contract = contract_session()
+    contract = contract_suite()
     state = contract.state
     if contract.refused is not None:
         return [f"contract target: NONE - configuration error: {state.configuration_error}"]
@@ -96,7 +96,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not any(_in_suite(item.nodeid) for item in session.items):
         return
     _CLOCK["ready"] = time.monotonic()
-    contract_session().state.fuzzing_left = sum(
+    contract_suite().state.fuzzing_left = sum(
         item.nodeid.startswith(CONFORMANCE) for item in session.items
     )
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -113,7 +113,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _name_conformance_items(contract)
     ordered = iter(sorted(contract, key=_rank))
     items[:] = [next(ordered) if _in_suite(item.nodeid) else item for item in items]
-    if contract_session().refused is None:
+    if contract_suite().refused is None:
         return
     # The configuration test if selected, else the first contract test (its `contract`
     # fixture fails with the same message).
@@ -124,8 +124,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def contract() -> ContractSession:
-    session = contract_session()
+def contract() -> ContractSuite:
+    session = contract_suite()
     if session.refused is not None:  # the one test kept on a configuration error
         pytest.fail(f"configuration error: {session.state.configuration_error}", pytrace=False)
     if not _USED:
@@ -135,13 +135,13 @@ def contract() -> ContractSession:
 
 
 @pytest.fixture(scope="session")
-def target(contract: ContractSession) -> ContractTarget:
+def target(contract: ContractSuite) -> ContractTarget:
     assert contract.target is not None
     return contract.target
 
 
 @pytest.fixture(scope="session")
-def state(contract: ContractSession) -> RunState:
+def state(contract: ContractSuite) -> RunState:
     return contract.state
 
 
@@ -209,7 +209,7 @@ def prose_outcomes(
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if _in_suite(item.nodeid):
-        contract_session().state.current_test = item.nodeid
+        contract_suite().state.current_test = item.nodeid
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
@@ -224,7 +224,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     nodeid = report.nodeid
     phase = report.nodeid.split("::")[0].removeprefix("contract_tests/test_").removesuffix(".py")
-    contract_session().state.phase(phase, report.duration)
+    contract_suite().state.phase(phase, report.duration)
     if report.when == "call" or report.outcome != "passed":
         outcome = report.outcome
         if report.when != "call" and report.outcome == "failed":
@@ -240,7 +240,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before `--junitxml` writes its file (root causes go in it)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    contract = contract_session.cache_info().currsize and contract_session()
+    contract = contract_suite.cache_info().currsize and contract_suite()
     if not contract or not (_USED or contract.refused is not None):
         return
     state = contract.state
@@ -289,7 +289,7 @@ def _causes_into_junitxml(config: pytest.Config, state: RunState) -> None:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter: Any) -> Iterator[None]:
     """The root causes come first, before pytest's list of failures; the rest after it."""
-    contract = contract_session() if contract_session.cache_info().currsize else None
+    contract = contract_suite() if contract_suite.cache_info().currsize else None
     if contract is not None and contract.refused is None and _USED:
         causes = root_cause_lines(summary(contract.state, list(_OUTCOMES.values())))
         if causes:
@@ -301,7 +301,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> Iterator[None]:
         _summary_after_failures(terminalreporter, contract)
 
 
-def _summary_after_failures(terminalreporter: Any, contract: ContractSession) -> None:
+def _summary_after_failures(terminalreporter: Any, contract: ContractSuite) -> None:
     state = contract.state
     write = terminalreporter.write_line
     if contract.refused is not None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from contract_tests.session import contract_session
+from contract_tests.suite import contract_suite
 
 
 def test_target_is_usable() -> None:
-    contract = contract_session()
+    contract = contract_suite()
     if contract.refused is not None:
         # No traceback: its frames would show the refused key as a local variable.
         pytest.fail(

@@ -13,14 +13,14 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 
 from contract_tests.harness import DEADLINE_MS, operation_id
-from contract_tests.session import ContractSession, contract_session
+from contract_tests.suite import ContractSuite, contract_suite
 
-schema = contract_session().schema
+schema = contract_suite().schema
 
 
 @schema.parametrize()
 @settings(deadline=DEADLINE_MS, suppress_health_check=list(HealthCheck))
-def test_operation_conforms(case: Any, contract: ContractSession, fuzzing_window: Any) -> None:
+def test_operation_conforms(case: Any, contract: ContractSuite, fuzzing_window: Any) -> None:
     if not fuzzing_window.open():
         contract.state.cut_fuzzing(operation_id(case))
         return

@@ -3,10 +3,10 @@ at `/openapi/medblocks.json` (the result is in every report as the drift headlin
 
 from __future__ import annotations
 
-from contract_tests.session import ContractSession
+from contract_tests.suite import ContractSuite
 
 
-def test_served_document_has_not_drifted_in_a_breaking_way(contract: ContractSession) -> None:
+def test_served_document_has_not_drifted_in_a_breaking_way(contract: ContractSuite) -> None:
     drift = contract.state.drift
     assert drift is not None
     breaking = [

@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 
 from contract_tests.harness import DEADLINE_MS, STATEFUL_EXAMPLES, STATEFUL_STEPS
-from contract_tests.session import ContractSession
+from contract_tests.suite import ContractSuite
 
 
-def test_stateful_sequences_through_links(contract: ContractSession) -> None:
+def test_stateful_sequences_through_links(contract: ContractSuite) -> None:
     base = contract.schema.as_state_machine()
 
     class ContractMachine(base):  # type: ignore[misc, valid-type]

@@ -1,4 +1,6 @@
-"""The dashboard's pages, one module each; `_shared` holds the Streamlit glue they share.
+"""The dashboard's pages, one module each; the `_` modules are the Streamlit glue they share
+(`_access`, `_target`, `_audit`, `_reveal`, `_errors`, `_reads`, `_query`, `_layout`, `_mirror`,
+`_tables`).
 
 Not named `pages/`: Streamlit treats a `pages/` folder beside the entry file as a version-1
 multipage app until `st.navigation` first runs in the process, so the first visit after a

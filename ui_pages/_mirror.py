@@ -16,12 +16,12 @@ from medblocks.alerts import engine
 from medblocks.config import ConfigError
 from medblocks.dashboard import mirror_reads, source_health
 from medblocks.dashboard.database_problem import DatabaseProblem, is_database_error
-from medblocks.dashboard.display import count_text
 from medblocks.dashboard.frames import OrgFrames
+from medblocks.dashboard.tables import count_text
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, database_url
 from medblocks.mirror.watch import SessionWatcher
-from ui_pages import _shared
+from ui_pages import _access, _errors, _reads, _target
 
 
 @st.cache_resource(show_spinner="Opening the org mirror…")
@@ -49,17 +49,17 @@ def _opened() -> Mirror:
     (started once, on the first run of any page): with the embedded sandbox, the webhook
     endpoint that delivers its events here; for every target, the re-read of open sessions.
     Raises what opening it raised (the database, a refused key, another organisation)."""
-    t = _shared.target()
+    t = _target.target()
     try:
         url = _database_url(t)
     except ConfigError as exc:
         st.error("The mirror's database setting cannot be used.")
         st.text(str(exc))
         st.stop()
-    key = _shared.target_id(t)
+    key = _target.target_id(t)
     m = _mirror(key, url, t)
     if t.kind == "embedded":
-        _shared.attempt("Registering the mirror's webhook receiver", _wiring, key, url, t, m)
+        _errors.attempt("Registering the mirror's webhook receiver", _wiring, key, url, t, m)
     _watcher(key, url, t, m)
     return m
 
@@ -73,7 +73,7 @@ def mirror() -> Mirror:
     except Exception as exc:
         if is_database_error(exc):
             raise
-        _shared.show_problem(exc, "Opening the org mirror")
+        _errors.show_problem(exc, "Opening the org mirror")
         st.stop()
 
 
@@ -81,7 +81,7 @@ def explain_database_problem(exc: BaseException) -> bool:
     """When `exc` is the mirror's database failing: one message saying what failed and what
     to do (never Streamlit's error box); False for any other error."""
     try:
-        url = _database_url(_shared.target())
+        url = _database_url(_target.target())
     except ConfigError:
         return False
     problem = DatabaseProblem.of(exc, url)
@@ -111,7 +111,7 @@ def sync(t: Target, m: Mirror) -> None:
         share = min(done / total, 1.0) if total else 0.0
         bar.progress(share, text=f"Syncing the mirror… {count_text(done, 'patient')}")
 
-    report = _shared.attempt("Syncing the mirror", mirror_reads.sync_now, m, t, update)
+    report = _errors.attempt("Syncing the mirror", mirror_reads.sync_now, m, t, update)
     bar.empty()
     if report is not None:
         st.caption(report.summary())
@@ -125,7 +125,7 @@ def sync(t: Target, m: Mirror) -> None:
 
 def status_line() -> Mirror:
     """The mirror's freshness and "Sync now"; fills an empty mirror of the embedded sandbox."""
-    t = _shared.target()
+    t = _target.target()
     m = mirror()
     fresh = mirror_reads.freshness(m)
     if fresh.empty and t.kind == "embedded":
@@ -133,7 +133,7 @@ def status_line() -> Mirror:
         fresh = mirror_reads.freshness(m)
     cols = st.columns([5, 1])
     cols[0].caption("Org-wide data from the mirror, " + mirror_reads.freshness_text(fresh))
-    clock_note = _shared.clock().note(t.is_local_sandbox)
+    clock_note = _reads.clock().note(t.is_local_sandbox)
     if clock_note:
         cols[0].caption(clock_note)
     if cols[1].button("Sync now", key="mirror_sync_now"):
@@ -153,7 +153,7 @@ def _org(version: str, key: str, _m: Mirror) -> OrgFrames:
 
 def org() -> OrgFrames:
     m = mirror()
-    return _org(m.data_version(), _shared.target_id(_shared.target()), m)
+    return _org(m.data_version(), _target.target_id(_target.target()), m)
 
 
 @st.cache_data(show_spinner=False)
@@ -164,7 +164,7 @@ def _health(version: str, key: str, _m: Mirror) -> pd.DataFrame:
 def health() -> pd.DataFrame:
     """The Connection health frame (connections, guidance, records arrived, stuck pulls)."""
     m = mirror()
-    return _health(m.data_version(), _shared.target_id(_shared.target()), m)
+    return _health(m.data_version(), _target.target_id(_target.target()), m)
 
 
 @st.cache_data(show_spinner=False)
@@ -174,7 +174,7 @@ def _sessions(version: str, key: str, _m: Mirror) -> pd.DataFrame:
 
 def sessions() -> pd.DataFrame:
     m = mirror()
-    return _sessions(m.data_version(), _shared.target_id(_shared.target()), m)
+    return _sessions(m.data_version(), _target.target_id(_target.target()), m)
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -184,7 +184,7 @@ def _trends(version: str, key: str, _m: Mirror) -> mirror_reads.Trends:
 
 def trends() -> mirror_reads.Trends:
     m = mirror()
-    return _trends(m.data_version(), _shared.target_id(_shared.target()), m)
+    return _trends(m.data_version(), _target.target_id(_target.target()), m)
 
 
 @st.cache_data(show_spinner=False)
@@ -195,34 +195,34 @@ def _patient_history(version: str, key: str, patient_id: str, _m: Mirror) -> pd.
 def patient_history(patient_id: str) -> pd.DataFrame:
     """One patient's status history from the mirror."""
     m = mirror()
-    return _patient_history(m.data_version(), _shared.target_id(_shared.target()), patient_id, m)
+    return _patient_history(m.data_version(), _target.target_id(_target.target()), patient_id, m)
 
 
 def refresh_patient(patient_id: str) -> None:
     """After the dashboard's own write about a patient: re-read it into the mirror now (an
     action by whoever is signed in)."""
-    t = _shared.target()
-    _shared.attempt(
+    t = _target.target()
+    _errors.attempt(
         "Updating the mirror",
         mirror_reads.refresh_patient,
         mirror(),
         t,
         patient_id,
-        _shared.who().who,
+        _access.who().who,
     )
 
 
 def refresh_session(session_id: str) -> None:
     """After the dashboard created or changed a session: re-read it and its patient into the
     mirror now (an action by whoever is signed in)."""
-    t = _shared.target()
-    _shared.attempt(
+    t = _target.target()
+    _errors.attempt(
         "Updating the mirror",
         mirror_reads.refresh_session,
         mirror(),
         t,
         session_id,
-        _shared.who().who,
+        _access.who().who,
     )
 
 
@@ -230,14 +230,14 @@ def after_reset() -> None:
     """The sandbox was emptied and seeded again (its webhook endpoints too): register the
     receiver again and run the full reconcile."""
     _wiring.clear()
-    t = _shared.target()
+    t = _target.target()
     sync(t, mirror())
 
 
 def reread_open_sessions() -> None:
     """Re-read the mirror's open sessions now (after the sandbox clock moved)."""
-    t = _shared.target()
-    _shared.attempt("Updating the mirror", mirror_reads.reread_open_sessions, mirror(), t)
+    t = _target.target()
+    _errors.attempt("Updating the mirror", mirror_reads.reread_open_sessions, mirror(), t)
 
 
 @st.cache_data(show_spinner=False, ttl=300)
@@ -250,8 +250,8 @@ def hospitals() -> pd.DataFrame:
     mirror changes and at least every 5 minutes (its 24 h / 7 d / 30 d windows move with the
     clock; a few minutes do not change what they say)."""
     m = mirror()
-    catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+    catalog = _errors.attempt("Reading the source catalog", _reads.catalog) or {}
     names = {source_id: str(row.get("name") or source_id) for source_id, row in catalog.items()}
     if names:  # alerts raised by the sync and the receiver name hospitals with these
         engine.save_source_names(m, names)
-    return _hospitals(m.data_version(), _shared.target_id(_shared.target()), m, names)
+    return _hospitals(m.data_version(), _target.target_id(_target.target()), m, names)

@@ -1,5 +1,6 @@
-"""Streamlit glue for values read from the URL (`medblocks.dashboard.url_values.read_param`):
-a value the page does not take is named in a notice and ignored, so no link crashes a page."""
+"""Streamlit glue for values in the URL: read through `medblocks.dashboard.url_values.read_param`
+(a value the page does not take is named in a notice and ignored, so no link crashes a page),
+and filters written back so a view can be shared."""
 
 from __future__ import annotations
 
@@ -32,3 +33,16 @@ def choice(name: str, options: Sequence[str]) -> str | None:
 def text(name: str) -> str:
     """The URL's free-text value of `name` ("" when there is none or it is not usable)."""
     return param(name, Text()).first or ""
+
+
+def query_list(name: str) -> list[str]:
+    return [v for v in st.query_params.get_all(name) if v]
+
+
+def keep_in_query(name: str, value: str | list[str] | None) -> None:
+    """Store a filter in the URL so the view can be shared; empty values are removed."""
+    if value in (None, "", []):
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get_all(name) != (value if isinstance(value, list) else [value]):
+        st.query_params[name] = value

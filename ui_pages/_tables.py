@@ -1,4 +1,4 @@
-"""Streamlit glue for the tables of `medblocks.dashboard.display`: column labels in words,
+"""Streamlit glue for the tables of `medblocks.dashboard.tables`: column labels in words,
 links, and long text wrapped into a column of its own width."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.dashboard.bidi import visible_frame
-from medblocks.dashboard.display import LABELS, PATIENT_LINK_TEXT, csv_text
-from ui_pages import _shared
+from medblocks.dashboard.tables import LABELS, PATIENT_LINK_TEXT, csv_text
+from ui_pages import _audit, _reveal
 
 LONG_TEXT = ("tell_patient", "what_happened", "who_acts")
 WIDTHS = {  # pixels: wide enough for the values they hold, so nothing is cut
@@ -63,6 +63,6 @@ def download(frame: pd.DataFrame, file_name: str, key: str) -> None:
         file_name=file_name,
         mime="text/csv",
         key=key,
-        on_click=_shared.record_export,
-        args=(file_name, len(frame), _shared.reveal()),
+        on_click=_audit.record_export,
+        args=(file_name, len(frame), _reveal.reveal()),
     )

@@ -10,7 +10,7 @@ from medblocks.alerts.settings import RULES, alert_settings
 from medblocks.config import ConfigError
 from medblocks.dashboard import alerts_view
 from medblocks.dashboard.roles import NotAllowed
-from ui_pages import _mirror, _shared
+from ui_pages import _access, _audit, _mirror
 
 st.title("Alerts")
 try:
@@ -70,7 +70,7 @@ with st.form("alerts_silence"):
             st.error("Say why (the history shows it).")
         else:
             try:
-                _shared.act(
+                _audit.act(
                     "alert-silence",
                     engine.add_silence,
                     m,
@@ -78,7 +78,7 @@ with st.form("alerts_silence"):
                     group.strip() or None,
                     hours,
                     comment.strip(),
-                    f"dashboard {_shared.who().who}",
+                    f"dashboard {_access.who().who}",
                     target=f"{rule} {group.strip() or 'all'}",
                 )
             except NotAllowed as exc:
@@ -88,7 +88,7 @@ with st.form("alerts_silence"):
 ending = st.text_input("End a silence now (its id)", key="alerts_end")
 if ending and st.button("End silence", key="alerts_end_button"):
     try:
-        ended = _shared.act(
+        ended = _audit.act(
             "alert-silence", engine.end_silence, m, ending.strip(), target=ending.strip()
         )
     except NotAllowed as exc:

@@ -8,14 +8,14 @@ import streamlit as st
 
 from medblocks.dashboard.audit import log_frame
 from medblocks.mirror.audit import ACTIONS, AuditFilter, people
-from ui_pages import _query, _shared, _tables
+from ui_pages import _audit, _query, _tables
 
 st.title("Audit")
 st.caption(
     "Every reveal of names and e-mails, export, write and sign-in, with who and when. Rows "
     "are never changed or removed. Patients are named by id only."
 )
-db = _shared.audit_db()
+db = _audit.audit_db()
 cols = st.columns(3)
 everyone = people(db)
 wanted_person = _query.choice("person", everyone)
@@ -33,9 +33,9 @@ action = cols[1].selectbox(
     placeholder="every action",
 )
 patient = cols[2].text_input("Patient id (exact)", value=_query.text("patient"))
-_shared.keep_in_query("person", person)
-_shared.keep_in_query("action", action)
-_shared.keep_in_query("patient", patient.strip())
+_query.keep_in_query("person", person)
+_query.keep_in_query("action", action)
+_query.keep_in_query("patient", patient.strip())
 
 frame = log_frame(db, AuditFilter(person=person, action=action, patient_id=patient.strip() or None))
 st.caption(f"{len(frame)} rows shown (the newest 500 at most).")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from medblocks.dashboard.return_page import verify_return
 from medblocks.dashboard.sources import source_name
-from ui_pages import _shared
+from ui_pages import _errors, _layout, _reads, _target
 
 st.title("Return page")
 params = {name: st.query_params.get(name, "") for name in st.query_params}
@@ -16,7 +16,7 @@ if not params:
     )
     st.stop()
 
-outcome = _shared.attempt("Checking the session", verify_return, _shared.client(), params)
+outcome = _errors.attempt("Checking the session", verify_return, _target.client(), params)
 if outcome is None:
     st.stop()
 
@@ -30,7 +30,7 @@ st.text(outcome.detail)
 st.info(f"Next step: {outcome.next_step}")
 if outcome.session_id:
     st.text(f"Session: {outcome.session_id} ({outcome.session_status or 'unknown'})")
-catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+catalog = _errors.attempt("Reading the source catalog", _reads.catalog) or {}
 for attempt in outcome.attempts:
     source = source_name(catalog, attempt.source_id)
     line = f"{source}: {attempt.status}"
@@ -44,4 +44,4 @@ if outcome.hint_error:
 if outcome.is_failure:
     st.text(f"Request id: {outcome.request_id or 'none (the link was refused before any request)'}")
 if outcome.patient_id:  # not a dead end: on to the patient the session was for
-    _shared.patient_page_link(outcome.patient_id)
+    _layout.patient_page_link(outcome.patient_id)

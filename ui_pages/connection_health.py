@@ -9,7 +9,6 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from medblocks.dashboard.display import time_text
 from medblocks.dashboard.frames import STUCK_AFTER_TEXT
 from medblocks.dashboard.health_view import (
     ALL_COLUMNS,
@@ -39,19 +38,31 @@ from medblocks.dashboard.row_actions import (
     plan_bulk,
 )
 from medblocks.dashboard.session_link import create_session_link
+from medblocks.dashboard.tables import time_text
 from medblocks.dashboard.url_values import Choices, WholeNumber
 from medblocks.mirror.statuses import STATUSES
-from ui_pages import _mirror, _query, _shared, _tables
+from ui_pages import (
+    _access,
+    _audit,
+    _errors,
+    _layout,
+    _mirror,
+    _query,
+    _reads,
+    _reveal,
+    _tables,
+    _target,
+)
 
-t = _shared.target()
+t = _target.target()
 st.title("Connection health")
 actions: HealthActions = st.session_state.setdefault("health_actions", HealthActions())
 
 _mirror.status_line()
-catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
-clock = _shared.clock()
+catalog = _errors.attempt("Reading the source catalog", _reads.catalog) or {}
+clock = _reads.clock()
 table = health_rows(
-    _mirror.health(), catalog, _mirror.org().patients, clock, reveal=_shared.reveal()
+    _mirror.health(), catalog, _mirror.org().patients, clock, reveal=_reveal.reveal()
 )
 
 cols = st.columns(4)
@@ -71,16 +82,16 @@ failing_days = cols[3].number_input(
     step=1,
     format="%d",
 )
-_shared.keep_in_query("status", statuses)
-_shared.keep_in_query("source", chosen_sources)
-_shared.keep_in_query("code", chosen_codes)
-_shared.keep_in_query("failing_days", str(failing_days) if failing_days else None)
+_query.keep_in_query("status", statuses)
+_query.keep_in_query("source", chosen_sources)
+_query.keep_in_query("code", chosen_codes)
+_query.keep_in_query("failing_days", str(failing_days) if failing_days else None)
 
 view = filtered(table, HealthFilters(statuses, chosen_sources, chosen_codes, int(failing_days)))
 
 
 def draw_all() -> None:
-    masked = "" if _shared.reveal() else " · names masked (Reveal in the sidebar)"
+    masked = "" if _reveal.reveal() else " · names masked (Reveal in the sidebar)"
     st.caption(
         f"{len(view)} of {len(table)} connections{masked} · "
         '"Failing for" counts from when the failure happened, or "at least" from when the mirror '
@@ -92,7 +103,7 @@ def draw_all() -> None:
     )
     rows = picked.selection.rows if picked is not None else []
     if rows:
-        _shared.keep_in_query("connection", str(view.iloc[rows[0]]["id"]))
+        _query.keep_in_query("connection", str(view.iloc[rows[0]]["id"]))
     _tables.download(view[CSV_COLUMNS], "connection-health.csv", key="health_csv")
 
     chosen = connection_row(table, _query.param("connection", Choices(table["id"].tolist())).first)
@@ -106,8 +117,8 @@ def row_actions(row: pd.Series, where: str) -> None:
     st.text(row_heading(row))
     for note in row_notes(row):
         st.text(note)
-    _shared.patient_page_link(str(row["patient_id"]))
-    if not _shared.require_writes(t):
+    _layout.patient_page_link(str(row["patient_id"]))
+    if not _target.require_writes(t):
         return
     connection_id, patient_id = str(row["id"]), str(row["patient_id"])
     existing = actions.offered(
@@ -129,17 +140,17 @@ def row_actions(row: pd.Series, where: str) -> None:
         help="Direct mode: the link opens this source's sign-in. Valid for a day. One press, "
         "one session; nothing is retried.",
     ):
-        outcome = _shared.attempt(
+        outcome = _errors.attempt(
             "Creating the session link",
             create_session_link,
-            _shared.client(),
-            _shared.ledger(),
+            _target.client(),
+            _target.ledger(),
             t,
             patient_id=patient_id,
             source_id=str(row["source_id"]),
             return_url=default_return_url(st.context.url),
             intent_id=uuid.uuid4().hex,
-            launched_by=_shared.who(),
+            launched_by=_access.who(),
         )
         if outcome is not None and outcome.record.session_id:
             actions.made(connection_id, outcome.record.session_id, outcome.record.session_url)
@@ -156,9 +167,9 @@ def row_actions(row: pd.Series, where: str) -> None:
         st.warning("The patient's hospital access ends for this organisation. It cannot be undone.")
         if st.button("Yes, disconnect", key=f"{where}_disconnect_confirm", type="primary"):
             failure = actions.disconnect.confirm(
-                lambda: _shared.act(
+                lambda: _audit.act(
                     "disconnect",
-                    _shared.client().patients.disconnect,
+                    _target.client().patients.disconnect,
                     patient_id,
                     connection_id,
                     target=connection_id,
@@ -168,7 +179,7 @@ def row_actions(row: pd.Series, where: str) -> None:
                 lambda: _mirror.refresh_patient(patient_id),
             )
             if failure is not None:
-                _shared.show_problem(failure, "Disconnecting")
+                _errors.show_problem(failure, "Disconnecting")
             else:
                 st.rerun()  # the table is drawn again with the connection disconnected
 
@@ -204,18 +215,18 @@ def bulk_links(selected: pd.DataFrame) -> None:
         f"{len(plan) - offered} to create, {offered} with an open link already (offered, not "
         "made again). Created one at a time, paced; a failure is shown, never retried."
     )
-    if not _shared.require_writes(t):
+    if not _target.require_writes(t):
         return
     if st.button(f"Create {len(plan) - offered} links", key="health_bulk_create"):
         with st.spinner("Creating the links…"):
             done = create_bulk(
                 plan,
-                client=_shared.client(),
-                ledger=_shared.ledger(),
+                client=_target.client(),
+                ledger=_target.ledger(),
                 target=t,
                 batch_id=actions.batch(),
                 return_url=default_return_url(st.context.url),
-                launched_by=_shared.who(),
+                launched_by=_access.who(),
             )
         actions.batch_done(done)  # the next press is a new decision
         for row in done:
@@ -250,7 +261,7 @@ if flash := actions.disconnect.take_message():
     st.success(flash)
 
 # Only the open tab runs (`?list=…` names it): one table is drawn, not three.
-_shared.lazy_tabs(
+_layout.lazy_tabs(
     "list",
     {
         "All connections": draw_all,

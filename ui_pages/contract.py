@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from medblocks.dashboard import contract_runs as runs
-from ui_pages import _shared
+from ui_pages import _audit, _target
 
-t = _shared.target()
+t = _target.target()
 st.title("Contract & drift")
 secrets = (t.api_key,)
 
@@ -27,7 +27,7 @@ elif st.button(
     help="About a minute: pytest contract_tests, then python -m medblocks spec check.",
 ):
     try:
-        running = _shared.act("contract-run", runs.start_run, t, view="contract").record
+        running = _audit.act("contract-run", runs.start_run, t, view="contract").record
     except (RuntimeError, OSError) as exc:
         st.error(f"The run could not start: {exc}")
 

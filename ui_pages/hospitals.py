@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from medblocks.dashboard import source_health
-from medblocks.dashboard.display import STATUS_COLOURS
+from medblocks.dashboard.tables import STATUS_COLOURS
 from medblocks.mirror import Mirror, history
-from ui_pages import _mirror, _query, _shared
+from ui_pages import _mirror, _query, _target
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -27,7 +27,7 @@ st.caption(
 )
 _mirror.status_line()
 m = _mirror.mirror()
-key = _shared.target_id(_shared.target())
+key = _target.target_id(_target.target())
 frame = _mirror.hospitals()
 
 if frame.empty:
@@ -63,7 +63,7 @@ chosen_name = st.selectbox(
     index=None if asked is None else frame["source"].tolist().index(asked),
     placeholder="Choose a hospital",
 )
-_shared.keep_in_query("hospital", chosen_name)
+_query.keep_in_query("hospital", chosen_name)
 if chosen_name is not None:
     row = source_health.hospital_row(frame, chosen_name)
     st.subheader(chosen_name)

@@ -34,13 +34,13 @@ from medblocks.dashboard.ledger import LaunchRecord
 from medblocks.dashboard.links import safe_link
 from medblocks.dashboard.personas import DENY_NOTE, SIGN_IN, persona_rows
 from medblocks.dashboard.sources import source_name
-from ui_pages import _mirror, _query, _shared
+from ui_pages import _access, _errors, _mirror, _query, _reads, _target
 
 STATE_KEY = "launch_flow"  # the page's one session-state key: this browser's LaunchFlow
 
-t = _shared.target()
+t = _target.target()
 st.title("Launch a session")  # listed only where writes are allowed (dashboard.py)
-ledger = _shared.ledger()
+ledger = _target.ledger()
 flow: LaunchFlow = st.session_state.setdefault(STATE_KEY, LaunchFlow())
 
 # -- which launch this view is about: the intent in the URL, minted on a first view ------------
@@ -53,7 +53,7 @@ if opened.started_over and "patient_id" in st.query_params:
 if st.query_params.get("intent") != intent:
     st.query_params["intent"] = intent
 
-catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+catalog = _errors.attempt("Reading the source catalog", _reads.catalog) or {}
 source_ids = sorted(catalog, key=lambda sid: catalog[sid]["name"])
 
 
@@ -149,12 +149,12 @@ def draw_form() -> None:
         with st.spinner("Creating the session…"):
             try:
                 outcome = launch_once(
-                    _shared.client(),
+                    _target.client(),
                     ledger,
                     checked.request,
                     intent_id=intent,
                     target=t.kind,
-                    launched_by=_shared.who(),
+                    launched_by=_access.who(),
                 )
             except Exception as exc:
                 flow.failed(exc)
@@ -181,8 +181,8 @@ def wait_for_create() -> None:
 @st.fragment(run_every=3)
 def live_status(session_id: str) -> None:
     """The session as the server has it now, re-read every 3 seconds."""
-    session = _shared.attempt(
-        "Reading the session", _shared.client().patient_sessions.retrieve, session_id
+    session = _errors.attempt(
+        "Reading the session", _target.client().patient_sessions.retrieve, session_id
     )
     if session is None:
         return
@@ -204,7 +204,7 @@ def draw_launch(record: LaunchRecord) -> None:
     st.caption(f"Started {short_time(record.requested_at)} by {record.launched_by}")
     notices = flow.notices()
     if notices.problem is not None:
-        _shared.show_problem(notices.problem, "Creating the session")
+        _errors.show_problem(notices.problem, "Creating the session")
     if notices.already_made:
         st.info(
             "This launch had already been made from this link (another tab or before a "
@@ -265,7 +265,7 @@ def recent() -> None:
         st.text("No launches yet.")
         return
     ids = tuple(r.session_id for r in records if r.session_id)
-    sessions = read_sessions(_shared.client(), ids)
+    sessions = read_sessions(_target.client(), ids)
     st.dataframe(
         visible_frame(pd.DataFrame(recent_launches(records, sessions, st.context.url))),
         hide_index=True,

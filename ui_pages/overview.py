@@ -7,20 +7,20 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from medblocks.dashboard import aggregate, source_health
+from medblocks.dashboard import overview_figures, source_health
 from medblocks.dashboard.clock import ServerClock
-from medblocks.dashboard.display import LABELS, STAGE_COLOURS, STATUS_COLOURS, count_text
 from medblocks.dashboard.mirror_reads import trend_gap_text
 from medblocks.dashboard.sources import with_source_names
+from medblocks.dashboard.tables import LABELS, STAGE_COLOURS, STATUS_COLOURS, count_text
 from medblocks.mirror.history import FIRST_SEEN, HAPPENED
 from medblocks.mirror.statuses import FAILING
-from ui_pages import _mirror, _shared
+from ui_pages import _errors, _layout, _mirror, _reads, _target
 
-t = _shared.target()
+t = _target.target()
 st.title("Overview")
 st.subheader(t.label)
 
-health = _shared.attempt("Checking /health", _shared.health)
+health = _errors.attempt("Checking /health", _reads.health)
 cols = st.columns(3)
 if health is not None:
     cols[0].metric("/health", "ok" if health.ok else "NOT OK")
@@ -40,7 +40,7 @@ cols[2].metric(
 _mirror.status_line()
 org = _mirror.org()
 sessions = _mirror.sessions()
-tiles = aggregate.tiles(org.patients, org.connections, sessions)
+tiles = overview_figures.tiles(org.patients, org.connections, sessions)
 HEALTH = "ui_pages/connection_health.py"
 SESSIONS = "ui_pages/sessions.py"
 row = st.columns(6)
@@ -105,9 +105,9 @@ def draw_status_chart() -> None:
 
 def draw_funnels() -> None:
     st.caption("Sessions created → complete → connected.")
-    catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+    catalog = _errors.attempt("Reading the source catalog", _reads.catalog) or {}
     named = with_source_names(sessions, catalog)
-    stage_order = list(aggregate.FUNNEL_STAGES)
+    stage_order = list(overview_figures.FUNNEL_STAGES)
     stage_colours = alt.Scale(domain=stage_order, range=[STAGE_COLOURS[s] for s in stage_order])
     unattempted = int(named["source"].isna().sum())
     for by, title in (
@@ -117,7 +117,7 @@ def draw_funnels() -> None:
             f"By source ({unattempted} picker sessions where no source was tried yet are left out)",
         ),
     ):
-        data = aggregate.funnel(named, by, attempted_only=by == "source")
+        data = overview_figures.funnel(named, by, attempted_only=by == "source")
         st.caption(title)
         st.altair_chart(
             alt.Chart(data)
@@ -135,7 +135,7 @@ def draw_funnels() -> None:
 
 def draw_failure_codes() -> None:
     st.caption("Top failure codes, as a share of all connection attempts.")
-    shares = aggregate.failure_shares(sessions)
+    shares = overview_figures.failure_shares(sessions)
     if shares.empty:
         st.text("No failed attempts.")
         return
@@ -152,7 +152,7 @@ def draw_failure_codes() -> None:
 
 
 def draw_trends() -> None:
-    catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+    catalog = _errors.attempt("Reading the source catalog", _reads.catalog) or {}
     trend = _mirror.trends()
     by_source = with_source_names(trend.by_source, catalog)
     for data, field, title in (
@@ -205,7 +205,7 @@ def draw_trends() -> None:
 
 # Only the open tab runs (`?charts=…` names it): a visit draws one chart, not six, and builds no
 # funnel or trend it does not show.
-_shared.lazy_tabs(
+_layout.lazy_tabs(
     "charts",
     {
         "Connections by status": draw_status_chart,

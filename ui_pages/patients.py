@@ -5,24 +5,24 @@ from __future__ import annotations
 import streamlit as st
 
 from medblocks.dashboard.bidi import visible_controls
-from medblocks.dashboard.display import (
-    EXPIRING_WITHIN_MINUTES,
-    count_text,
-    patient_connections_table,
-    sessions_table,
-)
 from medblocks.dashboard.frames import patient_summary
 from medblocks.dashboard.masking import shown_email, shown_name
 from medblocks.dashboard.patient_list import PatientFilters, matching, patient_rows
 from medblocks.dashboard.patient_view import disconnectable
 from medblocks.dashboard.row_actions import Disconnect
 from medblocks.dashboard.sources import source_name, with_source_names
+from medblocks.dashboard.tables import (
+    EXPIRING_WITHIN_MINUTES,
+    count_text,
+    patient_connections_table,
+    sessions_table,
+)
 from medblocks.dashboard.timeline import timeline_table
-from ui_pages import _mirror, _query, _shared, _tables
+from ui_pages import _audit, _errors, _mirror, _query, _reads, _reveal, _tables, _target
 
-t = _shared.target()
+t = _target.target()
 st.title("Patients")
-reveal = _shared.reveal()
+reveal = _reveal.reveal()
 disconnect: Disconnect = st.session_state.setdefault("patients_disconnect", Disconnect())
 
 _mirror.status_line()
@@ -37,17 +37,17 @@ chosen = PatientFilters.typed(
         help="Patient id; names and emails too while they are revealed.",
     ),
 )
-_shared.keep_in_query("patient_id", chosen.patient_id)
-_shared.keep_in_query("email", chosen.email)
-_shared.keep_in_query("q", chosen.text)
+_query.keep_in_query("patient_id", chosen.patient_id)
+_query.keep_in_query("email", chosen.email)
+_query.keep_in_query("q", chosen.text)
 
 exact_ids = (
-    _shared.attempt("Filtering patients", _shared.exact_match, chosen.patient_id, "")
+    _errors.attempt("Filtering patients", _reads.exact_match, chosen.patient_id, "")
     if chosen.patient_id
     else None
 )
 summary = matching(patient_summary(_mirror.org()), chosen, exact_ids, reveal=reveal)
-now = _shared.clock().now()
+now = _reads.clock().now()
 table = patient_rows(summary, now, reveal=reveal)
 st.caption(
     count_text(len(table), "patient")
@@ -59,14 +59,14 @@ picked = _tables.show(
 )
 rows = picked.selection.rows if picked is not None else []
 if rows:
-    _shared.keep_in_query("open", str(table.iloc[rows[0]]["patient_id"]))
+    _query.keep_in_query("open", str(table.iloc[rows[0]]["patient_id"]))
 selected = _query.text("open")
 if not selected:
     st.caption("Select a row to open the patient.")
     st.stop()
 
 st.divider()
-view = _shared.attempt("Reading the patient", _shared.patient, selected)
+view = _errors.attempt("Reading the patient", _reads.patient, selected)
 if view is None:
     st.stop()
 st.header("Patient")
@@ -97,7 +97,7 @@ def reread() -> None:
 
 
 choices = disconnectable(view.connections)
-if choices and _shared.require_writes(t):
+if choices and _target.require_writes(t):
     conn_id = actions[1].selectbox("Connection to disconnect", choices, index=None)
     if conn_id and st.button("Disconnect the selected connection", key="disconnect_ask"):
         disconnect.ask(conn_id)
@@ -107,9 +107,9 @@ if choices and _shared.require_writes(t):
         )
         if st.button("Yes, disconnect", key="disconnect_confirm", type="primary"):
             failure = disconnect.confirm(
-                lambda: _shared.act(
+                lambda: _audit.act(
                     "disconnect",
-                    _shared.client().patients.disconnect,
+                    _target.client().patients.disconnect,
                     patient_id,
                     conn_id,
                     target=conn_id,
@@ -119,18 +119,18 @@ if choices and _shared.require_writes(t):
                 reread,
             )
             if failure is not None:
-                _shared.show_problem(failure, "Disconnecting")
+                _errors.show_problem(failure, "Disconnecting")
             else:
                 st.rerun()  # the tables above are drawn again with the connection disconnected
 if flash := disconnect.take_message():
     st.success(flash)
 
-catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+catalog = _errors.attempt("Reading the source catalog", _reads.catalog) or {}
 st.subheader("Timeline of each connection")
 timeline = timeline_table(
     _mirror.patient_history(view.patient_id),
     {sid: str(source_name(catalog, sid)) for sid in catalog},
-    _shared.clock(),
+    _reads.clock(),
 )
 if timeline.empty:
     st.text("The mirror has seen no status of this patient's connections yet.")

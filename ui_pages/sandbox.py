@@ -14,15 +14,15 @@ import streamlit as st
 
 from medblocks.dashboard import sandbox_levers
 from medblocks.dashboard.clock import ServerClock
-from medblocks.dashboard.display import launch_label
 from medblocks.dashboard.personas import DENY_NOTE, SIGN_IN, persona_rows
 from medblocks.dashboard.sources import source_name
-from ui_pages import _mirror, _query, _shared
+from medblocks.dashboard.tables import launch_label
+from ui_pages import _audit, _errors, _mirror, _query, _reads, _target
 
 T = TypeVar("T")
 UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
 
-t = _shared.target()
+t = _target.target()
 st.title("Sandbox")
 st.caption(
     f"The levers of the local sandbox at {t.base_url}. They are not part of Medblocks: a real "
@@ -35,9 +35,9 @@ sandbox = sandbox_levers.SandboxLevers(t)
 
 
 def lever(doing: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-    """One write lever, as the person acting: an admin's, audited (`_shared.act`)."""
-    return _shared.attempt(
-        doing, _shared.act, "sandbox-lever", fn, *args, view="sandbox", detail=doing, **kwargs
+    """One write lever, as the person acting: an admin's, audited (`_audit.act`)."""
+    return _errors.attempt(
+        doing, _audit.act, "sandbox-lever", fn, *args, view="sandbox", detail=doing, **kwargs
     )
 
 
@@ -49,7 +49,7 @@ st.dataframe(persona_rows(), hide_index=True)
 st.subheader("Force an outcome on an open session")
 launches = {
     r.session_id: launch_label(r.session_id, r.patient_id, r.mode, r.requested_at)
-    for r in _shared.ledger().recent(20)
+    for r in _target.ledger().recent(20)
     if r.session_id and r.target == t.kind
 }
 recent = list(launches)
@@ -66,9 +66,9 @@ session_id = (
     )
     or ""
 ).strip()
-_shared.keep_in_query("session", session_id)
+_query.keep_in_query("session", session_id)
 session = (
-    _shared.attempt("Reading the session", _shared.client().patient_sessions.retrieve, session_id)
+    _errors.attempt("Reading the session", _target.client().patient_sessions.retrieve, session_id)
     if session_id
     else None
 )
@@ -78,7 +78,7 @@ if session is not None:
     if session.status != "open":
         st.info("Only an open session can be completed; launch a new one on the Launch page.")
     else:
-        catalog = _shared.catalog()
+        catalog = _reads.catalog()
         if session.connection_id:
             source_id = session.connection_id
             st.text(f"Source (direct mode): {source_name(catalog, source_id)}")
@@ -128,7 +128,7 @@ if session is not None:
                 st.link_button("Open where the browser would return", forced.redirect_url)
 
 st.subheader("Clock")
-clock = _shared.attempt("Reading the sandbox clock", sandbox.clock)
+clock = _errors.attempt("Reading the sandbox clock", sandbox.clock)
 if clock is not None:
     st.text(f"Sandbox time: {clock.now} ({ServerClock(-clock.offset_seconds).short(True)})")
     amount_col, unit_col = st.columns(2)
@@ -144,7 +144,7 @@ if clock is not None:
             st.success(f"The sandbox clock now reads {moved.now}.")
 
 st.subheader("Faults")
-current = _shared.attempt("Reading the faults", sandbox.faults)
+current = _errors.attempt("Reading the faults", sandbox.faults)
 if current is not None:
     st.text("Now: " + sandbox_levers.describe_faults(current))
     left, right = st.columns(2)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import streamlit as st
 
 from medblocks.dashboard.bidi import visible_controls, visible_frame
-from medblocks.dashboard.display import EXPIRING_WITHIN_MINUTES
 from medblocks.dashboard.sessions_view import (
     COLUMNS,
     CSV_COLUMNS,
@@ -14,7 +13,8 @@ from medblocks.dashboard.sessions_view import (
     SESSION_STATUSES,
     session_rows,
 )
-from ui_pages import _mirror, _query, _shared, _tables
+from medblocks.dashboard.tables import EXPIRING_WITHIN_MINUTES
+from ui_pages import _errors, _layout, _mirror, _query, _reads, _tables
 
 st.title("Sessions")
 _mirror.status_line()
@@ -33,16 +33,16 @@ minutes = cols[2].number_input(
     step=5,
     format="%d",
 )
-_shared.keep_in_query("status", statuses)
-_shared.keep_in_query("mode", modes)
+_query.keep_in_query("status", statuses)
+_query.keep_in_query("mode", modes)
 
-catalog = _shared.attempt("Reading the source catalog", _shared.catalog) or {}
+catalog = _errors.attempt("Reading the source catalog", _reads.catalog) or {}
 table = session_rows(
     sessions,
     catalog,
     statuses=statuses,
     modes=modes,
-    now=_shared.clock().now(),
+    now=_reads.clock().now(),
     within_minutes=int(minutes),
 )
 soon = int(table["expires_soon"].sum())
@@ -65,7 +65,7 @@ _tables.download(table[CSV_COLUMNS], "sessions.csv", "sessions_csv")
 
 rows = picked.selection.rows if picked is not None else []
 if rows:
-    _shared.keep_in_query("session", str(table.iloc[rows[0]]["id"]))
+    _query.keep_in_query("session", str(table.iloc[rows[0]]["id"]))
 chosen = table[table["id"] == _query.choice("session", table["id"].tolist())]
 if len(chosen):
     row = chosen.iloc[0]
@@ -75,7 +75,7 @@ if len(chosen):
             f"Patient {row['patient_id']} · {row['status']} · link expires {row['expires']}"
         )
     )
-    _shared.patient_page_link(str(row["patient_id"]))
+    _layout.patient_page_link(str(row["patient_id"]))
     if row["hosted_url"]:
         st.caption("The link to resend (copy it with the button at its right):")
         st.code(row["hosted_url"], language=None)

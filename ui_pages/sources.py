@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui_pages import _query, _shared
+from ui_pages import _errors, _query, _reads
 
 st.title("Sources")
 cols = st.columns(2)
 q = cols[0].text_input("Name contains", value=_query.text("q"))
 vendor = cols[1].text_input("Vendor (epic, cerner, …)", value=_query.text("vendor"))
-_shared.keep_in_query("q", q.strip())
-_shared.keep_in_query("vendor", vendor.strip())
+_query.keep_in_query("q", q.strip())
+_query.keep_in_query("vendor", vendor.strip())
 
-frame = _shared.attempt("Reading the catalog", _shared.sources, q.strip(), vendor.strip())
+frame = _errors.attempt("Reading the catalog", _reads.sources, q.strip(), vendor.strip())
 if frame is not None:
     st.caption(f"{len(frame)} sources")
     st.dataframe(

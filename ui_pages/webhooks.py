@@ -18,12 +18,12 @@ from medblocks.dashboard.webhooks import (
     Redeliveries,
     for_people,
 )
-from ui_pages import _query, _shared, _tables
+from ui_pages import _audit, _errors, _query, _reads, _tables, _target
 
-t = _shared.target()
+t = _target.target()
 st.title("Webhooks")
 redeliveries: Redeliveries = st.session_state.setdefault("webhooks_redeliveries", Redeliveries())
-endpoints = _shared.attempt("Reading webhook endpoints", _shared.endpoints)
+endpoints = _errors.attempt("Reading webhook endpoints", _reads.endpoints)
 if endpoints is None:
     st.stop()
 _tables.show(for_people(endpoints, ENDPOINT_TIMES), list(endpoints.columns), key="endpoints")
@@ -34,14 +34,14 @@ if endpoints.empty:
 ids = list(endpoints["id"])
 wanted = _query.choice("endpoint", ids) or ids[0]
 endpoint_id = st.selectbox("Endpoint", ids, index=ids.index(wanted))
-_shared.keep_in_query("endpoint", endpoint_id)
-events = _shared.attempt("Reading events", _shared.events, endpoint_id)
+_query.keep_in_query("endpoint", endpoint_id)
+events = _errors.attempt("Reading events", _reads.events, endpoint_id)
 if events is None:
     st.stop()
 states = st.multiselect(
     "Delivery", DELIVERY_STATES, default=_query.choices("delivery", DELIVERY_STATES)
 )
-_shared.keep_in_query("delivery", states)
+_query.keep_in_query("delivery", states)
 view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
 _tables.show(for_people(view, EVENT_TIMES), shown, key="webhook_events")
@@ -56,7 +56,7 @@ event_id = st.selectbox(
     index=event_ids.index(wanted_event) if wanted_event in event_ids else None,
     placeholder="Pick an event to see its payload and the last response",
 )
-_shared.keep_in_query("event", event_id)
+_query.keep_in_query("event", event_id)
 if event_id is None:
     st.stop()
 event = view[view["id"] == event_id].iloc[0]
@@ -84,13 +84,13 @@ def redelivery_countdown(event_id: str) -> None:
         st.info("This event can be redelivered again now.")
 
 
-if _shared.require_writes(t):
+if _target.require_writes(t):
     if st.button("Redeliver", key="redeliver"):
         done = redeliveries.redeliver(
             event_id,
-            lambda: _shared.act(
+            lambda: _audit.act(
                 "redeliver",
-                _shared.client().events.redeliver,
+                _target.client().events.redeliver,
                 event_id,
                 target=event_id,
                 view="webhooks",
@@ -98,7 +98,7 @@ if _shared.require_writes(t):
             time.time(),
         )
         if isinstance(done, BaseException):
-            _shared.show_problem(done, "Redelivering")
+            _errors.show_problem(done, "Redelivering")
         elif done == "queued":
             st.cache_data.clear()
             st.rerun()  # the events above are read again: the delivery as it stands now

@@ -35,8 +35,8 @@ import sqlalchemy as sa
 from medblocks.alerts.settings import AlertSettings
 from medblocks.alerts.tables import alert_state
 from medblocks.dashboard import source_health
-from medblocks.dashboard.display import time_text
 from medblocks.dashboard.ops_wording import ops_wording
+from medblocks.dashboard.tables import time_text
 from medblocks.mirror import schema
 from medblocks.mirror.db import Mirror
 from medblocks.mirror.source_queries import iso, last_activity

@@ -7,7 +7,7 @@ import pandas as pd
 
 from medblocks.alerts import channels
 from medblocks.alerts.settings import RULES, AlertSettings
-from medblocks.dashboard.display import time_text
+from medblocks.dashboard.tables import time_text
 
 RULE_WORDS = {
     "new_failures": "Connections newly failing, one message per hospital",

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from medblocks.dashboard.display import csv_text
 from medblocks.dashboard.roles import Actor, NotAllowed, require
+from medblocks.dashboard.tables import csv_text
 from medblocks.mirror.audit import COLUMNS, EXPORT_FORMATS, AuditEntry, AuditFilter, entries, record
 from medblocks.mirror.db import Mirror
 
@@ -143,7 +143,7 @@ def log_frame(mirror: Mirror, f: AuditFilter, limit: int = 500) -> pd.DataFrame:
 
 
 def export_lines(mirror: Mirror, fmt: str, since: str | None = None) -> Iterator[str]:
-    """The log, oldest first, as CSV (spreadsheet-safe, `display.csv_text`) or JSON lines."""
+    """The log, oldest first, as CSV (spreadsheet-safe, `tables.csv_text`) or JSON lines."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
     batch: list[dict[str, Any]] = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from medblocks.dashboard.display import text_columns
+from medblocks.dashboard.tables import text_columns
 
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from medblocks.dashboard.display import age_text
+from medblocks.dashboard.tables import age_text
 
 IN_STEP_SECONDS = 5.0
 """Below this the clocks agree for every purpose of the pages (ages are whole seconds at best)."""

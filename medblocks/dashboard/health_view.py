@@ -16,10 +16,10 @@ import pandas as pd
 
 from medblocks.dashboard.bidi import visible_controls
 from medblocks.dashboard.clock import ServerClock
-from medblocks.dashboard.display import health_table
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.masking import shown_name
 from medblocks.dashboard.sources import source_name
+from medblocks.dashboard.tables import health_table
 from medblocks.mirror.statuses import FAILING
 
 MAX_FAILING_DAYS = 36500
@@ -64,7 +64,7 @@ def health_rows(
     *,
     reveal: bool,
 ) -> pd.DataFrame:
-    """Every connection for people (`display.health_table`): the mirror's health frame joined
+    """Every connection for people (`tables.health_table`): the mirror's health frame joined
     with each source's name from the catalog (its id where the catalog lacks it) and each
     patient's name from the mirror's `patients` (masked unless `reveal`); "failing since" on
     the server's clock whether the server said it or the mirror first saw it (kept as a time

@@ -17,8 +17,8 @@ from medblocks.client import Medblocks
 from medblocks.client.models import PatientSession
 from medblocks.dashboard.audit import perform, refuse_unless
 from medblocks.dashboard.connection_guidance import failure_in_words
+from medblocks.dashboard.error_messages import explain
 from medblocks.dashboard.ledger import LaunchRecord, Ledger
-from medblocks.dashboard.problems import explain
 from medblocks.dashboard.roles import Actor
 from medblocks.dashboard.sources import source_name
 from medblocks.spec.ids import RESERVED_PATIENT_PREFIXES

@@ -34,8 +34,8 @@ import pandas as pd
 
 from medblocks.alerts.hook import evaluate_after_change
 from medblocks.client import AsyncMedblocks
-from medblocks.dashboard.display import age_text
 from medblocks.dashboard.frames import OrgFrames, health_frame
+from medblocks.dashboard.tables import age_text
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror, open_mirror, views, watch
 from medblocks.mirror.events import EventApplier
@@ -197,7 +197,7 @@ def freshness(mirror: Mirror) -> views.Freshness:
 
 
 def freshness_text(fresh: views.Freshness, now: datetime | None = None) -> str:
-    """ "as of 12:04:10 UTC, 40 s ago" (the age as `display.age_text` words it), or that the
+    """ "as of 12:04:10 UTC, 40 s ago" (the age as `tables.age_text` words it), or that the
     mirror is empty."""
     as_of = fresh.as_of
     if as_of is None:

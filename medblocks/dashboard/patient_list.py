@@ -16,9 +16,9 @@ from datetime import datetime
 
 import pandas as pd
 
-from medblocks.dashboard.display import patients_table
 from medblocks.dashboard.frames import patients_containing, patients_with_email
 from medblocks.dashboard.masking import shown_people
+from medblocks.dashboard.tables import patients_table
 
 COLUMNS = [
     "patient_id",

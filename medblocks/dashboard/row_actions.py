@@ -14,7 +14,7 @@ disconnect of the Patients page.
 - **Following them** (`follow`): each row's session status as the mirror holds it now (the
   open-session re-read updates it without a sync).
 - The list for the team's messaging tool is `bulk_table`, exported through the one safe CSV
-  writer (`display.csv_text`), names masked unless revealed.
+  writer (`tables.csv_text`), names masked unless revealed.
 - **What a browser session remembers** (each page keeps one object in its session state, so the
   steps live here, not in the page): `Disconnect`, the two-step disconnect (asked → confirmed →
   the write once → the mirror re-reads the patient → "Disconnected." shown once), and

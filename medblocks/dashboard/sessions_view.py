@@ -1,5 +1,5 @@
 """The Sessions page's list: every session in the mirror, filtered by status and mode, with its
-source named from the catalog, as people read it (`display.sessions_table`: the link to resend
+source named from the catalog, as people read it (`tables.sessions_table`: the link to resend
 while open, "expiring soon" within the chosen minutes)."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any, get_args
 import pandas as pd
 
 from medblocks.client.operations import SessionStatusFilter
-from medblocks.dashboard.display import sessions_table
 from medblocks.dashboard.frames import rows_with
 from medblocks.dashboard.launch import Mode
 from medblocks.dashboard.sources import with_source_names
+from medblocks.dashboard.tables import sessions_table
 
 SESSION_STATUSES: tuple[str, ...] = get_args(SessionStatusFilter)
 MODES: tuple[str, ...] = get_args(Mode)

@@ -27,8 +27,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from medblocks.dashboard.display import time_text
 from medblocks.dashboard.ops_wording import ops_wording
+from medblocks.dashboard.tables import time_text
 from medblocks.mirror import source_queries as q
 from medblocks.mirror.db import Mirror
 from medblocks.mirror.statuses import FAILING, STATUSES

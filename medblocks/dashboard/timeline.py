@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from medblocks.dashboard.clock import ServerClock
-from medblocks.dashboard.display import empty_cells, texts, time_text
+from medblocks.dashboard.tables import empty_cells, texts, time_text
 
 OBSERVED_AS = {
     "sync": "full sync",

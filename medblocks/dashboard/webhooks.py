@@ -12,7 +12,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from medblocks.client import Medblocks, MedblocksError, RateLimitError
-from medblocks.dashboard.display import empty_cells, time_text
+from medblocks.dashboard.tables import empty_cells, time_text
 from medblocks.mirror.store import text as plain
 
 # Medblocks documents one redelivery per event per minute (429 throttled before it is over).

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from contract_tests.session import check_drift
+from contract_tests.suite import check_drift
 from contract_tests.target import ContractTarget
 from medblocks import served_spec
 from tests.trickle import trickling

@@ -12,8 +12,8 @@ import pytest
 from contract_tests.calls import webhook_event
 from contract_tests.harness import RunHooks, build_schema
 from contract_tests.run import RunState
-from contract_tests.session import BUDGET_ENV
 from contract_tests.subprocess_run import run_suite
+from contract_tests.suite import BUDGET_ENV
 from contract_tests.target import ContractTarget
 from medblocks.sandbox import SandboxConfig, start_in_thread
 

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from contract_tests.reports import FILES
-from contract_tests.session import OPERATIONS_ENV
 from contract_tests.subprocess_run import run_suite
+from contract_tests.suite import OPERATIONS_ENV
 from contract_tests.target import BREAK_ENV
 from medblocks.redaction import sanitize
 

@@ -10,8 +10,8 @@ import pytest
 
 from contract_tests.broken import BREAKS, Break
 from contract_tests.prose import RULES
-from contract_tests.session import OPERATIONS_ENV
 from contract_tests.subprocess_run import run_suite
+from contract_tests.suite import OPERATIONS_ENV
 from contract_tests.target import BREAK_ENV
 
 # The prose rules' breaks have their own, faster test (test_prose_rules.py).

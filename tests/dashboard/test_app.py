@@ -12,8 +12,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks, NotFoundError
-from medblocks.dashboard.display import LABELS
 from medblocks.dashboard.frames import STUCK_AFTER_TEXT
+from medblocks.dashboard.tables import LABELS
 from medblocks.dashboard.target import embedded_sandbox
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec.failure_codes import failure_wording

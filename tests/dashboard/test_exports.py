@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from medblocks.dashboard.display import FORMULA_STARTS, csv_text, spreadsheet_safe
 from medblocks.dashboard.sandbox_levers import SandboxLevers
+from medblocks.dashboard.tables import FORMULA_STARTS, csv_text, spreadsheet_safe
 from medblocks.dashboard.target import Target
 from tests.dashboard.apptest import open_app_page
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from medblocks.client import Medblocks
-from medblocks.dashboard import aggregate, frames, mirror_reads
+from medblocks.dashboard import frames, mirror_reads, overview_figures
 from medblocks.dashboard.patient_view import load_patient
 from medblocks.dashboard.target import Target
 from medblocks.mirror import Mirror
@@ -81,16 +81,18 @@ def test_stuck_pull_is_an_active_connection_without_records_after_stuck_after(
 
 def test_tiles_funnel_and_failure_shares_add_up(mirror: Mirror, org: frames.OrgFrames) -> None:
     sessions = mirror_reads.sessions(mirror)
-    tiles = aggregate.tiles(org.patients, org.connections, sessions)
+    tiles = overview_figures.tiles(org.patients, org.connections, sessions)
     assert tiles.sessions_open + tiles.sessions_complete + tiles.sessions_expired == len(sessions)
     assert sum(tiles.connections_by_status.values()) == len(org.connections)
-    by_mode = aggregate.funnel(sessions, "mode").pivot(index="mode", columns="stage")["sessions"]
+    by_mode = overview_figures.funnel(sessions, "mode").pivot(index="mode", columns="stage")[
+        "sessions"
+    ]
     assert by_mode["created"].sum() == len(sessions)
     assert (by_mode["created"] >= by_mode["complete"]).all()
     assert by_mode.loc["direct", "created"] == (sessions["mode"] == "direct").sum()
-    by_source = aggregate.funnel(sessions, "source_id")
+    by_source = overview_figures.funnel(sessions, "source_id")
     assert by_source.loc[by_source["stage"] == "created", "sessions"].sum() == len(sessions)
-    shares = aggregate.failure_shares(sessions)
+    shares = overview_figures.failure_shares(sessions)
     attempts = sessions["attempts"].sum()
     assert shares["failures"].sum() <= attempts
     assert (shares["share"] == shares["failures"] / attempts).all()

@@ -16,8 +16,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
-from medblocks.dashboard.display import PATIENT_LINK_TEXT
 from medblocks.dashboard.mirror_reads import embedded_database_url
+from medblocks.dashboard.tables import PATIENT_LINK_TEXT
 from medblocks.dashboard.target import embedded_sandbox
 from medblocks.mirror import open_mirror, schema
 from medblocks.mirror.sync import LAST_SYNC

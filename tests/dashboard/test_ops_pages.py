@@ -17,18 +17,18 @@ from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks
 from medblocks.dashboard.clock import ServerClock
-from medblocks.dashboard.display import (
+from medblocks.dashboard.ledger import Ledger
+from medblocks.dashboard.mirror_reads import freshness_text
+from medblocks.dashboard.roles import Actor
+from medblocks.dashboard.sandbox_levers import Faults, SandboxLevers
+from medblocks.dashboard.session_link import WritesNotAllowed, create_session_link
+from medblocks.dashboard.tables import (
     PATIENT_LINK_TEXT,
     age_text,
     count_text,
     csv_text,
     until_text,
 )
-from medblocks.dashboard.ledger import Ledger
-from medblocks.dashboard.mirror_reads import freshness_text
-from medblocks.dashboard.roles import Actor
-from medblocks.dashboard.sandbox_levers import Faults, SandboxLevers
-from medblocks.dashboard.session_link import WritesNotAllowed, create_session_link
 from medblocks.dashboard.target import Target
 from medblocks.mirror.history import FIRST_SEEN
 from medblocks.mirror.settings import sqlite_url

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from medblocks.client import Medblocks
 from medblocks.dashboard import mirror_reads
-from medblocks.dashboard.display import PATIENT_LINK_TEXT
+from medblocks.dashboard.tables import PATIENT_LINK_TEXT
 from medblocks.dashboard.target import Target
 from medblocks.mirror import open_mirror, schema
 from medblocks.sandbox import RunningSandbox

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from medblocks.dashboard.clock import ServerClock
-from medblocks.dashboard.display import count_text, sessions_table
 from medblocks.dashboard.frames import patients_containing, patients_with_email, rows_with
 from medblocks.dashboard.launch import (
     LaunchForm,
@@ -29,6 +28,7 @@ from medblocks.dashboard.masking import (
     shown_people,
 )
 from medblocks.dashboard.return_page import parse_hint
+from medblocks.dashboard.tables import count_text, sessions_table
 from medblocks.dashboard.timeline import OBSERVED_AS, timeline_table
 from medblocks.mirror.store import OBSERVED_BY
 

@@ -14,9 +14,9 @@ import pytest
 
 from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard import row_actions as ra
-from medblocks.dashboard.display import csv_text
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.roles import Actor
+from medblocks.dashboard.tables import csv_text
 from medblocks.dashboard.target import Target
 from medblocks.mirror.settings import sqlite_url
 

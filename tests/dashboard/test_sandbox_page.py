@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard import sandbox_levers
-from medblocks.dashboard.problems import explain
+from medblocks.dashboard.error_messages import explain
 from medblocks.dashboard.target import Target
 from medblocks.sandbox import PERSONAS, RunningSandbox
 from medblocks.spec import pinned_version

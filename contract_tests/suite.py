@@ -32,7 +32,7 @@ DEFAULT_BUDGET_SECONDS = 210.0
 
 
 @dataclass
-class ContractSession:
+class ContractSuite:
     """`refused` is set (and `target` None) when the configuration must not be fuzzed."""
 
     schema: Any
@@ -56,7 +56,7 @@ class ContractSession:
 
 
 @lru_cache(maxsize=1)
-def contract_session() -> ContractSession:
+def contract_suite() -> ContractSuite:
     budget = float(os.environ.get(BUDGET_ENV) or DEFAULT_BUDGET_SECONDS)
     try:
         target = select_target()
@@ -70,7 +70,7 @@ def contract_session() -> ContractSession:
         configured = os.environ.get("MEDBLOCKS_API_URL", "")
         state = RunState(target_label="not run", base_url=configured, budget_seconds=budget)
         state.configuration_error = f"{type(exc).__name__}: {exc}"
-        return ContractSession(schema=schema, state=state, refused=exc)
+        return ContractSuite(schema=schema, state=state, refused=exc)
     state = RunState(
         target_label=target.label,
         base_url=target.base_url,
@@ -83,7 +83,7 @@ def contract_session() -> ContractSession:
     probe(target, state)
     hooks = RunHooks(target, state)
     only = [op.strip() for op in os.environ.get(OPERATIONS_ENV, "").split(",") if op.strip()]
-    return ContractSession(
+    return ContractSuite(
         schema=build_schema(target, hooks, only), state=state, target=target, hooks=hooks
     )
 
