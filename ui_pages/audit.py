@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from medblocks.dashboard.audit import log_frame
+from medblocks.dashboard.tables import count_text
 from medblocks.mirror.audit import ACTIONS, AuditFilter, people
 from ui_pages import _audit, _query, _tables
 
@@ -38,7 +39,7 @@ _query.keep_in_query("action", action)
 _query.keep_in_query("patient", patient.strip())
 
 frame = log_frame(db, AuditFilter(person=person, action=action, patient_id=patient.strip() or None))
-st.caption(f"{len(frame)} rows shown (the newest 500 at most).")
+st.caption(f"{count_text(len(frame), 'row')} shown (the newest 500 at most).")
 _tables.show(
     frame,
     [

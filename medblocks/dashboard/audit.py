@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from medblocks.dashboard.roles import Actor, NotAllowed, require
-from medblocks.dashboard.tables import csv_text
+from medblocks.dashboard.tables import csv_text, empty_cells
 from medblocks.mirror.audit import COLUMNS, EXPORT_FORMATS, AuditEntry, AuditFilter, entries, record
 from medblocks.mirror.db import Mirror
 
@@ -133,13 +133,20 @@ def record_sign_in(mirror: Mirror, actor: Actor, issued_at: str = "") -> None:
 
 
 def log_frame(mirror: Mirror, f: AuditFilter, limit: int = 500) -> pd.DataFrame:
-    """The newest `limit` rows matching `f`, for the Audit page."""
+    """The newest `limit` rows matching `f`, for the Audit page, as people read them: the time
+    to the second in UTC (an audit trail orders what happened within a minute), missing values
+    empty, row counts whole. `export_lines` keeps the stored values as they are."""
     rows = []
     for row in entries(mirror, f):
         rows.append(row)
         if len(rows) >= limit:
             break
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["at"] = [
+        "" if pd.isna(t) else f"{pd.Timestamp(t):%Y-%m-%d %H:%M:%S} UTC" for t in frame["at"]
+    ]
+    frame["rows"] = pd.to_numeric(frame["rows"]).astype("Int64")
+    return empty_cells(frame)
 
 
 def export_lines(mirror: Mirror, fmt: str, since: str | None = None) -> Iterator[str]:

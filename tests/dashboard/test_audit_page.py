@@ -5,6 +5,7 @@ one from the Patients page, and so is clearing the sandbox's faults."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,9 @@ def test_the_audit_page_filters_by_person_action_and_patient(audit_url: str) -> 
     assert not at.exception
     shown = at.dataframe[0].value
     assert list(shown["actor"]) == ["admin@x.org", "ops@x.org"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", t) for t in shown["at"])
+    assert list(shown["target"]) == ["", "conn_9"]  # missing values empty, never "None"
+    assert "2 rows shown" in " ".join(c.value for c in at.caption)
     at = open_app_page("ui_pages/audit.py", person="ops@x.org")
     assert list(at.dataframe[0].value["action"]) == ["disconnect"]
     at = open_app_page("ui_pages/audit.py", action="sandbox-lever")
