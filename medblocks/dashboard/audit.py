@@ -135,7 +135,7 @@ def record_sign_in(mirror: Mirror, actor: Actor, issued_at: str = "") -> None:
 def log_frame(mirror: Mirror, f: AuditFilter, limit: int = 500) -> pd.DataFrame:
     """The newest `limit` rows matching `f`, for the Audit page, as people read them: the time
     to the second in UTC (an audit trail orders what happened within a minute), missing values
-    empty, row counts whole. `export_lines` keeps the stored values as they are."""
+    empty (a row count too), counts whole. `export_lines` keeps the stored values as they are."""
     rows = []
     for row in entries(mirror, f):
         rows.append(row)
@@ -145,7 +145,7 @@ def log_frame(mirror: Mirror, f: AuditFilter, limit: int = 500) -> pd.DataFrame:
     frame["at"] = [
         "" if pd.isna(t) else f"{pd.Timestamp(t):%Y-%m-%d %H:%M:%S} UTC" for t in frame["at"]
     ]
-    frame["rows"] = pd.to_numeric(frame["rows"]).astype("Int64")
+    frame["rows"] = ["" if pd.isna(n) else str(int(n)) for n in frame["rows"]]
     return empty_cells(frame)
 
 

@@ -45,6 +45,7 @@ def test_the_audit_page_filters_by_person_action_and_patient(audit_url: str) -> 
     assert list(shown["actor"]) == ["admin@x.org", "ops@x.org"]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", t) for t in shown["at"])
     assert list(shown["target"]) == ["", "conn_9"]  # missing values empty, never "None"
+    assert list(shown["rows"]) == ["", ""]
     assert "2 rows shown" in " ".join(c.value for c in at.caption)
     at = open_app_page("ui_pages/audit.py", person="ops@x.org")
     assert list(at.dataframe[0].value["action"]) == ["disconnect"]
