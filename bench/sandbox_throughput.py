@@ -1,4 +1,5 @@
-"""Throughput and latency of the embedded sandbox next to Prism, in one run over loopback.
+"""Throughput and latency of the sandbox (`python -m medblocks.sandbox`) next to Prism, in one
+run over loopback.
 
 For `GET /patients/{id}` and `POST /patient-sessions` it prints requests per second and p50 /
 p99 latency for the sandbox (a `python -m medblocks.sandbox --memory` subprocess, state kept)

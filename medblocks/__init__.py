@@ -1,4 +1,4 @@
-"""Medblocks Platform API tooling: pinned spec, typed client, embedded sandbox."""
+"""Medblocks Platform API tooling: pinned spec, typed client, sandbox, org mirror, dashboard."""
 
 from __future__ import annotations
 

@@ -25,8 +25,13 @@ from medblocks.sandbox.storage.ehr import SCOPES, chart_records
 from medblocks.sandbox.storage.store import Store, dumps
 
 SEEDED_KEY = "seeded"
-# The sandbox's own failure codes (Medblocks publishes none); see the README.
-FAILURE_CODES = ("user_denied", "oauth_callback_failed", "portal_login_failed", "consent_timeout")
+# The failure codes the demo data is seeded with (a subset of hosted.outcomes.FAILURE_CODES).
+SEEDED_FAILURE_CODES = (
+    "user_denied",
+    "oauth_callback_failed",
+    "portal_login_failed",
+    "consent_timeout",
+)
 
 # (name, vendor, slug)
 CATALOG: tuple[tuple[str, str | None, str], ...] = (
@@ -237,7 +242,7 @@ def _seed_patient_history(
         )
         attempt_at = iso(moment + timedelta(minutes=3))
         failed = status == "failed"
-        code = rng.choice(FAILURE_CODES) if failed else None
+        code = rng.choice(SEEDED_FAILURE_CODES) if failed else None
         connection_id = seeder.ulid("conn_", moment)
         store.insert_connection(
             db,
@@ -342,7 +347,7 @@ def seed_bulk_patients(
     firsts = rng.choices(FIRST_NAMES, k=count)
     lasts = rng.choices(LAST_NAMES, k=count)
     picked_sources = rng.choices(sources, k=count)
-    codes = rng.choices(FAILURE_CODES, k=count)
+    codes = rng.choices(SEEDED_FAILURE_CODES, k=count)
     patients, connections = [], []
     for index in range(count):
         created = iso(now - timedelta(days=rng.uniform(0, 365)))
