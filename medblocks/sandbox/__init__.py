@@ -1,8 +1,9 @@
 """The sandbox: a stateful local emulator of the Medblocks Platform API.
 
-It depends on `medblocks.spec` and the neutral `medblocks.loopback` alone (never on the client
-it exists to check). Its test patients (`PERSONAS`, signed in with `SANDBOX_PASSWORD`) and the
-failure codes it produces are the one table of them; the dashboard shows them from here.
+It depends on `medblocks.spec` and the neutral `medblocks.loopback` and `medblocks.served_thread`
+alone (never on the client it exists to check). Its test patients (`PERSONAS`, signed in with
+`SANDBOX_PASSWORD`) and the failure codes it produces are the one table of them; the dashboard
+shows them from here.
 """
 
 from medblocks.sandbox.app import create_app
