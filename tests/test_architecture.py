@@ -127,12 +127,16 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("medblocks/spec",),
         ("medblocks.client", "medblocks.sandbox", "medblocks.dashboard", "medblocks.config"),
     ),
-    "the sandbox depends on medblocks.spec and medblocks.loopback alone": (
+    "the sandbox never imports the client, configuration, the dashboard or the commands": (
         ("medblocks/sandbox",),
         ("medblocks.client", "medblocks.dashboard", "medblocks.config", "medblocks.__main__"),
     ),
     "the loopback rule depends on nothing of the project (the sandbox and the client share it)": (
         ("medblocks/loopback.py",),
+        ("medblocks", "ui_pages", "dashboard"),
+    ),
+    "the thread server depends on nothing of the project (the sandbox and the mirror share it)": (
+        ("medblocks/served_thread.py",),
         ("medblocks", "ui_pages", "dashboard"),
     ),
     "the client never imports configuration, the dashboard, the mirror or the sandbox": (
@@ -169,6 +173,41 @@ def test_each_import_rule_fails_on_a_seeded_violation(rule: str, tmp_path: Path)
         assert offenders(tmp_path, where, forbidden) == [
             f"{seeded.relative_to(tmp_path)} imports {name}.anything"
         ]
+
+
+SANDBOX_MAY_IMPORT = (
+    "medblocks.sandbox",
+    "medblocks.spec",
+    "medblocks.loopback",
+    "medblocks.served_thread",
+)
+"""All the project the sandbox may import: itself, the spec and the two neutral modules."""
+
+
+def outside(root: Path, where: Iterable[str], allowed: Iterable[str]) -> list[str]:
+    """The imports of the project's own top-level packages in `where` that fall outside `allowed`
+    (an allow-list, so a module added to the project later is outside until named)."""
+    allowed = tuple(allowed)
+    own = ("medblocks", "ui_pages", "dashboard", "contract_tests", "tests", "bench", "scripts")
+    return sorted(
+        f"{path.relative_to(root)} imports {module}"
+        for path in python_files(root, *where)
+        for module in imported_modules(path)
+        if module.split(".")[0] in own
+        and not any(module == name or module.startswith(name + ".") for name in allowed)
+    )
+
+
+def test_the_sandbox_imports_nothing_of_the_project_beyond_its_allow_list(tmp_path: Path) -> None:
+    assert outside(REPO, ["medblocks/sandbox"], SANDBOX_MAY_IMPORT) == []
+    seeded = tmp_path / "medblocks" / "sandbox" / "seeded.py"
+    seeded.parent.mkdir(parents=True)
+    seeded.write_text(
+        "from medblocks.spec import x\ndef later():\n    import medblocks.mirror.sync\n"
+    )
+    assert outside(tmp_path, ["medblocks/sandbox"], SANDBOX_MAY_IMPORT) == [
+        "medblocks/sandbox/seeded.py imports medblocks.mirror.sync"
+    ]
 
 
 def test_no_import_cycle_among_product_modules() -> None:

@@ -1,4 +1,5 @@
-"""Small layout pieces several pages share: tabs named in the URL, a link to a patient."""
+"""Small layout pieces several pages share: tabs named in the URL, a link to a patient, the
+question a disconnect asks."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from ui_pages import _query
+from medblocks.dashboard.row_actions import Disconnect
+from ui_pages import _audit, _errors, _query, _target
 
 
 def lazy_tabs(key: str, views: dict[str, Callable[[], None]]) -> None:
@@ -28,3 +30,37 @@ def patient_page_link(patient_id: str) -> None:
         label="Open the patient",
         query_params={"patient_id": patient_id, "open": patient_id},
     )
+
+
+def confirm_disconnect(
+    disconnect: Disconnect,
+    patient_id: str,
+    connection_id: str | None,
+    *,
+    view: str,
+    key: str,
+    reread: Callable[[], None],
+) -> None:
+    """While `disconnect` awaits `connection_id`: the warning and "Yes, disconnect" (button
+    `key`); pressed, one audited disconnect (recorded with `view`), then `reread` and the page
+    drawn again, or the failure shown. Nothing is sent before the press, nor retried after."""
+    if connection_id is None or not disconnect.awaits(connection_id):
+        return
+    st.warning("The patient's hospital access ends for this organisation. This cannot be undone.")
+    if st.button("Yes, disconnect", key=key, type="primary"):
+        failure = disconnect.confirm(
+            lambda: _audit.act(
+                "disconnect",
+                _target.client().patients.disconnect,
+                patient_id,
+                connection_id,
+                target=connection_id,
+                patient_id=patient_id,
+                view=view,
+            ),
+            reread,
+        )
+        if failure is not None:
+            _errors.show_problem(failure, "Disconnecting")
+        else:
+            st.rerun()  # drawn again with the connection disconnected

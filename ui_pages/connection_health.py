@@ -43,7 +43,6 @@ from medblocks.dashboard.url_values import Choices, WholeNumber
 from medblocks.mirror.statuses import STATUSES
 from ui_pages import (
     _access,
-    _audit,
     _errors,
     _layout,
     _mirror,
@@ -163,25 +162,14 @@ def row_actions(row: pd.Series, where: str) -> None:
         return
     if st.button("Disconnect this connection", key=f"{where}_disconnect_ask"):
         actions.disconnect.ask(connection_id)
-    if actions.disconnect.awaits(connection_id):
-        st.warning("The patient's hospital access ends for this organisation. It cannot be undone.")
-        if st.button("Yes, disconnect", key=f"{where}_disconnect_confirm", type="primary"):
-            failure = actions.disconnect.confirm(
-                lambda: _audit.act(
-                    "disconnect",
-                    _target.client().patients.disconnect,
-                    patient_id,
-                    connection_id,
-                    target=connection_id,
-                    patient_id=patient_id,
-                    view="health",
-                ),
-                lambda: _mirror.refresh_patient(patient_id),
-            )
-            if failure is not None:
-                _errors.show_problem(failure, "Disconnecting")
-            else:
-                st.rerun()  # the table is drawn again with the connection disconnected
+    _layout.confirm_disconnect(
+        actions.disconnect,
+        patient_id,
+        connection_id,
+        view="health",
+        key=f"{where}_disconnect_confirm",
+        reread=lambda: _mirror.refresh_patient(patient_id),
+    )
 
 
 def draw_needs_attention() -> None:

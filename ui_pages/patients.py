@@ -18,7 +18,7 @@ from medblocks.dashboard.tables import (
     sessions_table,
 )
 from medblocks.dashboard.timeline import timeline_table
-from ui_pages import _audit, _errors, _mirror, _query, _reads, _reveal, _tables, _target
+from ui_pages import _errors, _layout, _mirror, _query, _reads, _reveal, _tables, _target
 
 t = _target.target()
 st.title("Patients")
@@ -101,27 +101,9 @@ if choices and _target.require_writes(t):
     conn_id = actions[1].selectbox("Connection to disconnect", choices, index=None)
     if conn_id and st.button("Disconnect the selected connection", key="disconnect_ask"):
         disconnect.ask(conn_id)
-    if disconnect.awaits(conn_id):
-        st.warning(
-            "The patient's hospital access ends for this organisation. This cannot be undone."
-        )
-        if st.button("Yes, disconnect", key="disconnect_confirm", type="primary"):
-            failure = disconnect.confirm(
-                lambda: _audit.act(
-                    "disconnect",
-                    _target.client().patients.disconnect,
-                    patient_id,
-                    conn_id,
-                    target=conn_id,
-                    patient_id=patient_id,
-                    view="patients",
-                ),
-                reread,
-            )
-            if failure is not None:
-                _errors.show_problem(failure, "Disconnecting")
-            else:
-                st.rerun()  # the tables above are drawn again with the connection disconnected
+    _layout.confirm_disconnect(
+        disconnect, patient_id, conn_id, view="patients", key="disconnect_confirm", reread=reread
+    )
 if flash := disconnect.take_message():
     st.success(flash)
 

@@ -17,6 +17,7 @@ from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.personas import DENY_NOTE, SIGN_IN, persona_rows
 from medblocks.dashboard.sources import source_name
 from medblocks.dashboard.tables import launch_label
+from medblocks.sandbox import Faults
 from ui_pages import _audit, _errors, _mirror, _query, _reads, _target
 
 T = TypeVar("T")
@@ -148,7 +149,7 @@ current = _errors.attempt("Reading the faults", sandbox.faults)
 if current is not None:
     st.text("Now: " + sandbox_levers.describe_faults(current))
     left, right = st.columns(2)
-    wanted = sandbox_levers.Faults(
+    wanted = Faults(
         latency_ms=int(left.number_input("Latency (ms)", 0, 30_000, current.latency_ms)),
         error_rate=float(
             left.number_input("Error rate (0–1)", 0.0, 1.0, current.error_rate, step=0.05)
@@ -171,9 +172,7 @@ if current is not None:
         if applied is not None:
             current = applied
             st.success("Faults applied. " + sandbox_levers.describe_faults(applied))
-    clear_help = "Sets every fault to off: " + sandbox_levers.describe_faults(
-        sandbox_levers.Faults()
-    )
+    clear_help = "Sets every fault to off: " + sandbox_levers.describe_faults(Faults())
     if current.any and clear_col.button("Clear all faults", key="clear_faults", help=clear_help):
         cleared = lever("Clearing the faults", sandbox.clear_faults)
         if cleared is not None:

@@ -25,7 +25,7 @@ import asyncio
 import hashlib
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -214,27 +214,33 @@ def refresh_patient(mirror: Mirror, target: Target, patient_id: str, actor: str)
     """After the dashboard's own write about a patient (a disconnect, which sends no event):
     re-read it into the mirror now, its changes noted as an action by `actor`; then the alert
     rules are evaluated (nothing without a channel)."""
-
-    async def run() -> None:
-        async with target.async_client() as client:
-            await EventApplier(MirrorWriter(mirror), client).refresh_patient(
-                patient_id, observed_by="action", actor=actor
-            )
-
-    asyncio.run(run())
-    evaluate_after_change(mirror, by="dashboard action")
+    _reread_after_action(
+        mirror,
+        target,
+        lambda applier: applier.refresh_patient(patient_id, observed_by="action", actor=actor),
+    )
 
 
 def refresh_session(mirror: Mirror, target: Target, session_id: str, actor: str) -> None:
     """After the dashboard created or changed a session (a launch, a link from a row, a forced
     outcome): re-read the session and its patient into the mirror now, as an action by
     `actor`; then the alert rules are evaluated (nothing without a channel)."""
+    _reread_after_action(
+        mirror,
+        target,
+        lambda applier: applier.refresh_session(session_id, observed_by="action", actor=actor),
+    )
+
+
+def _reread_after_action(
+    mirror: Mirror, target: Target, reread: Callable[[EventApplier], Awaitable[object]]
+) -> None:
+    """The one step after each of the dashboard's own writes: `reread` through a client of
+    `target` into `mirror`, then the alert rules, once."""
 
     async def run() -> None:
         async with target.async_client() as client:
-            await EventApplier(MirrorWriter(mirror), client).refresh_session(
-                session_id, observed_by="action", actor=actor
-            )
+            await reread(EventApplier(MirrorWriter(mirror), client))
 
     asyncio.run(run())
     evaluate_after_change(mirror, by="dashboard action")

@@ -4,7 +4,8 @@ The `/_sandbox/` routes are not Medblocks API routes (they are documented in
 `medblocks/spec/overlay.json`, not in the pinned `medblocks.json`), so they are called here with
 httpx through the target's base URL and key, never through the Medblocks client. Every call
 answers its JSON or raises `LeverError`, whose text starts with the request id. The failure
-codes are the sandbox's own table, read rather than copied (the personas: `personas.py`).
+codes and the `Faults` type are the sandbox's own, read rather than copied (the personas:
+`personas.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from medblocks.dashboard.target import Target
-from medblocks.sandbox import FAILURE_CODES
+from medblocks.sandbox import FAILURE_CODES, Faults
 from medblocks.spec.failure_codes import failure_wording
 
 PREFIX = "/_sandbox"
@@ -38,26 +39,6 @@ class LeverError(Exception):
 class Clock:
     now: str
     offset_seconds: float
-
-
-@dataclass(frozen=True)
-class Faults:
-    """The run-wide faults (`GET/PUT /_sandbox/faults`); every field as overlay.json names it."""
-
-    latency_ms: int = 0
-    error_rate: float = 0.0
-    rate_limit_burst: int = 0
-    retry_after: int = 1
-    rate_limit_per_second: int = 0
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Faults:
-        known = {k: data[k] for k in asdict(cls()) if k in data}
-        return cls(**known)
-
-    @property
-    def any(self) -> bool:
-        return self != Faults(retry_after=self.retry_after)
 
 
 @dataclass(frozen=True)
@@ -116,13 +97,13 @@ class SandboxLevers:
         return Clock(**_clock_fields(self._call("POST", "/clock/advance", {"seconds": seconds})))
 
     def faults(self) -> Faults:
-        return Faults.from_json(self._call("GET", "/faults"))
+        return Faults.from_body(self._call("GET", "/faults"))
 
     def set_faults(self, faults: Faults) -> Faults:
-        return Faults.from_json(self._call("PUT", "/faults", asdict(faults)))
+        return Faults.from_body(self._call("PUT", "/faults", asdict(faults)))
 
     def clear_faults(self) -> Faults:
-        return Faults.from_json(self._call("DELETE", "/faults"))
+        return Faults.from_body(self._call("DELETE", "/faults"))
 
     def force_outcome(
         self,

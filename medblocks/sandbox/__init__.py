@@ -1,8 +1,9 @@
 """The sandbox: a stateful local emulator of the Medblocks Platform API.
 
-It depends on `medblocks.spec` and the neutral `medblocks.loopback` alone (never on the client
-it exists to check). Its test patients (`PERSONAS`, signed in with `SANDBOX_PASSWORD`) and the
-failure codes it produces are the one table of them; the dashboard shows them from here.
+It depends on `medblocks.spec` and the neutral `medblocks.loopback` and `medblocks.served_thread`
+alone (never on the client it exists to check). Its test patients (`PERSONAS`, signed in with
+`SANDBOX_PASSWORD`), the failure codes it produces and its run-wide `Faults` are the one
+definition of each; the dashboard shows and sets them from here.
 """
 
 from medblocks.sandbox.app import create_app
@@ -15,6 +16,7 @@ from medblocks.sandbox.hosted.outcomes import (
     Outcome,
     Persona,
 )
+from medblocks.sandbox.levers.faults import Faults
 from medblocks.sandbox.server import RunningSandbox, start_in_thread
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "FAILURE_CODES",
     "PERSONAS",
     "SANDBOX_PASSWORD",
+    "Faults",
     "Outcome",
     "Persona",
     "RunningSandbox",

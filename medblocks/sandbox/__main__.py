@@ -10,7 +10,7 @@ import uvicorn
 
 from medblocks.sandbox.app import create_app
 from medblocks.sandbox.config import DEFAULT_DB_PATH, SandboxConfig
-from medblocks.sandbox.server import uvicorn_config
+from medblocks.served_thread import uvicorn_config
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,14 +1,16 @@
 """A real sandbox on loopback and the dashboard's own clients for it; the environment and the
-embedded sandbox of the dashboard under AppTest."""
+embedded sandbox of the dashboard under AppTest; a webhook event to show or redeliver."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import streamlit as st
 
 from medblocks.client import Medblocks
+from medblocks.client.models import PatientSession, WebhookEndpoint, WebhookEvent
 from medblocks.dashboard.target import Target, embedded_sandbox
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from medblocks.spec import pinned_version
@@ -75,3 +77,29 @@ def sandbox_target(embedded: RunningSandbox) -> Target:
 def embedded_api(embedded: RunningSandbox) -> Iterator[Medblocks]:
     with Medblocks(embedded.api_key, base_url=embedded.base_url) as client:
         yield client
+
+
+def completed_session_event(
+    sandbox: RunningSandbox, client: Medblocks, patient_id: str
+) -> tuple[PatientSession, WebhookEndpoint, WebhookEvent]:
+    """A session of `patient_id` completed through the sandbox control (the patient connects the
+    first source): the session, the sandbox's webhook endpoint and its
+    patient_session.completed event."""
+    source = next(iter(client.sources.list())).id
+    session = client.patient_sessions.create(
+        patient_id=patient_id,
+        return_url="http://127.0.0.1:8501/connected",
+        recommended_connection_ids=[source],
+    )
+    httpx.post(
+        f"{sandbox.base_url}/_sandbox/patient-sessions/{session.id}/complete",
+        json={"outcome": "active", "connection_id": source},
+        headers={"Authorization": f"Bearer {sandbox.api_key}"},
+    ).raise_for_status()
+    endpoint = next(iter(client.webhooks.list()))
+    event = next(
+        e
+        for e in client.webhooks.events(endpoint.id)
+        if e.type == "patient_session.completed" and e.data.object["id"] == session.id
+    )
+    return session, endpoint, event

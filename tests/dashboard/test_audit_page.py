@@ -16,6 +16,7 @@ from medblocks.dashboard.target import Target
 from medblocks.mirror.audit import AuditEntry, AuditFilter, entries, record
 from medblocks.mirror.db import open_mirror
 from medblocks.mirror.settings import sqlite_url
+from medblocks.sandbox import Faults
 from tests.dashboard.apptest import open_app_page
 
 
@@ -114,12 +115,12 @@ def test_clearing_the_sandbox_faults_is_an_audited_lever(
     audit_url: str, sandbox_target: Target
 ) -> None:
     levers = sandbox_levers.SandboxLevers(sandbox_target)
-    levers.set_faults(sandbox_levers.Faults(latency_ms=1))
+    levers.set_faults(Faults(latency_ms=1))
     try:
         at = open_app_page("ui_pages/sandbox.py")
         at.button(key="clear_faults").click().run()
         assert not at.exception and not at.error, [e.value for e in at.error]
-        assert levers.faults() == sandbox_levers.Faults()
+        assert levers.faults() == Faults()
     finally:
         levers.clear_faults()
     mirror = open_mirror(audit_url)

@@ -20,7 +20,7 @@ from medblocks.dashboard.clock import ServerClock
 from medblocks.dashboard.ledger import Ledger
 from medblocks.dashboard.mirror_reads import freshness_text
 from medblocks.dashboard.roles import Actor
-from medblocks.dashboard.sandbox_levers import Faults, SandboxLevers
+from medblocks.dashboard.sandbox_levers import SandboxLevers
 from medblocks.dashboard.session_link import WritesNotAllowed, create_session_link
 from medblocks.dashboard.tables import (
     PATIENT_LINK_TEXT,
@@ -33,7 +33,7 @@ from medblocks.dashboard.target import Target
 from medblocks.mirror.history import FIRST_SEEN
 from medblocks.mirror.settings import sqlite_url
 from medblocks.mirror.views import Freshness
-from medblocks.sandbox import RunningSandbox
+from medblocks.sandbox import Faults, RunningSandbox
 from medblocks.spec import pinned_version
 from tests.dashboard.apptest import open_app_page, press_new_link
 

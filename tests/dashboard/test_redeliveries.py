@@ -6,38 +6,17 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
 from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard.webhooks import QUEUED, REDELIVERY_INTERVAL_SECONDS, Redeliveries
 from medblocks.sandbox import RunningSandbox
-
-
-def an_event(sandbox: RunningSandbox, client: Medblocks) -> str:
-    """A session completed through the sandbox control: its patient_session.completed event."""
-    source = next(iter(client.sources.list())).id
-    session = client.patient_sessions.create(
-        patient_id="redeliveries_patient",
-        return_url="http://127.0.0.1:8501/connected",
-        recommended_connection_ids=[source],
-    )
-    httpx.post(
-        f"{sandbox.base_url}/_sandbox/patient-sessions/{session.id}/complete",
-        json={"outcome": "active", "connection_id": source},
-        headers={"Authorization": f"Bearer {sandbox.api_key}"},
-    ).raise_for_status()
-    endpoint = next(iter(client.webhooks.list()))
-    return next(
-        e.id
-        for e in client.webhooks.events(endpoint.id)
-        if e.type == "patient_session.completed" and e.data.object["id"] == session.id
-    )
+from tests.dashboard.conftest import completed_session_event
 
 
 def test_queued_once_said_once_then_the_limit_is_a_wait_counted_down(
     sandbox: RunningSandbox, client: Medblocks
 ) -> None:
-    event = an_event(sandbox, client)
+    _, _, completed = completed_session_event(sandbox, client, "redeliveries_patient")
+    event = completed.id
     memory = Redeliveries()
     assert memory.seconds_left(event, time.time()) is None  # not redelivered from here
     sent: list[str] = []

@@ -11,7 +11,7 @@ from medblocks.client import Medblocks, NotFoundError
 from medblocks.dashboard import sandbox_levers
 from medblocks.dashboard.error_messages import explain
 from medblocks.dashboard.target import Target
-from medblocks.sandbox import PERSONAS, RunningSandbox
+from medblocks.sandbox import PERSONAS, Faults, RunningSandbox
 from medblocks.spec import pinned_version
 from tests.dashboard.apptest import APP, open_app_page
 
@@ -88,6 +88,19 @@ def test_advancing_the_clock(sandbox_target: Target) -> None:
     assert any(s.value.startswith("The sandbox clock now reads 20") for s in at.success)
 
 
+def test_a_fault_is_on_when_any_field_but_retry_after_is_set() -> None:
+    """The page offers "Clear all faults" only when `any`; the sandbox applies faults only then."""
+    assert not Faults().any
+    assert not Faults(retry_after=30).any  # the wait a burst would announce: no fault by itself
+    for on in (
+        Faults(latency_ms=1),
+        Faults(error_rate=0.1),
+        Faults(rate_limit_burst=1),
+        Faults(rate_limit_per_second=1),
+    ):
+        assert on.any, on
+
+
 def test_faults_are_described_then_applied_and_cleared(sandbox_target: Target) -> None:
     sandbox = sandbox_levers.SandboxLevers(sandbox_target)
     at = open_sandbox_page()
@@ -99,12 +112,12 @@ def test_faults_are_described_then_applied_and_cleared(sandbox_target: Target) -
         said = " ".join(infos(at))
         assert "each key may make 500 API requests per second" in said
         assert "waits 5 ms" in said
-        assert sandbox.faults() == sandbox_levers.Faults()  # described, not yet applied
+        assert sandbox.faults() == Faults()  # described, not yet applied
         at = button(at, "apply_faults")
         assert not at.exception
-        assert sandbox.faults() == sandbox_levers.Faults(latency_ms=5, rate_limit_per_second=500)
+        assert sandbox.faults() == Faults(latency_ms=5, rate_limit_per_second=500)
         at = button(at, "clear_faults")
-        assert sandbox.faults() == sandbox_levers.Faults()
+        assert sandbox.faults() == Faults()
     finally:
         sandbox.clear_faults()
 

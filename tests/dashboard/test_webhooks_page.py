@@ -3,7 +3,6 @@ documented once-a-minute redelivery limit shown as information with its countdow
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -11,32 +10,9 @@ from medblocks.client import Medblocks
 from medblocks.dashboard.webhooks import DELIVERY_STATES, delivery_state
 from medblocks.sandbox import RunningSandbox
 from tests.dashboard.apptest import open_app_page
+from tests.dashboard.conftest import completed_session_event
 
 pytestmark = pytest.mark.usefixtures("app_environment")
-
-
-def completed_session_event(
-    embedded: RunningSandbox, embedded_api: Medblocks, patient_id: str
-) -> tuple:
-    """A session completed through the sandbox control: its patient_session.completed event."""
-    source = next(iter(embedded_api.sources.list())).id
-    session = embedded_api.patient_sessions.create(
-        patient_id=patient_id,
-        return_url="http://127.0.0.1:8501/connected",
-        recommended_connection_ids=[source],
-    )
-    httpx.post(
-        f"{embedded.base_url}/_sandbox/patient-sessions/{session.id}/complete",
-        json={"outcome": "active", "connection_id": source},
-        headers={"Authorization": f"Bearer {embedded.api_key}"},
-    ).raise_for_status()
-    endpoint = next(iter(embedded_api.webhooks.list()))
-    event = next(
-        e
-        for e in embedded_api.webhooks.events(endpoint.id)
-        if e.type == "patient_session.completed" and e.data.object["id"] == session.id
-    )
-    return session, endpoint, event
 
 
 def open_webhooks(**query: str) -> AppTest:

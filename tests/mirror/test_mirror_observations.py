@@ -42,6 +42,15 @@ def first_source(sandbox: RunningSandbox) -> str:
         return next(iter(api.sources.list(limit=1))).id
 
 
+def deny(controls: Any, session_id: str, source: str) -> None:
+    """The patient declines at `source` (the sandbox's lever acting as the patient): in direct
+    mode the session stays open and no event is sent."""
+    controls.post(
+        f"/_sandbox/patient-sessions/{session_id}/complete",
+        {"outcome": "failed", "failure_code": "user_denied", "connection_id": source},
+    )
+
+
 async def test_an_action_is_recorded_with_who_acted(mirror: Mirror, aclient_for: Any) -> None:
     async with aclient_for() as client:
         session = await client.patient_sessions.create(
@@ -86,10 +95,7 @@ async def test_a_direct_mode_denial_is_found_by_re_reading_open_sessions(
         assert session.id in open_session_ids(mirror)
         assert await reread_open_sessions(mirror, client) == 0  # nothing changed yet
 
-        controls.post(
-            f"/_sandbox/patient-sessions/{session.id}/complete",
-            {"outcome": "failed", "failure_code": "user_denied", "connection_id": source},
-        )  # a direct-mode denial: the session stays open and no event is sent
+        deny(controls, session.id, source)  # no event: only a re-read finds it
         assert await reread_open_sessions(mirror, client) == 1
     (conn,) = connections(mirror, "obs_denied")
     assert (conn["status"], conn["failure_code"]) == ("failed", "user_denied")
@@ -113,10 +119,7 @@ async def test_the_watcher_thread_re_reads_on_its_own(
         interval=0.2,
     ).start()
     try:
-        controls.post(
-            f"/_sandbox/patient-sessions/{session.id}/complete",
-            {"outcome": "failed", "failure_code": "user_denied", "connection_id": source},
-        )
+        deny(controls, session.id, source)
         wait_until(
             lambda: [c["status"] for c in connections(mirror, "obs_watched")] == ["failed"],
             timeout=60,

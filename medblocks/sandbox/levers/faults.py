@@ -53,7 +53,9 @@ ERROR_RATE_ANSWERS = (
 
 @dataclass
 class Faults:
-    """The run-wide faults; all zero means none."""
+    """The run-wide faults (`GET/PUT /_sandbox/faults`, every field as overlay.json names it);
+    `any` is False when none is on (`retry_after` alone is no fault). The dashboard's Sandbox
+    page reads and sends this same type."""
 
     latency_ms: int = 0
     error_rate: float = 0.0
