@@ -254,7 +254,9 @@ def test_patients_read_as_words_and_reveal_shows_names(api: Medblocks) -> None:
     assert (connections.loc[connections["status"] == "failed", "failure_at"] != "").all()
     timeline = at.dataframe[2].value  # each connection's history, from the mirror
     no_missing_words(timeline)
-    assert set(timeline["connection"]) <= set(connections["id"]) and len(timeline)
+    # every connection has its history; after a sandbox reset earlier in the same sandbox the
+    # mirror also keeps the history of the patient's connections from before it (never deleted)
+    assert set(connections["id"]) <= set(timeline["connection"])
     failed = timeline[timeline["to"] == "failed"]
     assert len(failed) and all(MINUTE_TIME.match(v) for v in failed["happened"])  # failure_at
     assert all(MINUTE_TIME.match(v) for v in timeline["seen"])
