@@ -103,3 +103,13 @@ def completed_session_event(
         if e.type == "patient_session.completed" and e.data.object["id"] == session.id
     )
     return session, endpoint, event
+
+
+def an_active_connection(api: Medblocks) -> tuple[str, str]:
+    """(patient id, connection id) of the first active connection the API lists."""
+    return next(
+        (p.id, c.id)
+        for p in api.patients.list(limit=100)
+        for c in api.patients.retrieve(p.id).connections
+        if c.status == "active"
+    )

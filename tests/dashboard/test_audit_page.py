@@ -18,6 +18,7 @@ from medblocks.mirror.db import open_mirror
 from medblocks.mirror.settings import sqlite_url
 from medblocks.sandbox import Faults
 from tests.dashboard.apptest import open_app_page
+from tests.dashboard.conftest import an_active_connection
 
 
 @pytest.fixture
@@ -72,12 +73,7 @@ def test_a_reveal_is_recorded_once_as_the_local_user(audit_url: str) -> None:
 def test_a_disconnect_from_connection_health_is_confirmed_said_once_and_audited(
     audit_url: str, embedded_api: Medblocks
 ) -> None:
-    patient, conn = next(
-        (p.id, c.id)
-        for p in embedded_api.patients.list(limit=100)
-        for c in embedded_api.patients.retrieve(p.id).connections
-        if c.status == "active"
-    )
+    patient, conn = an_active_connection(embedded_api)
     at = open_app_page("ui_pages/connection_health.py", connection=conn)
     at.button(key="health_disconnect_ask").click().run()
     assert [w.value for w in at.warning][-1].startswith("The patient's hospital access ends")

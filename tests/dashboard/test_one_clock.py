@@ -13,6 +13,7 @@ import pytest
 from medblocks.client import Medblocks
 from medblocks.sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from tests.dashboard.apptest import open_app_page
+from tests.dashboard.conftest import an_active_connection
 
 pytestmark = pytest.mark.usefixtures("app_environment")
 
@@ -47,12 +48,7 @@ def test_an_advanced_sandbox_clock_is_said_in_words_and_dates_nothing_in_the_fut
     assert not [c.value for c in at.caption if "-10800" in c.value]
 
     with Medblocks(advanced.api_key, base_url=advanced.base_url) as api:
-        just_failed = next(
-            c.id
-            for p in api.patients.list(limit=100)
-            for c in api.patients.retrieve(p.id).connections
-            if c.status == "active"
-        )
+        _, just_failed = an_active_connection(api)
     httpx.post(  # fails now, on the sandbox's clock: failure_at is 3 h ahead of this machine
         f"{advanced.base_url}/_sandbox/connections/{just_failed}/status",
         json={"status": "failed", "failure_code": "consent_timeout"},

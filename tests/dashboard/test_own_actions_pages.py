@@ -21,6 +21,7 @@ from medblocks.mirror import open_mirror, schema
 from medblocks.sandbox import RunningSandbox
 from medblocks.spec import pinned_version
 from tests.dashboard.apptest import open_app_page, press_new_link
+from tests.dashboard.conftest import an_active_connection
 from tests.mirror.conftest import database_url, postgres_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("app_environment")
@@ -64,12 +65,7 @@ def test_own_actions_are_in_the_mirror_at_once(own_mirror: str, embedded_api: Me
     sessions = open_app_page("ui_pages/sessions.py")
     assert session_id in set(sessions.dataframe[0].value["id"])  # no Sync now
 
-    patient, conn = next(
-        (p.id, c.id)
-        for p in embedded_api.patients.list(limit=100)
-        for c in embedded_api.patients.retrieve(p.id).connections
-        if c.status == "active"
-    )
+    patient, conn = an_active_connection(embedded_api)
     at = open_app_page("ui_pages/patients.py", open=patient)
     at.selectbox[0].set_value(conn).run()
     at.button(key="disconnect_ask").click().run()

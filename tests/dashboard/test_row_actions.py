@@ -19,6 +19,7 @@ from medblocks.dashboard.roles import Actor
 from medblocks.dashboard.tables import csv_text
 from medblocks.dashboard.target import Target
 from medblocks.mirror.settings import sqlite_url
+from tests.dashboard.conftest import an_active_connection
 
 NOW = datetime.now(UTC)
 RETURN = "http://127.0.0.1:8501/connected"
@@ -174,19 +175,10 @@ def test_intents_differ_per_batch_and_row(batch: str) -> None:
 # -- what a browser session remembers: the two-step disconnect, Connection health's links --------
 
 
-def active_connection(client: Medblocks) -> tuple[str, str]:
-    return next(
-        (p.id, c.id)
-        for p in client.patients.list(limit=100)
-        for c in client.patients.retrieve(p.id).connections
-        if c.status == "active"
-    )
-
-
 def test_a_disconnect_is_sent_only_once_confirmed_then_reread_and_said_once(
     client: Medblocks,
 ) -> None:
-    patient, conn = active_connection(client)
+    patient, conn = an_active_connection(client)
     flow = ra.Disconnect()
     assert not flow.awaits(conn) and not flow.awaits(None)
     flow.ask("conn_other")
@@ -209,7 +201,7 @@ def test_a_disconnect_is_sent_only_once_confirmed_then_reread_and_said_once(
 def test_a_failed_disconnect_is_returned_not_retried_and_the_question_is_answered(
     client: Medblocks,
 ) -> None:
-    patient, _ = active_connection(client)
+    patient, _ = an_active_connection(client)
     flow = ra.Disconnect()
     flow.ask("conn_unknown")
     tries: list[int] = []
