@@ -182,5 +182,5 @@ def test_an_ops_users_reveal_export_and_disconnect_are_on_the_audit_page(
     expect(table).to_contain_text(OPS)
     expect(table).to_contain_text(connection)
     year = time.strftime("%Y", time.gmtime())
-    expect(table).to_contain_text(re.compile(rf"{year}-\d\d-\d\dT"))
+    expect(table).to_contain_text(re.compile(rf"{year}-\d\d-\d\d \d\d:\d\d:\d\d UTC"))
     assert name not in table.inner_text()  # ids and views, never the name revealed
