@@ -30,13 +30,16 @@ def choice(name: str, options: Sequence[str]) -> str | None:
     return param(name, Choices(options)).first
 
 
+def choice_index(name: str, options: Sequence[str]) -> int | None:
+    """Where the URL's value of `name` stands among `options` (a selectbox's `index`); None
+    when there is none or it is not among them (with a notice)."""
+    chosen = choice(name, options)
+    return None if chosen is None else list(options).index(chosen)
+
+
 def text(name: str) -> str:
     """The URL's free-text value of `name` ("" when there is none or it is not usable)."""
     return param(name, Text()).first or ""
-
-
-def query_list(name: str) -> list[str]:
-    return [v for v in st.query_params.get_all(name) if v]
 
 
 def keep_in_query(name: str, value: str | list[str] | None) -> None:

@@ -19,19 +19,11 @@ st.caption(
 db = _audit.audit_db()
 cols = st.columns(3)
 everyone = people(db)
-wanted_person = _query.choice("person", everyone)
 person = cols[0].selectbox(
-    "Person",
-    everyone,
-    index=None if wanted_person is None else everyone.index(wanted_person),
-    placeholder="everyone",
+    "Person", everyone, index=_query.choice_index("person", everyone), placeholder="everyone"
 )
-wanted_action = _query.choice("action", ACTIONS)
 action = cols[1].selectbox(
-    "Action",
-    ACTIONS,
-    index=None if wanted_action is None else ACTIONS.index(wanted_action),
-    placeholder="every action",
+    "Action", ACTIONS, index=_query.choice_index("action", ACTIONS), placeholder="every action"
 )
 patient = cols[2].text_input("Patient id (exact)", value=_query.text("patient"))
 _query.keep_in_query("person", person)

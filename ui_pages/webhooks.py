@@ -32,8 +32,7 @@ if endpoints.empty:
     st.stop()
 
 ids = list(endpoints["id"])
-wanted = _query.choice("endpoint", ids) or ids[0]
-endpoint_id = st.selectbox("Endpoint", ids, index=ids.index(wanted))
+endpoint_id = st.selectbox("Endpoint", ids, index=_query.choice_index("endpoint", ids) or 0)
 _query.keep_in_query("endpoint", endpoint_id)
 events = _errors.attempt("Reading events", _reads.events, endpoint_id)
 if events is None:
@@ -46,14 +45,14 @@ view = rows_with(events, "delivery", states)
 shown = [c for c in view.columns if c not in HIDDEN_EVENT_COLUMNS]
 _tables.show(for_people(view, EVENT_TIMES), shown, key="webhook_events")
 event_ids = list(view["id"])
-wanted_event = _query.choice("event", event_ids)  # checked even when none is listed
+wanted_event = _query.choice_index("event", event_ids)  # checked even when none is listed
 if view.empty:
     st.stop()
 
 event_id = st.selectbox(
     "Event",
     event_ids,
-    index=event_ids.index(wanted_event) if wanted_event in event_ids else None,
+    index=wanted_event,
     placeholder="Pick an event to see its payload and the last response",
 )
 _query.keep_in_query("event", event_id)
