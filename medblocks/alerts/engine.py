@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from medblocks.alerts import channels
 from medblocks.alerts.rules import MIRROR_RULES, Firing, mirror_firings
-from medblocks.alerts.settings import AlertSettings, alert_settings
+from medblocks.alerts.settings import AlertSettings
 from medblocks.alerts.tables import alert_sends, alert_silences, alert_state
 from medblocks.mirror.db import Mirror, now_iso
 from medblocks.mirror.source_queries import SOURCE_NAMES, iso
@@ -220,16 +220,16 @@ def _last_sent(mirror: Mirror, key: str) -> Any:
 
 def evaluate_after_change(
     mirror: Mirror,
-    settings: AlertSettings | None = None,
+    settings: AlertSettings,
     *,
     now: datetime | None = None,
     by: str | None = None,
 ) -> list[Decision]:
     """The mirror's rules after a change to the mirror (a sync's end, an applied event, an
-    action). Nothing at all when no channel is configured; never raises (a failure is logged
-    without any URL): the change itself has happened and must not be undone by an alert."""
+    action), with `settings` as `medblocks.alerts.hook` read them. Nothing at all when no
+    channel is configured; never raises (a failure is logged without any URL): the change
+    itself has happened and must not be undone by an alert."""
     try:
-        settings = settings or alert_settings()
         if not settings.urls:
             return []
         now = now or datetime.now(UTC)
