@@ -5,7 +5,6 @@ sends nothing; after the hospital's next success, "Sync now" sends one "resolved
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from medblocks.mirror import open_mirror
 from medblocks.mirror.sync import LAST_SYNC
 from medblocks.sandbox import RunningSandbox
 from tests.browser.streamlit_app import streamlit_server
+from tests.local_servers import wait_until
 from tests.mirror.alert_inbox import running_inbox
 
 pytestmark = pytest.mark.browser
@@ -47,10 +47,12 @@ def sync_now(page: Page, database_url: str) -> None:
     try:
         before = (mirror.checkpoint(LAST_SYNC) or {}).get("finished_at")
         page.get_by_role("button", name="Sync now").click()
-        deadline = time.monotonic() + 90
-        while (mirror.checkpoint(LAST_SYNC) or {}).get("finished_at") == before:
-            assert time.monotonic() < deadline, "the sync did not finish in 90 s"
-            time.sleep(0.2)
+        wait_until(
+            lambda: (mirror.checkpoint(LAST_SYNC) or {}).get("finished_at") != before,
+            timeout=90,
+            what="the sync to finish",
+            every=0.2,
+        )
     finally:
         mirror.close()
 
@@ -88,9 +90,7 @@ def test_an_incident_raises_one_alert_then_resolved(
                 expect(page.get_by_text(f"{source.name}: Incident since")).to_be_visible(
                     timeout=60_000
                 )
-                deadline = time.monotonic() + 30
-                while not ours() and time.monotonic() < deadline:
-                    time.sleep(0.1)
+                wait_until(lambda: bool(ours()), timeout=30, what="the incident alert")
                 (alert,) = ours()
                 assert alert["title"] == f"Incident: {source.name} is failing"
                 assert "last 4 connection attempts failed" in alert["message"]
@@ -103,9 +103,7 @@ def test_an_incident_raises_one_alert_then_resolved(
 
                 attempt(client, demo_sandbox, 9, source.id, ok=True)
                 sync_now(page, database_url)
-                deadline = time.monotonic() + 30
-                while len(ours()) < 2 and time.monotonic() < deadline:
-                    time.sleep(0.1)
+                wait_until(lambda: len(ours()) >= 2, timeout=30, what="the RESOLVED alert")
                 assert [m["title"] for m in ours()] == [
                     f"Incident: {source.name} is failing",
                     f"RESOLVED: Incident: {source.name} is failing",
