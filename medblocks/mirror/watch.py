@@ -5,7 +5,7 @@ either. `reread_open_sessions` re-reads every session the mirror holds as `open`
 recently read first, at most `limit` a pass) and, where the session changed (status or
 attempts), re-reads its patient too, so a failed attempt's connection reaches the mirror; those
 status changes are noted as observed by `session`; a pass that changed the mirror evaluates the
-alert rules once (`medblocks.alerts.engine.evaluate_after_change`). A session stops being
+alert rules once (`medblocks.alerts.hook.evaluate_after_change`). A session stops being
 re-read once the API says it is complete or expired.
 
 `SessionWatcher` runs one pass every `interval` seconds on a thread of its own (the dashboard
